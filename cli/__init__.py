@@ -1,0 +1,1 @@
+"""The ``polyx`` command line: thin click commands over the library."""

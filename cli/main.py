@@ -1,0 +1,75 @@
+"""The ``polyx`` command group and its single error boundary.
+
+Every PolyxError raised below a command becomes one red line on stderr and exit code 2; a
+traceback is shown only with ``--debug`` (accepted anywhere on the command line).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from polyx import __version__
+from polyx.cli.app import App
+from polyx.errors import PolyxError
+
+__all__ = ["cli", "main"]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+class PolyxGroup(click.Group):
+    """A click group that turns library errors into one stderr line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PolyxError as error:
+            self._fail(ctx, str(error), EXIT_BAD_INPUT)
+        except MemoryError:
+            self._fail(ctx, "out of memory; lower --order or the data size and try again", EXIT_BAD_INPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - the boundary: anything else is a polyx bug
+            self._fail(ctx, f"internal error ({type(error).__name__}: {error}); rerun with --debug and report it", EXIT_INTERNAL)
+        return None
+
+    @staticmethod
+    def _fail(ctx: click.Context, message: str, code: int) -> None:
+        app = ctx.find_object(App) or App()
+        if app.debug:
+            traceback.print_exc(file=sys.stderr)
+        app.terminal.error(message)
+        ctx.exit(code)
+
+
+@click.group(cls=PolyxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
+@click.version_option(__version__, prog_name="polyx")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """polyx: turn a trained feed-forward network (ONNX) into an explicit polynomial."""
+    ctx.obj = App(debug=debug)
+
+
+def _register_commands() -> None:
+    from polyx.cli import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point; ``--debug`` may appear anywhere before ``--``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    cut = args.index("--") if "--" in args else len(args)
+    if "--debug" in args[:cut]:
+        args.remove("--debug")
+        args.insert(0, "--debug")
+    cli.main(args=args, prog_name="polyx")
+
+
+_register_commands()

@@ -1,0 +1,47 @@
+"""All terminal output goes through here: results on stdout, warnings and errors on stderr.
+
+Keeping stdout for results only is what lets a pipeline read ``--json`` output while a person
+still sees warnings; styles live in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["Terminal"]
+
+
+class Terminal:
+    """Semantic output methods; commands never build a Console themselves."""
+
+    def __init__(self, stdout: Console | None = None, stderr: Console | None = None) -> None:
+        self.out = stdout or Console(highlight=False, soft_wrap=True)
+        self.err = stderr or Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def info(self, message: str) -> None:
+        """A plain result line on stdout."""
+        self.out.print(message)
+
+    def success(self, message: str) -> None:
+        """A result line that confirms something was done."""
+        self.out.print(f"[green]{message}[/green]")
+
+    def warning(self, message: str) -> None:
+        """Something the user should know but that does not stop the command (stderr)."""
+        self.err.print(f"[yellow]warning:[/yellow] {message}")
+
+    def error(self, message: str) -> None:
+        """The one-line failure message (stderr)."""
+        self.err.print(f"[bold red]polyx: error:[/bold red] {message}", markup=True, emoji=False)
+
+    def table(self, table: Table) -> None:
+        """Render a rich table on stdout."""
+        self.out.print(table)
+
+    def json(self, data: Any) -> None:
+        """Machine-readable output on stdout: plain JSON, no markup."""
+        self.out.file.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")

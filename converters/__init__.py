@@ -1,0 +1,1 @@
+"""Model loaders: every supported file format is normalised into ``polyx.converters.ir.Network``."""

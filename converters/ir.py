@@ -1,0 +1,163 @@
+"""The one intermediate form every loader produces and every expansion method consumes.
+
+A network is a chain of dense layers ``h <- act(W h + b)``, W stored (out, in) in float64,
+optionally followed by a softmax over the outputs. Keeping it this small is what lets one
+polynomial engine serve every exporter's graph patterns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from polyx.errors import ModelLoadError
+
+__all__ = ["Activation", "DenseLayer", "Network", "check_network", "LINEAR"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A canonical activation name plus its parameters (e.g. ``elu`` with ``alpha``).
+
+    Names are the keys of ``polyx.expansion.activations.ACTIVATIONS``; parameters are stored
+    as a sorted tuple of pairs so that the spec stays hashable and comparable.
+    """
+
+    name: str
+    params: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **params: float) -> "Activation":
+        """Build a spec from keyword parameters, in canonical (sorted) order."""
+        return cls(name, tuple(sorted((key, float(value)) for key, value in params.items())))
+
+    @property
+    def kwargs(self) -> dict[str, float]:
+        """Parameters as keyword arguments for the activation functions."""
+        return dict(self.params)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.name
+        inner = ", ".join(f"{key}={value:g}" for key, value in self.params)
+        return f"{self.name}({inner})"
+
+
+LINEAR = Activation("linear")
+
+
+def _frozen_float64(values: np.ndarray, ndim: int, what: str) -> np.ndarray:
+    array = np.array(values, dtype=np.float64, copy=True)
+    if array.ndim != ndim:
+        raise ModelLoadError(f"{what} must have {ndim} dimension(s), got shape {array.shape}")
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """One dense layer ``act(W x + b)`` with W shaped (out, in), all float64."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    activation: Activation = LINEAR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight", _frozen_float64(self.weight, 2, "layer weight"))
+        object.__setattr__(self, "bias", _frozen_float64(self.bias, 1, "layer bias"))
+        if self.bias.shape[0] != self.weight.shape[0]:
+            raise ModelLoadError(
+                f"layer bias has {self.bias.shape[0]} entries but the weight has {self.weight.shape[0]} rows"
+            )
+
+    @property
+    def in_features(self) -> int:
+        """Number of inputs the layer reads."""
+        return int(self.weight.shape[1])
+
+    @property
+    def out_features(self) -> int:
+        """Number of neurons in the layer."""
+        return int(self.weight.shape[0])
+
+    def preactivation(self, h: np.ndarray) -> np.ndarray:
+        """``h W^T + b`` for a batch of rows: the values the activation is applied to."""
+        return h @ self.weight.T + self.bias
+
+
+@dataclass(frozen=True)
+class Network:
+    """A feed-forward chain of dense layers, as read from a model file.
+
+    ``input_shape`` is the feature shape of the original input (without the batch axis); a
+    leading Flatten/Reshape in the file means it can have several axes, flattened row-major.
+    ``output_activation`` is ``"softmax"`` when the model ends in a softmax over its outputs.
+    ``batch_size`` is set when the file fixes the batch dimension (onnxruntime then only runs
+    that batch size).
+    """
+
+    layers: tuple[DenseLayer, ...]
+    input_name: str = "x"
+    output_name: str = "y"
+    input_shape: tuple[int, ...] = ()
+    dtype: str = "float64"
+    output_activation: str | None = None
+    batch_size: int | None = None
+    metadata: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if not self.input_shape and self.layers:
+            object.__setattr__(self, "input_shape", (self.layers[0].in_features,))
+        check_network(self)
+
+    @property
+    def input_size(self) -> int:
+        """Number of scalar inputs (the product of the feature shape)."""
+        return int(np.prod(self.input_shape))
+
+    @property
+    def output_size(self) -> int:
+        """Number of scalar outputs."""
+        return self.layers[-1].out_features
+
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        """Default names of the inputs in polynomials: x1 … xn, as nn2poly numbers them."""
+        return tuple(f"x{i + 1}" for i in range(self.input_size))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Default names of the outputs in polynomials: y1 … ym."""
+        return tuple(f"y{j + 1}" for j in range(self.output_size))
+
+    def forward(self, x: np.ndarray, logits: bool = False) -> np.ndarray:
+        """Evaluate the network in float64 numpy; the oracle every expansion is checked against.
+
+        ``x`` is (rows, input_size) or (rows, *input_shape); ``logits=True`` skips a final softmax.
+        """
+        from polyx.expansion.activations import activation_value
+
+        h = np.asarray(x, dtype=np.float64).reshape(-1, self.input_size)
+        for layer in self.layers:
+            h = activation_value(layer.activation, layer.preactivation(h))
+        if self.output_activation == "softmax" and not logits:
+            shifted = np.exp(h - h.max(axis=1, keepdims=True))
+            h = shifted / shifted.sum(axis=1, keepdims=True)
+        return h
+
+
+def check_network(network: Network) -> None:
+    """Raise ModelLoadError unless the layers chain up (each input size matches the previous output)."""
+    if not network.layers:
+        raise ModelLoadError("the network has no dense layers")
+    expected = int(np.prod(network.input_shape))
+    for index, layer in enumerate(network.layers):
+        if layer.in_features != expected:
+            raise ModelLoadError(
+                f"layer {index + 1} reads {layer.in_features} inputs but the previous layer gives {expected}"
+            )
+        expected = layer.out_features
+    if network.output_activation not in (None, "softmax"):
+        raise ModelLoadError(f"unknown output activation '{network.output_activation}'")

@@ -1,0 +1,1 @@
+"""Polynomial expansion of networks: the truncated-polynomial kernel and the methods built on it."""
