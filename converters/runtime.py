@@ -1,0 +1,72 @@
+"""Run the original ONNX file with onnxruntime: the ground truth polyx is checked against.
+
+The file is run as it is (not the IR), fed in its own dtype and input shape, and in batches of
+its fixed batch size when the exporter fixed one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from polyx.errors import ModelLoadError
+
+__all__ = ["OnnxRunner"]
+
+DEFAULT_BATCH_ROWS = 65_536
+_NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16}
+
+
+class OnnxRunner:
+    """An onnxruntime session for a one-input, one-output model, with batching handled."""
+
+    def __init__(self, path: str | Path) -> None:
+        import onnxruntime
+
+        self.path = Path(path)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1
+        try:
+            self.session = onnxruntime.InferenceSession(
+                str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own untyped errors
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ModelLoadError(f"{self.path}: onnxruntime cannot run this model ({first_line})") from None
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or len(self.session.get_outputs()) != 1:
+            raise ModelLoadError(f"{self.path}: expected one input and one output, found {len(inputs)} inputs")
+        self.input = inputs[0]
+        self.output_name = self.session.get_outputs()[0].name
+        self.dtype = _NUMPY_TYPES.get(self.input.type, np.float32)
+        self.feature_shape = tuple(self.input.shape[1:])
+        batch = self.input.shape[0] if self.input.shape else None
+        self.fixed_batch = batch if isinstance(batch, int) and batch > 0 else None
+
+    def _batches(self, x: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        step = self.fixed_batch or DEFAULT_BATCH_ROWS
+        for start in range(0, x.shape[0], step):
+            rows = slice(start, start + step)
+            block = x[rows]
+            if self.fixed_batch and block.shape[0] < self.fixed_batch:
+                padding = np.zeros((self.fixed_batch - block.shape[0],) + block.shape[1:], dtype=block.dtype)
+                block = np.concatenate([block, padding])
+            yield rows, block
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Outputs for rows of flattened inputs x (rows, input_size), as float64 (rows, outputs)."""
+        x = np.asarray(x)
+        rows_total = x.shape[0]
+        shaped = x.astype(self.dtype).reshape((rows_total,) + tuple(int(d) for d in self.feature_shape))
+        out: np.ndarray | None = None
+        for rows, block in self._batches(shaped):
+            result = self.session.run([self.output_name], {self.input.name: block})[0]
+            result = np.asarray(result, dtype=np.float64).reshape(block.shape[0], -1)
+            if out is None:
+                out = np.empty((rows_total, result.shape[1]), dtype=np.float64)
+            out[rows] = result[: min(rows.stop, rows_total) - rows.start]
+        assert out is not None
+        return out
