@@ -7,51 +7,34 @@ per output. When ``center`` is set the polynomial is written in powers of (x −
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from functools import cached_property
+from typing import Sequence
 
 import numpy as np
 
 from polyx.errors import DataError
+from polyx.expansion.evaluation import MonomialPlan, plan_monomials
+from polyx.expansion.exponents import (
+    duplicate_exponent_rows,
+    exponents_to_labels,
+    exponents_to_names,
+    graded_order,
+    labels_to_exponents,
+)
 
-__all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels"]
-
-EVALUATION_CHUNK_ELEMENTS = 4_000_000
-
-
-def graded_order(exponents: np.ndarray) -> np.ndarray:
-    """Permutation that sorts exponent rows by total degree, then descending lexicographically."""
-    exponents = np.asarray(exponents)
-    keys = [-exponents[:, i] for i in range(exponents.shape[1] - 1, -1, -1)]
-    keys.append(exponents.sum(axis=1))
-    return np.lexsort(keys)
+__all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels", "exponents_to_names"]
 
 
-def labels_to_exponents(labels: list[list[int]], n_vars: int) -> np.ndarray:
-    """nn2poly multiset labels (``[0]`` intercept, ``[1, 1, 2]`` = x1²x2, 1-based) to exponent rows."""
-    exponents = np.zeros((len(labels), n_vars), dtype=np.int64)
-    for row, label in enumerate(labels):
-        for index in label:
-            if index != 0:
-                exponents[row, index - 1] += 1
-    return exponents
-
-
-def exponents_to_labels(exponents: np.ndarray) -> list[list[int]]:
-    """Exponent rows to nn2poly multiset labels (1-based variable indices, ``[0]`` for the intercept)."""
-    labels = []
-    for row in np.asarray(exponents):
-        label = [i + 1 for i, power in enumerate(row) for _ in range(int(power))]
-        labels.append(label or [0])
-    return labels
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Polynomial:
     """A multivariate polynomial with one coefficient row per output.
 
-    ``method``, ``provenance`` and ``diagnostics`` are plain JSON-ready dicts carried into the
-    artifact: what produced the polynomial, from which file, and how good it is.
+    Terms are put in graded order on construction (coefficients follow), so every polynomial,
+    whatever built it, lists its terms the same way. ``method``, ``provenance`` and
+    ``diagnostics`` are plain JSON-ready dicts carried into the artifact: what produced the
+    polynomial, from which file, and how good it is.
     """
 
     variables: tuple[str, ...]
@@ -64,22 +47,52 @@ class Polynomial:
     diagnostics: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        exponents = np.array(self.exponents, dtype=np.int64, copy=True).reshape(-1, len(self.variables))
-        coefficients = np.array(self.coefficients, dtype=np.float64, copy=True).reshape(len(self.outputs), -1)
+        variables, outputs = _names(self.variables, "variable"), _names(self.outputs, "output")
+        exponents = np.array(self.exponents, dtype=np.int64).reshape(-1, len(variables))
+        coefficients = np.array(self.coefficients, dtype=np.float64).reshape(len(outputs), -1)
         if coefficients.shape[1] != exponents.shape[0]:
             raise DataError(
                 f"polynomial has {exponents.shape[0]} terms but {coefficients.shape[1]} coefficients per output"
             )
+        if (exponents < 0).any():
+            raise DataError("polynomial exponents must be non-negative integers")
+        repeated = duplicate_exponent_rows(exponents)
+        if repeated.size:
+            name = exponents_to_names(exponents[repeated[:1]], variables)[0]
+            raise DataError(f"polynomial lists the term {name} twice; merge its coefficients into one term")
+        order = graded_order(exponents)
+        exponents, coefficients = exponents[order], coefficients[:, order]
         exponents.setflags(write=False)
         coefficients.setflags(write=False)
-        object.__setattr__(self, "variables", tuple(self.variables))
-        object.__setattr__(self, "outputs", tuple(self.outputs))
+        for name, value in (("variables", variables), ("outputs", outputs)):
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "exponents", exponents)
         object.__setattr__(self, "coefficients", coefficients)
         if self.center is not None:
-            center = np.array(self.center, dtype=np.float64).reshape(len(self.variables))
+            center = np.array(self.center, dtype=np.float64).reshape(-1)
+            if center.size != len(variables):
+                raise DataError(f"polynomial center has {center.size} values for {len(variables)} variables")
             center.setflags(write=False)
             object.__setattr__(self, "center", center)
+
+    @classmethod
+    def from_nn2poly(
+        cls,
+        labels: Sequence[Sequence[int]],
+        values: np.ndarray,
+        variables: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
+        **metadata: object,
+    ) -> "Polynomial":
+        """Build from nn2poly's output: multiset ``labels`` and ``values[output][term]``.
+
+        Lets R results be compared with (or loaded as) polyx polynomials term by term.
+        """
+        values = np.atleast_2d(np.asarray(values, dtype=np.float64))
+        n_vars = len(variables) if variables is not None else max([max(label) for label in labels] + [0])
+        variables = variables if variables is not None else [f"x{i + 1}" for i in range(n_vars)]
+        outputs = outputs if outputs is not None else [f"y{k + 1}" for k in range(values.shape[0])]
+        return cls(tuple(variables), tuple(outputs), labels_to_exponents(labels, len(variables)), values, **metadata)
 
     @property
     def n_terms(self) -> int:
@@ -91,67 +104,106 @@ class Polynomial:
         """Highest total degree among the listed terms."""
         return int(self.exponents.sum(axis=1).max()) if self.n_terms else 0
 
-    def _chunks(self, x: np.ndarray) -> Iterator[slice]:
-        step = max(1, EVALUATION_CHUNK_ELEMENTS // max(1, self.n_terms))
-        for start in range(0, x.shape[0], step):
-            yield slice(start, start + step)
+    @cached_property
+    def _plan(self) -> MonomialPlan:
+        return plan_monomials(self.exponents)
 
-    def monomials(self, x: np.ndarray) -> np.ndarray:
-        """Every term's monomial value at each row: shape (rows, terms); the basis of predict and fits."""
-        x = self._shifted(x)
-        return _monomial_values(x, self.exponents)
-
-    def _shifted(self, x: np.ndarray) -> np.ndarray:
+    def _points(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim == 1:
             x = x.reshape(1, -1)
-        if x.shape[1] != len(self.variables):
+        if x.ndim != 2 or x.shape[1] != len(self.variables):
+            columns = x.shape[1] if x.ndim == 2 else "?"
             raise DataError(
                 f"the polynomial has {len(self.variables)} variables ({', '.join(self.variables)}) "
-                f"but the data has {x.shape[1]} columns"
+                f"but the data has {columns} columns"
             )
-        return x - self.center if self.center is not None else x
+        return x
+
+    def _monomial_chunks(self, x: np.ndarray):
+        """Yield (rows, monomials (planned, rows)) for cache-sized chunks of the points."""
+        plan = self._plan
+        x = self._points(x)
+        buffer = np.empty((plan.n_monomials, plan.chunk_rows))
+        transposed = np.empty((len(self.variables), plan.chunk_rows))
+        for rows in plan.row_chunks(x.shape[0]):
+            block = transposed[:, : rows.stop - rows.start]
+            block[...] = x[rows].T
+            if self.center is not None:
+                block -= self.center[:, None]
+            yield rows, plan.fill(block, buffer)
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
-        """Values at each row of x, shape (rows, outputs); chunked so memory stays bounded for any row count."""
-        x = self._shifted(x)
-        out = np.empty((x.shape[0], len(self.outputs)), dtype=np.float64)
-        for rows in self._chunks(x):
-            out[rows] = _monomial_values(x[rows], self.exponents) @ self.coefficients.T
+        """Values at each row of x, shape (rows, outputs).
+
+        Works in cache-sized row chunks, so memory stays bounded (a few MB beyond the result)
+        for any number of rows, and each term costs one multiply per row. The final sum is an
+        einsum, not a BLAS product: BLAS threads on a busy machine made it up to 10× slower.
+        """
+        plan = self._plan
+        weights = np.zeros((len(self.outputs), plan.n_monomials))
+        weights[:, plan.listed] = self.coefficients
+        out = np.empty((len(self.outputs), self._points(x).shape[0]))
+        for rows, values in self._monomial_chunks(x):
+            np.einsum("ot,tr->or", weights, values, out=out[:, rows])
+        return np.ascontiguousarray(out.T)
+
+    def monomials(self, x: np.ndarray) -> np.ndarray:
+        """Every listed term's monomial value at each row: shape (rows, terms); the basis of fits."""
+        out = np.empty((self._points(x).shape[0], self.n_terms))
+        for rows, values in self._monomial_chunks(x):
+            out[rows] = values[self._plan.listed].T
         return out
 
     def contributions(self, x: np.ndarray, output: int = 0) -> np.ndarray:
-        """Each term's contribution coefficient × monomial at each row for one output: (rows, terms)."""
+        """Each term's contribution coefficient × monomial at each row for one output: (rows, terms).
+
+        Their row sums are the output's values: nn2poly's ``predict(monomials = TRUE)``.
+        """
         return self.monomials(x) * self.coefficients[output]
 
     def with_terms(self, keep: np.ndarray) -> "Polynomial":
         """The same polynomial restricted to the terms selected by a boolean mask or index array."""
+        keep = np.sort(np.arange(self.n_terms)[keep])
         return replace(self, exponents=self.exponents[keep], coefficients=self.coefficients[:, keep])
 
-    def pruned(self, threshold: float) -> "Polynomial":
-        """Drop the terms whose |coefficient| is below ``threshold`` in every output."""
-        return self.with_terms(np.abs(self.coefficients).max(axis=0) >= threshold)
+    def pruned(self, threshold: float = 0.0, *, top: int | None = None) -> "Polynomial":
+        """Keep the terms that matter: |coefficient| ≥ ``threshold`` in some output, and, with
+        ``top``, only those among each output's ``top`` largest (the union over outputs).
+
+        A readable or deployable polynomial rarely needs the thousands of tiny terms an
+        expansion lists; pruning keeps graded order and the metadata.
+        """
+        keep = np.abs(self.coefficients).max(axis=0, initial=0.0) >= threshold
+        if top is not None:
+            ranked = np.zeros(self.n_terms, dtype=bool)
+            for output in range(len(self.outputs)):
+                ranked[self.top_terms(top, output)] = True
+            keep &= ranked
+        return self.with_terms(keep)
 
     def top_terms(self, k: int, output: int = 0) -> np.ndarray:
         """Indices of the k largest terms of one output by |coefficient|, largest first (ties by term order)."""
         order = np.argsort(-np.abs(self.coefficients[output]), kind="stable")
-        return order[:k]
+        return order[: max(k, 0)]
 
     def labels(self) -> list[list[int]]:
         """The terms as nn2poly multiset labels."""
         return exponents_to_labels(self.exponents)
 
+    def term_names(self, *, ascii: bool = False) -> list[str]:
+        """Readable term names (``x1²·x3``; ``x1^2*x3`` with ``ascii``), aligned with the terms."""
+        return exponents_to_names(self.exponents, self.variables, ascii=ascii)
 
-def _monomial_values(x: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """Products x^e for every row and exponent, built from per-variable power tables (no pow per term)."""
-    rows, n_vars = x.shape
-    top = int(exponents.max()) if exponents.size else 0
-    powers = np.ones((top + 1, rows, n_vars))
-    for k in range(1, top + 1):
-        powers[k] = powers[k - 1] * x
-    values = np.ones((rows, exponents.shape[0]))
-    for var in range(n_vars):
-        column = exponents[:, var]
-        if column.any():
-            values *= powers[column, :, var].T
-    return values
+
+def _names(names: Sequence[str], kind: str) -> tuple[str, ...]:
+    """Names as a tuple of distinct non-empty strings; anything else makes terms ambiguous."""
+    names = tuple(str(name) for name in names)
+    if not names:
+        raise DataError(f"polynomial has no {kind}s; give at least one {kind} name")
+    if any(not name for name in names):
+        raise DataError(f"polynomial has an empty {kind} name; name every {kind}")
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise DataError(f"polynomial has duplicate {kind} names {repeated}; rename them")
+    return names

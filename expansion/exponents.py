@@ -1,0 +1,98 @@
+"""Exponent vectors: the one monomial convention inside polyx, and its conversions at the edges.
+
+A monomial is a row of non-negative integer exponents, one per variable. Lists of monomials are
+kept in graded order (total degree, then descending lexicographic exponents within a degree:
+1, x1, x2, x1², x1x2, x2², …), which is nn2poly's order, so its multiset labels line up term by
+term. Readable names (``x1²·x3`` for people, ``x1^2*x3`` for CSV headers) are made here too.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from polyx.errors import DataError
+
+__all__ = [
+    "graded_order",
+    "labels_to_exponents",
+    "exponents_to_labels",
+    "exponents_to_names",
+    "duplicate_exponent_rows",
+]
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def graded_order(exponents: np.ndarray) -> np.ndarray:
+    """Permutation that sorts exponent rows by total degree, then descending lexicographically.
+
+    A stable sort: rows already in graded order keep their positions, so the permutation of a
+    sorted list is the identity.
+    """
+    exponents = np.asarray(exponents)
+    if exponents.ndim != 2 or exponents.shape[0] == 0:
+        return np.arange(exponents.shape[0] if exponents.ndim else 0)
+    keys = [-exponents[:, i] for i in range(exponents.shape[1] - 1, -1, -1)]
+    keys.append(exponents.sum(axis=1))
+    return np.lexsort(keys)
+
+
+def duplicate_exponent_rows(exponents: np.ndarray) -> np.ndarray:
+    """Indices of rows equal to an earlier row; two coefficients for one monomial are ambiguous."""
+    exponents = np.ascontiguousarray(exponents, dtype=np.int64)
+    if exponents.shape[0] < 2:
+        return np.zeros(0, dtype=np.int64)
+    _, first = np.unique(exponents, axis=0, return_index=True)
+    repeated = np.ones(exponents.shape[0], dtype=bool)
+    repeated[first] = False
+    return np.flatnonzero(repeated)
+
+
+def labels_to_exponents(labels: Sequence[Sequence[int]], n_vars: int) -> np.ndarray:
+    """nn2poly multiset labels (``[0]`` intercept, ``[1, 1, 2]`` = x1²x2, 1-based) to exponent rows.
+
+    nn2poly names a monomial by listing each variable once per power; polyx stores the powers.
+    """
+    exponents = np.zeros((len(labels), n_vars), dtype=np.int64)
+    for row, label in enumerate(labels):
+        indices = [int(index) for index in label]
+        if indices == [0]:
+            continue
+        bad = [index for index in indices if not 1 <= index <= n_vars]
+        if bad or not indices:
+            raise DataError(
+                f"label {list(label)} (term {row + 1}) is not an nn2poly label for {n_vars} variables: "
+                "use [0] for the intercept and 1-based variable indices otherwise"
+            )
+        np.add.at(exponents[row], np.asarray(indices) - 1, 1)
+    return exponents
+
+
+def exponents_to_labels(exponents: np.ndarray) -> list[list[int]]:
+    """Exponent rows to nn2poly multiset labels (1-based variable indices, ``[0]`` for the intercept)."""
+    exponents = np.asarray(exponents, dtype=np.int64)
+    variables = np.arange(1, exponents.shape[1] + 1) if exponents.ndim == 2 else np.zeros(0, int)
+    labels = []
+    for row in exponents:
+        label = np.repeat(variables, row).tolist()
+        labels.append(label or [0])
+    return labels
+
+
+def exponents_to_names(exponents: np.ndarray, variables: Sequence[str], *, ascii: bool = False) -> list[str]:
+    """Readable term names: ``x1²·x3`` (``x1^2*x3`` with ``ascii``) and ``1`` for the intercept.
+
+    The unicode form is for tables people read; the ASCII form for CSV headers that other tools
+    parse. Both list variables in their own order, so names are unique when exponents are.
+    """
+    power = (lambda p: f"^{p}") if ascii else (lambda p: str(p).translate(_SUPERSCRIPTS))
+    joiner = "*" if ascii else "·"
+    names = []
+    for row in np.asarray(exponents, dtype=np.int64):
+        factors = [
+            variables[i] if p == 1 else f"{variables[i]}{power(p)}" for i, p in enumerate(row.tolist()) if p
+        ]
+        names.append(joiner.join(factors) or "1")
+    return names
