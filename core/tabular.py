@@ -39,6 +39,7 @@ class CsvTable:
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     invalid_rows: int = field(default=0, init=False)
     total_rows: int = field(default=0, init=False)
+    characters_read: int = field(default=0, init=False)
 
     @property
     def input_names(self) -> list[str]:
@@ -47,21 +48,37 @@ class CsvTable:
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Yield (inputs, target) float64 blocks of at most ``chunk_rows`` valid rows."""
+        for inputs, target, _ in self.numbered_chunks():
+            yield inputs, target
+
+    def numbered_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
+        """Like ``chunks``, plus each row's line number in the file, so later checks can name the line.
+
+        ``characters_read`` grows as the file is consumed (against ``path.stat().st_size`` it
+        drives a progress bar).
+        """
         self.invalid_rows = 0
         self.total_rows = 0
+        self.characters_read = 0
         with self.path.open("r", newline="", encoding="utf-8-sig") as stream:
-            next(stream)
+            self.characters_read = len(next(stream))
             line_number = 2
             while True:
                 lines = list(itertools.islice(stream, self.chunk_rows))
                 if not lines:
                     break
+                self.characters_read += sum(map(len, lines))
                 numbers = [line_number + i for i, line in enumerate(lines) if line.strip()]
                 line_number += len(lines)
                 if numbers:
-                    data = [line for line in lines if line.strip()]
+                    data = [line for line in lines if line.strip()] if len(numbers) < len(lines) else lines
                     yield self._split(self._parse(data, numbers), numbers)
         if self.total_rows == 0:
+            if self.invalid_rows:
+                raise DataError(
+                    f"{self.path}: all {self.invalid_rows} data rows hold NaN or Inf in a used column; "
+                    "nothing is left to check, clean the data"
+                )
             raise DataError(f"{self.path}: no data rows after the header; give a CSV with at least one row")
 
     def _parse(self, lines: list[str], numbers: list[int]) -> np.ndarray:
@@ -92,8 +109,9 @@ class CsvTable:
                         f"'{text}' is not a number; fix the value or drop the row"
                     ) from None
 
-    def _split(self, block: np.ndarray, numbers: list[int]) -> tuple[np.ndarray, np.ndarray | None]:
+    def _split(self, block: np.ndarray, numbers: list[int]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         used = self.input_columns + ([self.target_column] if self.target_column is not None else [])
+        lines = np.asarray(numbers, dtype=np.int64)
         finite = np.isfinite(block[:, used]).all(axis=1)
         if not finite.all():
             if not self.skip_invalid:
@@ -105,9 +123,10 @@ class CsvTable:
                 )
             self.invalid_rows += int((~finite).sum())
             block = block[finite]
+            lines = lines[finite]
         self.total_rows += block.shape[0]
         target = block[:, self.target_column] if self.target_column is not None else None
-        return block[:, self.input_columns], target
+        return block[:, self.input_columns], target, lines
 
     def read(self) -> tuple[np.ndarray, np.ndarray | None]:
         """All valid rows at once: (inputs, target); for data sets that fit in memory."""
