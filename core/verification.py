@@ -1,0 +1,450 @@
+"""Does a polynomial still stand for its network? Both run on the same CSV rows, compared, gated.
+
+The network side is always the original ONNX file under onnxruntime (never polyx's own reading of
+it), the rows are streamed so any file size fits in bounded memory, and the metrics are computed
+from compensated sums so they equal the whole-array numbers (see ``polyx.metrics``).
+
+What is compared with what, for a network that ends in softmax: the polynomial is taken to stand
+for the logits (the nn2poly convention polyx follows: the logits are expanded) unless its artifact
+says otherwise with ``"output_space": "probabilities"`` in ``method``, ``diagnostics`` or
+``provenance``. Logits are then compared with the file's own logits (the input of its final
+Softmax node, run by onnxruntime), and softmax(polynomial) with the file's probabilities as a
+second, ungated block; ``compare="probabilities"`` gates the probabilities instead. Argmax
+agreement is reported for every classifier: a softmax network, a polynomial declared as logits,
+or any model with two or more outputs when an argmax gate is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from polyx.errors import ArtifactError, DataError, ModelLoadError
+from polyx.expansion.polynomial import Polynomial
+from polyx.gates import FINITE_GATE, Gate, GateResult
+from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
+from polyx.reference import ReferenceNetwork
+from polyx.tabular import DEFAULT_CHUNK_ROWS, CsvTable, open_table
+
+__all__ = [
+    "VerificationReport",
+    "verify",
+    "verify_polynomial",
+    "find_polynomial",
+    "resolve_model",
+    "file_sha256",
+    "REPORT_FORMAT",
+]
+
+REPORT_FORMAT = "polyx.verification/1"
+POLYNOMIAL_SUFFIX = ".poly.json"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Everything ``polyx verify`` measured; ``to_dict()`` is the ``--json``/``--report`` document.
+
+    ``outputs`` holds the gated comparison (in the space named by ``compared``); ``secondary``
+    the other space of a softmax classifier, for information.
+    """
+
+    compared: str
+    outputs: list[ErrorMetrics]
+    gates: list[GateResult]
+    data: dict
+    polynomial: dict
+    model: dict
+    secondary: dict | None = None
+    classification: dict | None = None
+    target: dict | None = None
+    seconds: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every gate passed: the exit code 0 condition."""
+        return all(gate.passed for gate in self.gates)
+
+    @property
+    def failed_gates(self) -> list[GateResult]:
+        """The gates that failed, in report order."""
+        return [gate for gate in self.gates if not gate.passed]
+
+    def to_dict(self) -> dict:
+        """The report as plain JSON-ready data (format ``polyx.verification/1``)."""
+        return {
+            "format": REPORT_FORMAT,
+            "passed": self.passed,
+            "compared": self.compared,
+            "outputs": [metrics.to_dict() for metrics in self.outputs],
+            "gates": [gate.to_dict() for gate in self.gates],
+            "secondary": self.secondary,
+            "classification": self.classification,
+            "target": self.target,
+            "data": self.data,
+            "polynomial": self.polynomial,
+            "model": self.model,
+            "seconds": self.seconds,
+            "notes": self.notes,
+        }
+
+    def to_json(self) -> str:
+        """The report as JSON text (strict: no NaN or Infinity, which CI parsers reject)."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks: how an artifact names the exact model it came from."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_polynomial(folder: Path) -> Path:
+    """The single ``*.poly.json`` in ``folder``, so ``polyx convert m.onnx && polyx verify d.csv`` works."""
+    found = sorted(folder.glob(f"*{POLYNOMIAL_SUFFIX}"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ArtifactError(
+            f"no *{POLYNOMIAL_SUFFIX} file in {folder}; pass --poly P.json or make one with polyx convert MODEL"
+        )
+    names = ", ".join(path.name for path in found)
+    raise ArtifactError(f"several polynomials in {folder} ({names}); choose one with --poly")
+
+
+def resolve_model(provenance: dict, poly_path: Path, model: Path | None) -> tuple[Path, str | None]:
+    """The model file to run and the sha256 the polynomial recorded for it.
+
+    Without ``model`` the provenance source is used (relative to the polynomial's folder, else
+    to the working directory) and must match the recorded sha256: verifying against a model that
+    changed since the conversion would prove nothing. An explicit ``model`` is the user's choice.
+    """
+    expected = provenance.get("sha256")
+    if model is not None:
+        return model, expected
+    source = provenance.get("source")
+    if not source:
+        raise ArtifactError(f"{poly_path}: its provenance names no source model; pass --model MODEL.onnx")
+    candidates = [Path(source)] if Path(source).is_absolute() else [poly_path.parent / source, Path(source)]
+    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if path is None:
+        raise ModelLoadError(
+            f"{poly_path}: its source model '{source}' is not at {candidates[0]}; pass --model MODEL.onnx"
+        )
+    if expected and file_sha256(path) != expected:
+        raise ModelLoadError(
+            f"{path}: changed since {poly_path.name} was made (sha256 differs from its provenance); "
+            "convert it again, or pass --model to verify against this file anyway"
+        )
+    return path, expected
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which spaces are compared: decided once from the file, the artifact and the options."""
+
+    poly_space: str
+    compared: str
+    secondary: str | None
+    classifier: bool
+
+
+def _declared_space(polynomial: Polynomial) -> str | None:
+    for block in (polynomial.method, polynomial.diagnostics, polynomial.provenance):
+        space = block.get("output_space") if isinstance(block, dict) else None
+        if space is not None:
+            if space not in ("logits", "probabilities", "outputs"):
+                raise ArtifactError(f"unknown output_space '{space}' in the polynomial; expected logits or probabilities")
+            return str(space)
+    return None
+
+
+def _plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool) -> _Plan:
+    softmax = network.ends_in_softmax or polynomial.provenance.get("output_activation") == "softmax"
+    declared = _declared_space(polynomial)
+    poly_space = declared or ("logits" if softmax else "outputs")
+    if not softmax:
+        if compare is not None:
+            raise DataError(f"--compare {compare}: {network.path} does not end in softmax; drop --compare")
+        many = network.output_size >= 2
+        if argmax_gate and not many:
+            raise DataError("--min-argmax-agreement needs a model with two or more outputs (one per class)")
+        return _Plan(poly_space, "outputs", None, poly_space == "logits" or (argmax_gate and many))
+    if poly_space != "logits":
+        if compare == "logits":
+            raise DataError("--compare logits: the polynomial stands for probabilities, not logits")
+        return _Plan(poly_space, "probabilities", None, True)
+    if compare == "logits" and not network.ends_in_softmax:
+        raise DataError(
+            f"--compare logits: the logits of {network.path} cannot be read (its output is not a Softmax node); "
+            "use --compare probabilities"
+        )
+    compared = compare or ("logits" if network.ends_in_softmax else "probabilities")
+    secondary = "probabilities" if compared == "logits" else ("logits" if network.ends_in_softmax else None)
+    return _Plan(poly_space, compared, secondary, True)
+
+
+def _softmax(values: np.ndarray) -> np.ndarray:
+    shifted = np.exp(values - values.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _in_space(space: str, plan: _Plan, poly: np.ndarray, net: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(polynomial, network) values in one space for a chunk."""
+    if space == "probabilities" and plan.poly_space == "logits":
+        return _softmax(poly), net["outputs"]
+    return poly, net["logits" if space == "logits" else "outputs"]
+
+
+class _TargetScores:
+    """Both models against the truth column: accuracy for a classifier, errors for one regression output."""
+
+    def __init__(self, classifier: bool, name: str, table: CsvTable) -> None:
+        self.classifier = classifier
+        self.table = table
+        self.column = table.header[table.target_column] if table.target_column is not None else ""
+        self.network_labels, self.polynomial_labels = AgreementAccumulator(), AgreementAccumulator()
+        self.network_errors, self.polynomial_errors = ErrorAccumulator([name]), ErrorAccumulator([name])
+
+    def add(self, poly: np.ndarray, outputs: np.ndarray, target: np.ndarray, lines: np.ndarray) -> None:
+        """Fold in one chunk."""
+        if self.classifier:
+            labels = self._class_labels(target, lines, outputs.shape[1])
+            self.network_labels.add(outputs.argmax(axis=1), labels)
+            self.polynomial_labels.add(poly.argmax(axis=1), labels)
+        else:
+            self.network_errors.add(outputs[:, :1], target[:, None], lines)
+            self.polynomial_errors.add(poly[:, :1], target[:, None], lines)
+
+    def _class_labels(self, target: np.ndarray, lines: np.ndarray, classes: int) -> np.ndarray:
+        valid = (target == np.round(target)) & (target >= 0) & (target < classes)
+        if not valid.all():
+            row = int(np.flatnonzero(~valid)[0])
+            raise DataError(
+                f"{self.table.path}, line {lines[row]}, column '{self.column}': {target[row]:g} is not a class "
+                f"index 0..{classes - 1}; a classifier's --target holds class numbers"
+            )
+        return target.astype(np.int64)
+
+    def result(self) -> dict:
+        """The ``target`` block of the report."""
+        if self.classifier:
+            network, polynomial = self.network_labels.result(), self.polynomial_labels.result()
+            return {"column": self.column, "metric": "accuracy", "network": network, "polynomial": polynomial}
+        network_metrics = self.network_errors.result()[0].to_dict()
+        polynomial_metrics = self.polynomial_errors.result()[0].to_dict()
+        return {"column": self.column, "metric": "error", "network": network_metrics, "polynomial": polynomial_metrics}
+
+
+class _Streams:
+    """The accumulators of one verification, fed chunk by chunk."""
+
+    def __init__(self, plan: _Plan, names: list[str], table: CsvTable) -> None:
+        self.plan = plan
+        self.primary = ErrorAccumulator(names)
+        self.secondary = ErrorAccumulator(names) if plan.secondary else None
+        self.agreement = AgreementAccumulator() if plan.classifier else None
+        self.target = _TargetScores(plan.classifier, names[0], table) if table.target_column is not None else None
+
+    def add(self, poly: np.ndarray, net: dict[str, np.ndarray], target: np.ndarray | None, lines: np.ndarray) -> None:
+        """Fold in one chunk of polynomial values and network outputs."""
+        self.primary.add(*_in_space(self.plan.compared, self.plan, poly, net), lines)
+        if self.secondary is not None and self.plan.secondary is not None:
+            self.secondary.add(*_in_space(self.plan.secondary, self.plan, poly, net), lines)
+        if self.agreement is not None:
+            self.agreement.add(poly.argmax(axis=1), net["outputs"].argmax(axis=1))
+        if self.target is not None and target is not None:
+            self.target.add(poly, net["outputs"], target, lines)
+
+
+def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: _Plan, target: str | None) -> None:
+    variables, outputs = len(polynomial.variables), len(polynomial.outputs)
+    if variables != network.input_size or outputs != network.output_size:
+        raise ArtifactError(
+            f"the polynomial maps {variables} inputs to {outputs} outputs but {network.path} maps "
+            f"{network.input_size} to {network.output_size}; verify it against the model it was made from"
+        )
+    if target is not None and outputs > 1 and not plan.classifier:
+        raise DataError(
+            f"--target {target}: one truth column cannot score {outputs} regression outputs; "
+            "drop --target or verify a single-output model"
+        )
+
+
+def _notes(plan: _Plan, network: ReferenceNetwork, declared: str | None) -> list[str]:
+    notes = []
+    if plan.poly_space == "logits" and plan.compared != "outputs":
+        why = "as its artifact declares" if declared else "the convention for softmax networks"
+        source = "the input of the file's Softmax node" if network.ends_in_softmax else "no logits: the file's softmax is not one node"
+        notes.append(f"the polynomial stands for the logits ({why}); network logits: {source}")
+    if plan.compared == "probabilities" and plan.poly_space == "logits":
+        notes.append("gated: softmax of the polynomial against the network's probabilities")
+    if plan.compared == "logits":
+        notes.append("gated: polynomial logits against network logits; probabilities reported as secondary")
+    if network.fixed_batch:
+        notes.append(f"the model has a fixed batch size of {network.fixed_batch}; rows were fed in batches of it")
+    return notes
+
+
+def verify_polynomial(
+    polynomial: Polynomial,
+    model: str | Path,
+    data: str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    target: str | None = None,
+    skip_invalid: bool = False,
+    gates: Sequence[Gate] = (),
+    compare: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> VerificationReport:
+    """Run the model file and an in-memory Polynomial on a CSV and gate their agreement.
+
+    The library entry point for Python users who hold a Polynomial; ``verify`` adds locating
+    and loading the artifact and checking its model's sha256.
+    """
+    network = ReferenceNetwork(model)
+    argmax_gate = any(gate.metric == "argmax_agreement" for gate in gates)
+    plan = _plan(network, polynomial, compare, argmax_gate)
+    _check_shapes(polynomial, network, plan, target)
+    table = open_table(
+        data,
+        expected_inputs=network.input_size,
+        columns=columns,
+        exclude=exclude,
+        target=target,
+        variable_names=list(polynomial.variables),
+        skip_invalid=skip_invalid,
+        chunk_rows=chunk_rows,
+    )
+    streams = _Streams(plan, list(polynomial.outputs), table)
+    seconds = _stream(polynomial, network, table, plan, streams, progress)
+    return _report(polynomial, network, table, plan, streams, gates, seconds)
+
+
+def _stream(
+    polynomial: Polynomial,
+    network: ReferenceNetwork,
+    table: CsvTable,
+    plan: _Plan,
+    streams: _Streams,
+    progress: Progress | None,
+) -> dict:
+    seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
+    size = table.path.stat().st_size
+    need_logits = "logits" in (plan.compared, plan.secondary)
+    clock = time.perf_counter()
+    for x, y, lines in table.numbered_chunks():
+        started = time.perf_counter()
+        seconds["reading"] += started - clock
+        net = {"outputs": network.outputs(x)}
+        if need_logits:
+            net["logits"] = network.logits(x)
+        evaluated = time.perf_counter()
+        poly = polynomial.evaluate(x)
+        compared = time.perf_counter()
+        streams.add(poly, net, y, lines)
+        clock = time.perf_counter()
+        seconds["network"] += evaluated - started
+        seconds["polynomial"] += compared - evaluated
+        seconds["metrics"] += clock - compared
+        if progress is not None:
+            progress(min(table.characters_read, size), size)
+    return {name: round(value, 6) for name, value in seconds.items()}
+
+
+def _gate_results(gates: Sequence[Gate], outputs: list[ErrorMetrics], agreement: dict | None) -> list[GateResult]:
+    results = []
+    for gate in [FINITE_GATE, *gates]:
+        if gate.per_output:
+            results.extend(gate.check(getattr(metrics, gate.metric), metrics.name) for metrics in outputs)
+        else:
+            results.append(gate.check(agreement["rate"] if agreement else None, None))
+    return results
+
+
+def _report(
+    polynomial: Polynomial,
+    network: ReferenceNetwork,
+    table: CsvTable,
+    plan: _Plan,
+    streams: _Streams,
+    gates: Sequence[Gate],
+    seconds: dict,
+) -> VerificationReport:
+    outputs = streams.primary.result()
+    agreement = streams.agreement.result() if streams.agreement else None
+    secondary = None
+    if streams.secondary is not None:
+        secondary = {"compared": plan.secondary, "outputs": [m.to_dict() for m in streams.secondary.result()]}
+    method = polynomial.method
+    return VerificationReport(
+        compared=plan.compared,
+        outputs=outputs,
+        gates=_gate_results(gates, outputs, agreement),
+        secondary=secondary,
+        classification={"argmax_agreement": agreement} if agreement else None,
+        target=streams.target.result() if streams.target else None,
+        data={
+            "path": str(table.path),
+            "rows": table.total_rows,
+            "invalid_rows_skipped": table.invalid_rows,
+            "input_columns": table.input_names,
+            "target": table.header[table.target_column] if table.target_column is not None else None,
+        },
+        polynomial={
+            "method": method.get("name") if isinstance(method, dict) else None,
+            "terms": polynomial.n_terms,
+            "degree": polynomial.degree,
+            "output_space": plan.poly_space,
+        },
+        model={
+            "path": str(network.path),
+            "sha256": file_sha256(network.path),
+            "dtype": network.dtype,
+            "fixed_batch": network.fixed_batch,
+            "ends_in_softmax": network.ends_in_softmax,
+        },
+        seconds=seconds,
+        notes=_notes(plan, network, _declared_space(polynomial)),
+    )
+
+
+def verify(
+    data: str | Path,
+    poly: str | Path | None = None,
+    model: str | Path | None = None,
+    *,
+    folder: str | Path = ".",
+    **options: object,
+) -> VerificationReport:
+    """``polyx verify``: find and load the artifact, find and check its model, then verify.
+
+    ``poly`` defaults to the single ``*.poly.json`` in ``folder``; ``model`` to the artifact's
+    provenance source, which must still have the recorded sha256. Other options as for
+    ``verify_polynomial``.
+    """
+    from polyx.expansion.artifact import load_polynomial
+
+    poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
+    polynomial = load_polynomial(poly_path)
+    model_path, expected = resolve_model(polynomial.provenance, poly_path, Path(model) if model is not None else None)
+    report = verify_polynomial(polynomial, model_path, data, **options)  # type: ignore[arg-type]
+    matches = None if expected is None else report.model["sha256"] == expected
+    return replace(
+        report,
+        polynomial={"path": str(poly_path), **report.polynomial},
+        model={**report.model, "sha256_recorded": expected, "sha256_matches": matches},
+    )
