@@ -1,0 +1,273 @@
+"""The polynomial JSON artifact: the product's contract, written byte-identically and read strictly.
+
+A file holds, in this order: ``format`` ("polyx.polynomial/1"), ``variables``, ``outputs``,
+``exponents`` (one integer list per term, graded order), ``coefficients`` (one list per output,
+aligned with ``exponents``), ``center`` (null or the expansion point), ``method`` (its name and
+every parameter), ``provenance`` (model file, its sha256, polyx version, ONNX tensor names) and
+``diagnostics``. Floats are written with Python's shortest round-trip repr, so reading a file
+gives back exactly the float64 bits that were written; NaN and infinities are refused. Nested
+objects have sorted keys, so the same polynomial always gives the same bytes. The published JSON
+Schema is ``polynomial.schema.json`` beside this module (``polynomial_schema()``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from polyx import __version__
+from polyx.errors import ArtifactError, DataError
+from polyx.expansion.polynomial import Polynomial
+from polyx.files import write_atomic
+
+__all__ = [
+    "FORMAT",
+    "PROVENANCE_KEYS",
+    "polynomial_to_json",
+    "polynomial_from_json",
+    "save_polynomial",
+    "load_polynomial",
+    "polynomial_schema",
+]
+
+FORMAT = "polyx.polynomial/1"
+FIELDS = ("format", "variables", "outputs", "exponents", "coefficients", "center", "method", "provenance", "diagnostics")
+PROVENANCE_KEYS = ("source", "sha256", "polyx_version", "input_name", "output_name", "input_shape", "output_activation")
+TEXT_WHERE = "polynomial JSON"
+
+
+def polynomial_to_json(poly: Polynomial) -> str:
+    """The artifact text: fixed field order, sorted nested keys, shortest round-trip floats.
+
+    One term (and one coefficient) per line keeps a diff of two artifacts readable.
+    """
+    bad = np.argwhere(~np.isfinite(poly.coefficients))
+    if bad.size:
+        output, term = bad[0]
+        raise ArtifactError(
+            f"cannot write the polynomial: output '{poly.outputs[output]}', term {poly.term_names()[term]} "
+            f"has coefficient {poly.coefficients[output, term]}; JSON artifacts hold finite numbers only"
+        )
+    method = _json_ready(poly.method, "method")
+    if not isinstance(method.get("name"), str) or not method["name"]:
+        raise ArtifactError("cannot write the polynomial: its method has no name; set method={'name': ..., parameters}")
+    provenance = {key: None for key in PROVENANCE_KEYS} | {"polyx_version": __version__}
+    provenance |= _json_ready(poly.provenance, "provenance")
+    center = None if poly.center is None else _json_ready(poly.center, "center")
+    fields = {
+        "format": _inline(FORMAT),
+        "variables": _inline(list(poly.variables)),
+        "outputs": _inline(list(poly.outputs)),
+        "exponents": _rows([_inline(row) for row in poly.exponents.tolist()], 4),
+        "coefficients": _rows([_rows([repr(value) for value in row], 6) for row in poly.coefficients.tolist()], 4),
+        "center": _inline(center),
+        "method": _dump({"name": method.pop("name"), **method}),
+        "provenance": _dump(dict(sorted(provenance.items()))),
+        "diagnostics": _dump(_json_ready(poly.diagnostics, "diagnostics")),
+    }
+    return "{\n" + ",\n".join(f"  {json.dumps(name)}: {text}" for name, text in fields.items()) + "\n}\n"
+
+
+def save_polynomial(poly: Polynomial, path: str | os.PathLike[str]) -> Path:
+    """Write the artifact atomically: readers see the old file or the whole new one, never half.
+
+    ``provenance.source`` is written relative to the artifact's folder when it names an existing
+    file, so a model and its polynomial can be moved together.
+    """
+    target = Path(path)
+    source = poly.provenance.get("source")
+    if isinstance(source, str) and Path(source).is_file():
+        folder = (target.parent if str(target.parent) else Path(".")).resolve()
+        relative = os.path.relpath(Path(source).resolve(), folder)
+        poly = _with_provenance(poly, source=Path(relative).as_posix())
+    return write_atomic(target, polynomial_to_json(poly))
+
+
+def load_polynomial(path: str | os.PathLike[str]) -> Polynomial:
+    """Read and check an artifact; every problem is one ArtifactError line naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        problem = "is a folder, not a polynomial file" if path.is_dir() else "no such polynomial file"
+        raise ArtifactError(f"{path}: {problem}; give a .json file written by polyx convert")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ArtifactError(f"{path}: not a polynomial JSON file (not UTF-8 text); give a file written by polyx convert") from None
+    return polynomial_from_json(text, where=str(path))
+
+
+def polynomial_from_json(text: str, where: str = TEXT_WHERE) -> Polynomial:
+    """Parse artifact text, checking what the numbers depend on: format, shapes, finiteness."""
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
+        raise ArtifactError(
+            f"{where}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
+            "give a polynomial written by polyx convert"
+        ) from None
+    except ValueError as error:
+        raise ArtifactError(f"{where}: {error}") from None
+    return _polynomial_from_data(data, where)
+
+
+def polynomial_schema() -> dict:
+    """The published JSON Schema of the artifact, for validating files outside polyx."""
+    text = resources.files("polyx.expansion").joinpath("polynomial.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _polynomial_from_data(data: Any, where: str) -> Polynomial:
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{where}: not a polyx polynomial (the JSON is not an object); give a file written by polyx convert")
+    _check_format(data.get("format"), where)
+    unknown = sorted(set(data) - set(FIELDS))
+    missing = [name for name in FIELDS if name not in data]
+    if unknown:
+        raise ArtifactError(f"{where}: unknown field '{unknown[0]}'; {FORMAT} has only {', '.join(FIELDS)}")
+    if missing:
+        raise ArtifactError(f"{where}: missing field '{missing[0]}'; a {FORMAT} file has {', '.join(FIELDS)}")
+    variables = _names(data["variables"], "variables", where)
+    outputs = _names(data["outputs"], "outputs", where)
+    exponents = _exponents(data["exponents"], len(variables), where)
+    coefficients = _coefficients(data["coefficients"], len(outputs), exponents.shape[0], where)
+    center = None if data["center"] is None else _numbers(data["center"], len(variables), "center", where)
+    method, provenance, diagnostics = (_object(data[name], name, where) for name in ("method", "provenance", "diagnostics"))
+    if not isinstance(method.get("name"), str) or not method["name"]:
+        raise ArtifactError(f"{where}: method has no 'name'; every artifact names the method that made it")
+    if provenance.get("output_activation") not in (None, "softmax"):
+        raise ArtifactError(
+            f"{where}: provenance.output_activation is {provenance['output_activation']!r}; expected null or 'softmax'"
+        )
+    try:
+        return Polynomial(variables, outputs, exponents, coefficients, center, method, provenance, diagnostics)
+    except DataError as error:
+        raise ArtifactError(f"{where}: {error}") from None
+
+
+def _check_format(value: Any, where: str) -> None:
+    if value == FORMAT:
+        return
+    if isinstance(value, str) and value.startswith("polyx.polynomial/"):
+        raise ArtifactError(f"{where}: format is '{value}' but this polyx {__version__} reads '{FORMAT}'; upgrade polyx")
+    found = "no 'format' field" if value is None else f"format is {json.dumps(value)}"
+    raise ArtifactError(f"{where}: not a polyx polynomial ({found}, expected '{FORMAT}'); give a file written by polyx convert")
+
+
+def _names(value: Any, field: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(name, str) and name for name in value):
+        raise ArtifactError(f"{where}: '{field}' must be a non-empty list of non-empty names")
+    return tuple(value)
+
+
+def _exponents(value: Any, n_vars: int, where: str) -> np.ndarray:
+    if not isinstance(value, list):
+        raise ArtifactError(f"{where}: 'exponents' must be a list with one integer list per term")
+    for term, row in enumerate(value):
+        if not isinstance(row, list) or len(row) != n_vars:
+            size = len(row) if isinstance(row, list) else "not a list"
+            raise ArtifactError(f"{where}: exponents of term {term + 1} has {size} entries; expected {n_vars}, one per variable")
+    exponents = _array(value).reshape(len(value), n_vars) if value else np.zeros((0, n_vars), np.int64)
+    if exponents.dtype.kind not in "iu" or (exponents < 0).any():
+        raise ArtifactError(f"{where}: exponents must be non-negative integers")
+    return exponents.astype(np.int64)
+
+
+def _coefficients(value: Any, n_outputs: int, n_terms: int, where: str) -> np.ndarray:
+    if not isinstance(value, list) or len(value) != n_outputs:
+        count = len(value) if isinstance(value, list) else "not a list"
+        raise ArtifactError(f"{where}: 'coefficients' has {count} lists; expected {n_outputs}, one per output")
+    return np.array([_numbers(row, n_terms, f"coefficients[{k}]", where) for k, row in enumerate(value)]).reshape(
+        n_outputs, n_terms
+    )
+
+
+def _numbers(value: Any, size: int, field: str, where: str) -> np.ndarray:
+    if not isinstance(value, list) or len(value) != size:
+        count = len(value) if isinstance(value, list) else "not a list"
+        raise ArtifactError(f"{where}: '{field}' has {count} numbers; expected {size}")
+    numbers = _array(value) if value else np.zeros(0)
+    if numbers.dtype.kind not in "iuf" or numbers.ndim != 1:
+        raise ArtifactError(f"{where}: '{field}' must hold numbers only")
+    numbers = numbers.astype(np.float64)
+    if not np.isfinite(numbers).all():
+        raise ArtifactError(f"{where}: '{field}' has a number too large for float64; artifacts hold finite numbers only")
+    return numbers
+
+
+def _array(value: list) -> np.ndarray:
+    """A JSON list as an array; mixed nesting becomes an object array, which callers refuse."""
+    try:
+        return np.array(value)
+    except (ValueError, OverflowError):
+        return np.array([None], dtype=object)
+
+
+def _object(value: Any, field: str, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ArtifactError(f"{where}: '{field}' must be a JSON object")
+    return value
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed; artifacts hold finite numbers only")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key '{repeated}' appears twice in one object; keep one")
+    return data
+
+
+def _json_ready(value: Any, path: str) -> Any:
+    """Plain JSON types with sorted keys; numpy values converted, non-finite numbers refused."""
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise ArtifactError(f"cannot write the polynomial: {path} has a non-string key {key!r}")
+        return {key: _json_ready(value[key], f"{path}.{key}") for key in sorted(value)}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = value.tolist() if isinstance(value, np.ndarray) else value
+        return [_json_ready(item, f"{path}[{i}]") for i, item in enumerate(items)]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise ArtifactError(f"cannot write the polynomial: {path} is {value}; use null for a missing number")
+        return float(value)
+    if value is None or isinstance(value, str):
+        return value
+    raise ArtifactError(f"cannot write the polynomial: {path} is a {type(value).__name__}, not a JSON value")
+
+
+def _dump(value: Any) -> str:
+    """A JSON object as text, nested lines indented to sit under a top-level field."""
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
+
+
+def _inline(value: Any) -> str:
+    """A JSON value on one line."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _rows(items: list[str], indent: int) -> str:
+    """A JSON list written one item per line at ``indent`` spaces."""
+    if not items:
+        return "[]"
+    pad = " " * indent
+    return "[\n" + ",\n".join(pad + item for item in items) + "\n" + " " * (indent - 2) + "]"
+
+
+def _with_provenance(poly: Polynomial, **changes: Any) -> Polynomial:
+    return replace(poly, provenance={**poly.provenance, **changes})
