@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from polyx.cli.verify import verify
+
 __all__ = ["ALL"]
 
-ALL: list = []
+ALL: list = [verify]

@@ -1,0 +1,150 @@
+"""``polyx verify DATA.csv``: the network against its polynomial on data, with gates for CI."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import click
+
+from polyx.cli.app import App
+from polyx.cli.terminal import Terminal
+
+if TYPE_CHECKING:
+    from polyx.verification import VerificationReport
+
+__all__ = ["verify"]
+
+EXIT_GATE_FAILED = 1
+GATE_OPTIONS = {
+    "max_abs": ("--max-abs", "Fail when the maximum absolute error of an output exceeds X."),
+    "max_mae": ("--max-mae", "Fail when the mean absolute error of an output exceeds X."),
+    "max_rmse": ("--max-rmse", "Fail when the root mean squared error of an output exceeds X."),
+    "max_rel_l2": ("--max-rel-l2", "Fail when ||poly - net|| / ||net|| of an output exceeds X."),
+    "min_r2": ("--min-r2", "Fail when the R² of an output (polynomial vs network) is below X."),
+    "min_argmax_agreement": ("--min-argmax-agreement", "Fail when fewer than this share of rows get the same class."),
+}
+OPTION_TO_METRIC = {"max_abs": "max_abs", "max_mae": "mae", "max_rmse": "rmse", "max_rel_l2": "rel_l2",
+                    "min_r2": "r2", "min_argmax_agreement": "argmax_agreement"}
+
+
+def _gate_options(command: Callable) -> Callable:
+    for name, (flag, text) in reversed(GATE_OPTIONS.items()):
+        command = click.option(flag, name, type=float, metavar="X", help=text)(command)
+    return command
+
+
+def _comma_list(values: tuple[str, ...] | str | None) -> list[str]:
+    items = [values] if isinstance(values, str) else list(values or ())
+    return [name.strip() for item in items for name in item.split(",") if name.strip()]
+
+
+@contextmanager
+def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
+    """A bar on stderr while rows stream; silent when stderr is not a terminal (CI logs, pipes)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    columns = ("verifying", BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=terminal.err, transient=True, disable=not terminal.err.is_terminal) as bar:
+        task = bar.add_task("verify", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@click.command("verify")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--poly", type=click.Path(path_type=Path), help="Polynomial artifact [default: the one *.poly.json here].")
+@click.option("--model", type=click.Path(path_type=Path), help="ONNX model [default: the polynomial's source, sha256-checked].")
+@click.option("--target", help="Truth column: score both models against it (class numbers for a classifier).")
+@click.option("--exclude", multiple=True, help="Columns that are not inputs (comma-separated or repeated).")
+@click.option("--columns", help="Input columns in model order, comma-separated.")
+@click.option("--skip-invalid", is_flag=True, help="Drop rows with NaN/Inf (counted in the report) instead of failing.")
+@click.option("--compare", type=click.Choice(["logits", "probabilities"]), help="Softmax networks: which space the gates check.")
+@_gate_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout (nothing else).")
+@click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report to this file.")
+@click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (one testcase per gate and output).")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=65_536, show_default=True, help="Rows per streamed chunk.")
+@click.pass_obj
+def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
+           columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
+           junit: Path | None, chunk_rows: int, **thresholds: float | None) -> None:
+    """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails."""
+    from polyx.errors import ArtifactError
+    from polyx.files import write_atomic
+    from polyx.gates import Gate
+    from polyx.junit import report_to_junit
+    from polyx.verification import verify as run_verification
+
+    for path in filter(None, (report, junit)):
+        if not path.parent.is_dir():
+            raise ArtifactError(f"{path}: folder '{path.parent}' does not exist; create it or choose another path")
+    gates = [Gate(OPTION_TO_METRIC[name], value) for name, value in thresholds.items() if value is not None]
+    with _progress_bar(app.terminal) as progress:
+        result = run_verification(data, poly, model, columns=_comma_list(columns) or None, exclude=_comma_list(exclude),
+                                  target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
+                                  chunk_rows=chunk_rows, progress=progress)
+    if report:
+        write_atomic(report, result.to_json())
+    if junit:
+        write_atomic(junit, report_to_junit(result))
+    _render(app.terminal, result, as_json, bool(gates))
+    if not result.passed:
+        raise click.exceptions.Exit(EXIT_GATE_FAILED)
+
+
+def _render(terminal: Terminal, result: VerificationReport, as_json: bool, gated: bool) -> None:
+    if result.model.get("sha256_matches") is False:
+        terminal.warning(f"{result.model['path']} is not the file the polynomial was made from (sha256 differs)")
+    if not gated:
+        terminal.warning("no gates given: the report is informational; add --max-abs/--min-r2 to make it fail")
+    if as_json:
+        terminal.json(result.to_dict())
+        return
+    _render_tables(terminal, result)
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
+    from rich.table import Table
+
+    report = result.to_dict()
+    data = report["data"]
+    skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
+    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: polynomial vs {report['model']['path']} ({report['compared']})")
+    for note in report["notes"]:
+        terminal.info(f"  {note}")
+    metrics = Table("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
+    for row in report["outputs"]:
+        metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"]))
+    terminal.table(metrics)
+    agreement = (report["classification"] or {}).get("argmax_agreement")
+    if agreement:
+        terminal.info(f"argmax agreement: {agreement['agreeing']}/{agreement['rows']} rows ({agreement['rate']:.4%})")
+    if report["target"]:
+        _render_target(terminal, report["target"])
+    gates = Table("gate", "output", "value", "result", title="gates")
+    for gate in result.gates:
+        verdict = "[green]passed[/green]" if gate.passed else "[bold red]FAILED[/bold red]"
+        gates.add_row(gate.label, gate.output or "(model)", _number(gate.value), verdict)
+    terminal.table(gates)
+    failed = len(result.failed_gates)
+    if failed:
+        terminal.info(f"[bold red]FAILED[/bold red]: {failed} of {len(result.gates)} gates")
+    else:
+        terminal.success(f"passed: all {len(result.gates)} gates")
+
+
+def _render_target(terminal: Terminal, target: dict) -> None:
+    if target["metric"] == "accuracy":
+        network, polynomial = target["network"]["rate"], target["polynomial"]["rate"]
+        terminal.info(f"accuracy on '{target['column']}': network {network:.4%}, polynomial {polynomial:.4%}")
+        return
+    network, polynomial = target["network"], target["polynomial"]
+    terminal.info(
+        f"against '{target['column']}': network RMSE {_number(network['rmse'])} R² {_number(network['r2'])}; "
+        f"polynomial RMSE {_number(polynomial['rmse'])} R² {_number(polynomial['r2'])}"
+    )
