@@ -1,0 +1,122 @@
+"""Activation patterns: single ONNX ops mapped to polyx's canonical activations, and a final Softmax.
+
+Decomposed activations (SiLU as ``x·Sigmoid(x)``, GELU's Erf and tanh forms, torch's
+``Where(Greater(x, 20), x, Softplus(x))``) are not listed op by op: the loader hands any
+elementwise subgraph to ``polyx.converters.elementwise``, which identifies it numerically.
+"""
+
+from __future__ import annotations
+
+from polyx.converters.chain import Activate, Cursor, OutputSoftmax, Step, step_of
+from polyx.converters.graph import OnnxNode
+from polyx.converters.ir import Activation
+from polyx.converters.registry import Refusal, pattern, refuse
+
+__all__ = ["tanh", "sigmoid", "softplus", "relu", "leaky_relu", "elu", "selu", "sin", "gelu", "softmax"]
+
+# ONNX's own attribute defaults (float32 values, as onnxruntime applies them).
+ONNX_SELU_ALPHA = 1.6732631921768188
+ONNX_SELU_GAMMA = 1.0507010221481323
+
+
+def _activate(node: OnnxNode, name: str, **params: float) -> Step:
+    return step_of(node, Activate(Activation.of(name, **params)))
+
+
+@pattern("Tanh", "activation `tanh`")
+def tanh(node: OnnxNode, cursor: Cursor) -> Step:
+    """tanh."""
+    return _activate(node, "tanh")
+
+
+@pattern("Sigmoid", "activation `sigmoid` (with a `Mul` by its input: `silu`, see below)")
+def sigmoid(node: OnnxNode, cursor: Cursor) -> Step:
+    """The logistic function."""
+    return _activate(node, "sigmoid")
+
+
+@pattern("Softplus", "activation `softplus`")
+def softplus(node: OnnxNode, cursor: Cursor) -> Step:
+    """log(1 + eˣ)."""
+    return _activate(node, "softplus")
+
+
+@pattern("Relu", "activation `relu`")
+def relu(node: OnnxNode, cursor: Cursor) -> Step:
+    """max(x, 0)."""
+    return _activate(node, "relu")
+
+
+@pattern("LeakyRelu", "activation `leaky_relu(alpha)` (default 0.01)")
+def leaky_relu(node: OnnxNode, cursor: Cursor) -> Step:
+    """x for x ≥ 0, alpha·x below."""
+    return _activate(node, "leaky_relu", alpha=float(node.attribute("alpha", 0.01)))
+
+
+@pattern("Elu", "activation `elu(alpha)` (default 1)")
+def elu(node: OnnxNode, cursor: Cursor) -> Step:
+    """x for x > 0, alpha·(eˣ − 1) below."""
+    return _activate(node, "elu", alpha=float(node.attribute("alpha", 1.0)))
+
+
+@pattern("Selu", "activation `selu(alpha, gamma)` (ONNX defaults when absent)")
+def selu(node: OnnxNode, cursor: Cursor) -> Step:
+    """gamma·elu(x, alpha)."""
+    alpha = float(node.attribute("alpha", ONNX_SELU_ALPHA))
+    return _activate(node, "selu", alpha=alpha, gamma=float(node.attribute("gamma", ONNX_SELU_GAMMA)))
+
+
+@pattern("Sin", "activation `sin`")
+def sin(node: OnnxNode, cursor: Cursor) -> Step:
+    """sin (SIREN-style networks)."""
+    return _activate(node, "sin")
+
+
+@pattern("Gelu", "activation `gelu` (approximate=none) or `gelu_tanh` (approximate=tanh)", since_version=20)
+def gelu(node: OnnxNode, cursor: Cursor) -> Step:
+    """The opset-20 Gelu op; older files carry a decomposition instead."""
+    approximate = node.attribute("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        raise Refusal(f"Gelu with approximate='{approximate}' is not defined by ONNX")
+    return _activate(node, "gelu_tanh" if approximate == "tanh" else "gelu")
+
+
+def _softmax_step(node: OnnxNode, cursor: Cursor, default_axis: int) -> Step:
+    axis = int(node.attribute("axis", default_axis))
+    if cursor.feature_shape is not None and len(cursor.feature_shape) != 1:
+        raise Refusal(f"Softmax over data of feature shape {list(cursor.feature_shape)}; flatten first")
+    if axis not in (1, -1):
+        raise Refusal(
+            f"Softmax over axis {axis} (the batch axis); only a final Softmax over the features (axis -1 or 1) is supported"
+        )
+    return step_of(node, OutputSoftmax())
+
+
+@pattern("Softmax", "output softmax over the features (axis 1, the default before opset 13); only as the last op")
+def softmax_v1(node: OnnxNode, cursor: Cursor) -> Step:
+    """Before opset 13 the default axis is 1, coerced to 2-D: the same as the feature axis for 2-D data."""
+    return _softmax_step(node, cursor, 1)
+
+
+@pattern("Softmax", "output softmax over axis -1 (the default) or 1; only as the last op", since_version=13)
+def softmax(node: OnnxNode, cursor: Cursor) -> Step:
+    """From opset 13 the default axis is -1."""
+    return _softmax_step(node, cursor, -1)
+
+
+refuse(
+    __name__,
+    "unsupported activation; supported: tanh, sigmoid, softplus, relu, leaky_relu, elu, selu, sin, gelu, "
+    "gelu_tanh, silu, linear, softmax (last)",
+    "HardSigmoid",
+    "HardSwish",
+    "Softsign",
+    "PRelu",
+    "ThresholdedRelu",
+    "Celu",
+    "Mish",
+    "Shrink",
+    "Clip",
+    "LogSoftmax",
+    "Hardmax",
+)

@@ -1,0 +1,233 @@
+"""Read-only views of an ONNX graph: the only place that touches protobuf fields.
+
+Pattern handlers see ``OnnxNode`` (attributes parsed once into plain Python) and ``OnnxGraph``
+(constants already gathered from initializers, ``Constant`` nodes and folded constant subgraphs;
+data consumers and producers indexed). Exporters differ in where they keep constants; after this
+module they all look the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+
+from polyx.converters.folding import fold_node
+from polyx.errors import ModelLoadError
+
+__all__ = ["OnnxNode", "OnnxGraph", "ValueKind", "parse_model"]
+
+
+class ValueKind(Enum):
+    """Where a tensor name comes from."""
+
+    GRAPH_INPUT = "graph input"
+    CONSTANT = "constant"
+    NODE_OUTPUT = "node output"
+    EMPTY = "empty"
+
+
+def _attribute_value(attribute: Any) -> Any:
+    from onnx import helper, numpy_helper
+
+    value = helper.get_attribute_value(attribute)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if hasattr(value, "dims") and hasattr(value, "data_type"):
+        return numpy_helper.to_array(value)
+    if isinstance(value, list):
+        return tuple(item.decode("utf-8", errors="replace") if isinstance(item, bytes) else item for item in value)
+    return value
+
+
+@dataclass(frozen=True)
+class OnnxNode:
+    """One node: op type, tensor names and attributes as plain Python values."""
+
+    index: int
+    name: str
+    op_type: str
+    domain: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    attributes: Mapping[str, Any]
+
+    @property
+    def label(self) -> str:
+        """The node's name, or a stand-in naming its position and first output when the exporter left it empty."""
+        if self.name:
+            return self.name
+        first = self.outputs[0] if self.outputs else "?"
+        return f"#{self.index} {self.op_type} -> {first}"
+
+    def attribute(self, key: str, default: Any = None) -> Any:
+        """An attribute value, or the ONNX default the caller passes."""
+        return self.attributes.get(key, default)
+
+
+def _constant_node_value(node: OnnxNode) -> np.ndarray | None:
+    for key, dtype in (("value", None), ("value_float", np.float32), ("value_floats", np.float32),
+                       ("value_int", np.int64), ("value_ints", np.int64)):
+        if key in node.attributes:
+            return np.asarray(node.attributes[key], dtype=dtype)
+    return None
+
+
+class OnnxGraph:
+    """A model's main graph with constants folded and data flow indexed.
+
+    ``constants`` maps every tensor whose value is known without the input (initializers,
+    Constant nodes, folded subgraphs) to its array. ``data_nodes`` are the remaining nodes, in
+    file order: the computation that depends on the input.
+    """
+
+    def __init__(self, model: Any, source: str) -> None:
+        from onnx import numpy_helper
+
+        graph = model.graph
+        self.source = source
+        self.opsets = MappingProxyType({entry.domain or "": int(entry.version) for entry in model.opset_import})
+        self.producer = " ".join(part for part in (model.producer_name, model.producer_version) if part)
+        self.ir_version = int(model.ir_version)
+        self.nodes = tuple(
+            OnnxNode(
+                index=index,
+                name=node.name,
+                op_type=node.op_type,
+                domain=node.domain or "",
+                inputs=tuple(node.input),
+                outputs=tuple(node.output),
+                attributes=MappingProxyType({a.name: _attribute_value(a) for a in node.attribute}),
+            )
+            for index, node in enumerate(graph.node)
+        )
+        constants: dict[str, np.ndarray] = {}
+        for tensor in graph.initializer:
+            try:
+                constants[tensor.name] = numpy_helper.to_array(tensor)
+            except Exception as error:  # a truncated file leaves raw_data shorter than the dims say
+                raise ModelLoadError(
+                    f"{source}: weight '{tensor.name}' is damaged ({error}); the file is truncated or corrupt, export it again"
+                ) from None
+        initializer_names = set(constants)
+        self.input_specs = tuple(
+            (value.name, _value_type(value)) for value in graph.input if value.name not in initializer_names
+        )
+        self.output_specs = tuple((value.name, _value_type(value)) for value in graph.output)
+        self._check_defined(initializer_names)
+        self.constants = MappingProxyType(_fold_constants(self.nodes, constants))
+        self.data_nodes = tuple(
+            node for node in self.nodes if not (node.outputs and all(out in self.constants for out in node.outputs))
+        )
+        self._producers = {out: node for node in self.data_nodes for out in node.outputs if out}
+        consumers: dict[str, list[OnnxNode]] = {}
+        for node in self.data_nodes:
+            for name in dict.fromkeys(node.inputs):
+                if name and name not in self.constants:
+                    consumers.setdefault(name, []).append(node)
+        self._consumers = {name: tuple(nodes) for name, nodes in consumers.items()}
+
+    def _check_defined(self, initializer_names: set[str]) -> None:
+        """Every tensor a node or output reads must be defined: a truncated file usually fails here."""
+        if not self.nodes and not self.output_specs:
+            raise ModelLoadError(f"{self.source}: the ONNX graph is empty (no nodes, no outputs); the file is truncated or not a model")
+        defined = initializer_names | {name for name, _ in self.input_specs}
+        for node in self.nodes:
+            for name in node.inputs:
+                if name and name not in defined:
+                    raise ModelLoadError(
+                        f"{self.source}: node '{node.label}' reads tensor '{name}', which nothing defines; "
+                        "the file is truncated or corrupt, export it again"
+                    )
+            defined.update(node.outputs)
+        for name, _ in self.output_specs:
+            if name not in defined:
+                raise ModelLoadError(
+                    f"{self.source}: graph output '{name}' is never computed; the file is truncated or corrupt, export it again"
+                )
+        if not self.output_specs:
+            raise ModelLoadError(f"{self.source}: the ONNX graph has no output; the file is truncated or corrupt")
+
+    def opset(self, domain: str = "") -> int:
+        """The opset version the model declares for a domain (the default domain if not given)."""
+        return self.opsets.get(domain, self.opsets.get("", 1))
+
+    def constant(self, name: str) -> np.ndarray | None:
+        """The value of a constant tensor, or None if it depends on the input."""
+        return self.constants.get(name)
+
+    def kind(self, name: str) -> ValueKind:
+        """Sort a tensor name into graph input, constant, node output or empty (an omitted optional input)."""
+        if not name:
+            return ValueKind.EMPTY
+        if name in self.constants:
+            return ValueKind.CONSTANT
+        if any(name == input_name for input_name, _ in self.input_specs):
+            return ValueKind.GRAPH_INPUT
+        return ValueKind.NODE_OUTPUT
+
+    def consumers(self, name: str) -> tuple[OnnxNode, ...]:
+        """Data nodes that read this tensor."""
+        return self._consumers.get(name, ())
+
+    def producer(self, name: str) -> OnnxNode | None:
+        """The data node that writes this tensor, if any."""
+        return self._producers.get(name)
+
+    def data_inputs(self, node: OnnxNode) -> tuple[str, ...]:
+        """The node's inputs that depend on the model input (neither constant nor omitted)."""
+        return tuple(name for name in node.inputs if name and name not in self.constants)
+
+
+def _value_type(value: Any) -> tuple[int, tuple[int | str, ...] | None]:
+    """(element type, shape) of a graph input/output; dims are ints, or strings for symbolic ones."""
+    tensor_type = value.type.tensor_type
+    if not tensor_type.HasField("shape"):
+        return int(tensor_type.elem_type), None
+    dims = tuple(
+        int(dim.dim_value) if dim.HasField("dim_value") else (dim.dim_param or "?") for dim in tensor_type.shape.dim
+    )
+    return int(tensor_type.elem_type), dims
+
+
+def _fold_constants(nodes: tuple[OnnxNode, ...], constants: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Evaluate Constant nodes and all-constant nodes until nothing changes (files need not be sorted)."""
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            if not node.outputs or node.outputs[0] in constants:
+                continue
+            if node.op_type == "Constant" and node.domain == "":
+                value = _constant_node_value(node)
+            elif node.inputs and all(not name or name in constants for name in node.inputs) and len(node.outputs) == 1:
+                value = fold_node(node.op_type, [constants[name] if name else None for name in node.inputs], node.attributes)
+            else:
+                value = None
+            if value is not None:
+                constants[node.outputs[0]] = value
+                changed = True
+    return constants
+
+
+def parse_model(data: bytes, source: str) -> Any:
+    """Parse ONNX bytes into a ModelProto, turning every protobuf failure into one ModelLoadError line."""
+    import onnx
+
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except Exception:  # protobuf raises DecodeError and sometimes RuntimeWarning-like errors
+        raise ModelLoadError(
+            f"{source}: not a valid ONNX model, weight-list JSON or .npz (it does not parse); "
+            "check the file is complete and export it again"
+        ) from None
+    if not model.HasField("graph"):
+        raise ModelLoadError(
+            f"{source}: not a valid ONNX model, weight-list JSON or .npz (no graph found); "
+            "check the file is complete and export it again"
+        )
+    return model

@@ -1,0 +1,71 @@
+"""``load_network``: the one entry point from a model file to a ``Network``, whatever its format.
+
+The format is recognised from the content (a zip archive is an ``.npz``, text starting with
+``{`` is a weight-list JSON, anything else must be ONNX), so a misnamed file still loads and a
+wrong one fails with a message that names the formats polyx reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+from polyx.converters.ir import Network
+from polyx.errors import ModelLoadError
+
+__all__ = ["load_network", "detect_format"]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def detect_format(data: bytes, path: Path) -> str:
+    """'npz', 'weight-list' or 'onnx', from the bytes first and the extension second."""
+    stripped = data.lstrip()
+    if data.startswith(_ZIP_MAGIC):
+        return "npz"
+    if stripped.startswith(b"{") or (path.suffix.lower() == ".json" and stripped.startswith(b"[")):
+        return "weight-list"
+    return "onnx"
+
+
+def _read(path: Path) -> bytes:
+    if not path.exists():
+        raise ModelLoadError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise ModelLoadError(f"{path}: is a folder, not a model file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ModelLoadError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    if not data.strip():
+        raise ModelLoadError(f"{path}: the file is empty; export the model again")
+    return data
+
+
+def load_network(path: str | Path) -> Network:
+    """Read an ONNX model, an nn2poly weight-list JSON or a weights ``.npz`` into the polyx IR.
+
+    Every later step (inspect, the expansions, verification) starts from this Network, so the
+    file's identity travels with it: ``metadata`` holds the source path, the file's sha256 and
+    its format (plus producer and opset for ONNX). Raises ModelLoadError for unreadable files and
+    UnsupportedModelError listing every node an ONNX graph cannot be represented with.
+    """
+    path = Path(path)
+    data = _read(path)
+    source = str(path)
+    kind = detect_format(data, path)
+    if kind == "npz":
+        from polyx.converters.weight_list import network_from_npz
+
+        network = network_from_npz(data, source)
+    elif kind == "weight-list":
+        from polyx.converters.weight_list import network_from_weight_list
+
+        network = network_from_weight_list(data, source)
+    else:
+        from polyx.converters.onnx_loader import network_from_onnx
+
+        network = network_from_onnx(data, source, path.parent)
+    metadata = {"source": source, "sha256": hashlib.sha256(data).hexdigest(), **network.metadata}
+    return dataclasses.replace(network, metadata=metadata)

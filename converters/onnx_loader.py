@@ -1,0 +1,224 @@
+"""Read an ONNX file into a ``Network``: scan the whole graph, then walk the chain of patterns.
+
+The scan reports every node polyx cannot represent (unknown or refused ops, skip connections,
+several inputs or outputs) before any conversion; the walk then follows the data from the input
+to the output, asking the pattern registry what each node means. All problems found by either
+are raised together as one ``UnsupportedModelError``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from polyx.converters.chain import Activate, ChainBuilder, Cursor, Dense, OutputSoftmax, Reshape, Step
+from polyx.converters.elementwise import REGION_OPS, RegionRefusal, identify_region
+from polyx.converters.graph import OnnxGraph, OnnxNode, parse_model
+from polyx.converters.ir import Network
+from polyx.converters.registry import NotThisPattern, Refusal, find_pattern
+from polyx.errors import ModelLoadError, OffendingNode, UnsupportedModelError
+
+__all__ = ["network_from_onnx"]
+
+_DTYPES = {1: "float32", 11: "float64"}
+_FEATURE_MIXING_OPS = frozenset({"Gemm", "MatMul", "Conv", "ConvTranspose", "Einsum", "MatMulInteger", "QLinearMatMul"})
+
+
+def _offending(node: OnnxNode, reason: str) -> OffendingNode:
+    return OffendingNode(node.label, node.op_type, reason)
+
+
+def _scan_interface(graph: OnnxGraph) -> list[OffendingNode]:
+    """One input and one output, a float input with a batch axis and fixed feature dimensions."""
+    problems = []
+    if len(graph.input_specs) != 1:
+        names = ", ".join(name for name, _ in graph.input_specs) or "none"
+        problems.append(OffendingNode(names, "graph input", f"the model has {len(graph.input_specs)} inputs; polyx needs exactly one"))
+    if len(graph.output_specs) != 1:
+        names = ", ".join(name for name, _ in graph.output_specs)
+        problems.append(OffendingNode(names, "graph output", f"the model has {len(graph.output_specs)} outputs; polyx needs exactly one"))
+    for name, (elem_type, shape) in graph.input_specs[:1] if len(graph.input_specs) == 1 else ():
+        if elem_type not in _DTYPES:
+            problems.append(OffendingNode(name, "graph input", f"element type {elem_type} is not float32 or float64"))
+        if shape is None or len(shape) < 2:
+            problems.append(OffendingNode(name, "graph input", f"shape {shape} has no batch axis plus feature axes"))
+        elif not all(isinstance(dim, int) and dim > 0 for dim in shape[1:]):
+            problems.append(OffendingNode(name, "graph input", f"feature dimensions {list(shape[1:])} are not fixed integers"))
+    return problems
+
+
+def _scan_ops(graph: OnnxGraph) -> list[OffendingNode]:
+    """Every data node whose op polyx refuses or does not know."""
+    problems = []
+    for node in graph.data_nodes:
+        entry = find_pattern(node, graph.opset(node.domain))
+        if entry is not None and entry.refused:
+            problems.append(_offending(node, f"unsupported op '{node.op_type}': {entry.summary}"))
+        elif entry is None and not (node.domain == "" and node.op_type in REGION_OPS):
+            domain = f" (domain '{node.domain}')" if node.domain else ""
+            problems.append(_offending(node, f"unknown op '{node.op_type}'{domain}: polyx cannot represent it as dense layers"))
+    return problems
+
+
+def _scan_skips(graph: OnnxGraph, start: str) -> list[OffendingNode]:
+    """Nodes joining tensors that passed through different numbers of layers: skip/residual connections."""
+    depth = {start: 0}
+    problems = []
+    for node in graph.data_nodes:
+        depths = sorted({depth[name] for name in graph.data_inputs(node) if name in depth})
+        if not depths:
+            continue
+        if len(depths) > 1:
+            sources = " and ".join("the input" if d == 0 else f"layer {d}" for d in reversed(depths))
+            problems.append(
+                _offending(node, f"not a feed-forward chain: it joins the outputs of {sources} (a skip/residual connection)")
+            )
+        for out in node.outputs:
+            depth[out] = depths[-1] + (node.op_type in _FEATURE_MIXING_OPS)
+    return problems
+
+
+class _Walk:
+    """Follows the data from the input to the output, turning patterns into dense layers."""
+
+    def __init__(self, graph: OnnxGraph, report_branches: bool) -> None:
+        name, (elem_type, shape) = graph.input_specs[0]
+        self.report_branches = report_branches
+        self.graph = graph
+        self.output = graph.output_specs[0][0]
+        batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
+        self.cursor = Cursor(graph, name, tuple(int(d) for d in shape[1:]), batch)
+        self.builder = ChainBuilder(int(np.prod(self.cursor.feature_shape)))
+        self.problems: list[OffendingNode] = []
+        self.softmax: OnnxNode | None = None
+
+    def run(self) -> None:
+        for _ in range(len(self.graph.data_nodes) + 1):
+            consumers = self.graph.consumers(self.cursor.tensor)
+            if not consumers:
+                if self.cursor.tensor != self.output:
+                    self._stop_before_output()
+                return
+            step = self._next_step(consumers)
+            if step is None:
+                return
+            self._apply(step)
+
+    def _stop_before_output(self) -> None:
+        node = self.graph.producer(self.cursor.tensor)
+        label = node.label if node else self.cursor.tensor
+        self.problems.append(
+            OffendingNode(label, node.op_type if node else "graph input",
+                          f"the data path ends at '{self.cursor.tensor}' without reaching the output '{self.output}'")
+        )
+
+    def _next_step(self, consumers: tuple[OnnxNode, ...]) -> Step | None:
+        if len(consumers) == 1:
+            node = consumers[0]
+            entry = find_pattern(node, self.graph.opset(node.domain))
+            if entry is not None and entry.handler is not None:
+                try:
+                    return entry.handler(node, self.cursor)
+                except NotThisPattern:
+                    pass
+                except Refusal as refusal:
+                    self.problems.append(_offending(node, str(refusal)))
+                    return self._skip(node)
+            elif not (node.domain == "" and node.op_type in REGION_OPS):
+                return self._skip(node)  # already reported by the scan
+        try:
+            return identify_region(self.graph, self.cursor.tensor)
+        except RegionRefusal as refusal:
+            if self.report_branches or not refusal.branch:
+                self.problems.append(_offending(refusal.node, str(refusal)))
+            return None
+
+    def _skip(self, node: OnnxNode) -> Step | None:
+        """Step over a node that cannot be represented, to find later problems too; its shape is unknown."""
+        outputs = [out for out in node.outputs if out and self.graph.consumers(out) or out == self.output]
+        if len(outputs) != 1:
+            return None
+        self.cursor.feature_shape = None
+        return Step((node,), outputs[0])
+
+    def _apply(self, step: Step) -> None:
+        if self.softmax is not None and step.effects:
+            self.problems.append(
+                _offending(self.softmax, f"Softmax is only supported as the final op over the features; "
+                                         f"'{step.nodes[0].label}' ({step.nodes[0].op_type}) follows it")
+            )
+            self.softmax = None
+        for effect in step.effects:
+            if isinstance(effect, OutputSoftmax):
+                self.softmax = step.nodes[0]
+            elif isinstance(effect, Reshape):
+                self.cursor.feature_shape = effect.feature_shape
+            elif self.cursor.feature_shape is not None and not self.problems:
+                self.builder.apply(effect)
+            if isinstance(effect, Dense):
+                self.cursor.feature_shape = (effect.weight.shape[0],)
+        self.cursor.tensor = step.output
+
+
+def _unique(problems: list[OffendingNode]) -> list[OffendingNode]:
+    seen: dict[tuple[str, str], OffendingNode] = {}
+    for problem in problems:
+        seen.setdefault((problem.name, problem.reason), problem)
+    return list(seen.values())
+
+
+def _notes(graph: OnnxGraph) -> list[str]:
+    return [
+        f"node '{node.label}' uses 'Erfc', which is not valid ONNX (tf2onnx's exact GELU): polyx reads it as "
+        "1 − Erf, but onnxruntime cannot run this file; re-export with gelu(approximate=True) or from the "
+        "Keras torch/JAX backend to check it"
+        for node in graph.data_nodes
+        if node.op_type == "Erfc"
+    ]
+
+
+def _load_external_data(model: Any, folder: Path) -> None:
+    from onnx.external_data_helper import load_external_data_for_model, uses_external_data
+
+    if any(uses_external_data(tensor) for tensor in model.graph.initializer):
+        try:
+            load_external_data_for_model(model, str(folder))
+        except Exception as error:  # missing or short external data file
+            raise ModelLoadError(f"{folder}: cannot read the model's external weight data ({error})") from None
+
+
+def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
+    """Turn ONNX bytes into a Network, or raise one error listing every node that cannot be represented."""
+    model = parse_model(data, source)
+    _load_external_data(model, folder)
+    graph = OnnxGraph(model, source)
+    interface = _scan_interface(graph)
+    problems = interface + _scan_ops(graph)
+    walk = None
+    if not interface:
+        skips = _scan_skips(graph, graph.input_specs[0][0])
+        walk = _Walk(graph, report_branches=not skips)
+        walk.run()
+        problems += skips + walk.problems
+    if problems:
+        raise UnsupportedModelError(source, _unique(problems))
+    assert walk is not None
+    input_name, (elem_type, shape) = graph.input_specs[0]
+    return Network(
+        layers=tuple(walk.builder.finish()),
+        input_name=input_name,
+        output_name=walk.output,
+        input_shape=tuple(int(d) for d in shape[1:]),
+        dtype=_DTYPES[elem_type],
+        output_activation="softmax" if walk.softmax is not None else None,
+        batch_size=walk.cursor.batch_size,
+        metadata={
+            "format": "onnx",
+            "producer": graph.producer,
+            "opset": graph.opset(),
+            "ir_version": graph.ir_version,
+            "notes": _notes(graph),
+        },
+    )

@@ -1,0 +1,112 @@
+"""Ops that carry the data on unchanged: casts, Identity, inference Dropout, and flattening reshapes.
+
+The Keras torch backend puts a float→float ``Cast`` before almost every op; torch writes
+``Flatten[axis=1]``, the dynamo exporter and tf2onnx ``Reshape(x, [-1, n])``. A flatten keeps the
+row-major values and only changes the feature shape, so the IR sees the flattened vector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from polyx.converters.chain import Cursor, Reshape, Step, step_of
+from polyx.converters.folding import reshape_target
+from polyx.converters.graph import OnnxNode
+from polyx.converters.registry import Refusal, pattern, refuse
+
+__all__ = ["identity", "cast", "cast_like", "dropout", "flatten", "reshape"]
+
+_FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16"}
+
+
+@pattern("Identity", "no-op")
+def identity(node: OnnxNode, cursor: Cursor) -> Step:
+    """Nothing to do."""
+    return step_of(node)
+
+
+@pattern("Cast", "no-op when casting to a float type; other targets refused")
+def cast(node: OnnxNode, cursor: Cursor) -> Step:
+    """A float→float cast changes precision only; the IR computes in float64 anyway."""
+    target = int(node.attribute("to", 0))
+    if target not in _FLOAT_TYPES:
+        raise Refusal(f"casts the data to a non-float type ({target}); only float→float casts are supported")
+    return step_of(node)
+
+
+@pattern("CastLike", "no-op when the target is a float tensor")
+def cast_like(node: OnnxNode, cursor: Cursor) -> Step:
+    """Like Cast, with the target type taken from a constant."""
+    like = cursor.graph.constant(node.inputs[1]) if len(node.inputs) > 1 else None
+    if like is not None and not np.issubdtype(like.dtype, np.floating):
+        raise Refusal(f"casts the data to {like.dtype}; only float→float casts are supported")
+    return step_of(node)
+
+
+@pattern("Dropout", "no-op in inference; training_mode=true or a used mask output refused")
+def dropout(node: OnnxNode, cursor: Cursor) -> Step:
+    """Inference dropout is the identity."""
+    training = cursor.graph.constant(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
+    if training is not None and bool(np.asarray(training).reshape(-1)[0]):
+        raise Refusal("Dropout in training mode is random; export the model in eval/inference mode")
+    if len(node.outputs) > 1 and node.outputs[1] and cursor.graph.consumers(node.outputs[1]):
+        raise Refusal("the dropout mask is used by other nodes; export the model in eval/inference mode")
+    return step_of(node)
+
+
+def _flattened(node: OnnxNode, cursor: Cursor, shape_of: callable) -> Step:
+    """Accept a reshape whose result is (batch, all features): the flattening every exporter writes."""
+    if cursor.feature_shape is None:
+        return step_of(node)
+    batches = (cursor.batch_size,) if cursor.batch_size else (2, 3)
+    width = int(np.prod(cursor.feature_shape))
+    for batch in batches:
+        result = shape_of((batch,) + tuple(cursor.feature_shape))
+        if tuple(result) != (batch, width):
+            raise Refusal(
+                f"reshapes data of feature shape {list(cursor.feature_shape)} to {list(result)} (with batch {batch}); "
+                "only flattening to (batch, features) is supported"
+            )
+    return step_of(node, Reshape((width,)))
+
+
+@pattern("Flatten", "flattens (batch, d1, d2, …) to (batch, d1·d2·…) row-major; only axis=1")
+def flatten(node: OnnxNode, cursor: Cursor) -> Step:
+    """Flatten[axis] keeps the batch axis only when axis is 1."""
+    axis = int(node.attribute("axis", 1))
+
+    def shape_of(shape: tuple[int, ...]) -> tuple[int, ...]:
+        cut = axis % len(shape) if axis < 0 else axis
+        return (int(np.prod(shape[:cut])), int(np.prod(shape[cut:])))
+
+    return _flattened(node, cursor, shape_of)
+
+
+@pattern("Reshape", "Reshape(x, [-1, n] | [0, -1] | [batch, n]) as a flatten; any other reshape refused", since_version=1)
+def reshape(node: OnnxNode, cursor: Cursor) -> Step:
+    """A reshape with a constant target that keeps the batch axis and flattens the features."""
+    if len(node.inputs) < 2:
+        shape = node.attribute("shape")
+        target = None if shape is None else np.asarray(shape)
+    else:
+        target = cursor.graph.constant(node.inputs[1])
+    if target is None:
+        raise Refusal("the target shape depends on the data; only a constant flattening reshape is supported")
+    allowzero = bool(node.attribute("allowzero", 0))
+    return _flattened(node, cursor, lambda shape: reshape_target(shape, target, allowzero))
+
+
+refuse(
+    __name__,
+    "rearranges the data's axes (seen only around convolutions); a dense chain cannot contain it",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Gather",
+    "Slice",
+    "Split",
+    "Concat",
+    "Pad",
+    "Tile",
+    "Expand",
+)
