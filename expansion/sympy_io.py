@@ -39,14 +39,11 @@ def render_sympy_module(poly: Polynomial) -> str:
     bases = [_python_base(ident, None if poly.center is None else poly.center[i]) for i, ident in enumerate(variables)]
     monomials = [_python_monomial(row, bases) for row in poly.exponents.tolist()]
     method = poly.method.get("name", "unknown")
-    source = poly.provenance.get("source")
+    origin = f" from {poly.provenance['source']}" if poly.provenance.get("source") else ""
     lines = [
-        f'"""{", ".join(poly.outputs)} as SymPy expressions in {", ".join(poly.variables)}.',
-        "",
-        f"Written by polyx {__version__} from a polynomial made by the {method!s} method"
-        + (f" from {source}." if source else "."),
-        "Importing this file needs only SymPy; every coefficient is the exact float64 value of the artifact.",
-        '"""',
+        _comment(f"{', '.join(poly.outputs)} as SymPy expressions in {', '.join(poly.variables)}."),
+        _comment(f"Written by polyx {__version__} from a polynomial made by the {method} method{origin}."),
+        "# Importing this file needs only SymPy; every coefficient is the exact float64 value of the artifact.",
         "",
         "import sympy",
         "",
@@ -131,6 +128,11 @@ def _sympy_terms(expr: "sympy.Expr", symbols: list["sympy.Symbol"], name: str) -
         return {monomial: float(coefficient) for monomial, coefficient in poly.terms() if coefficient != 0}
     except (sympy.PolynomialError, TypeError):
         raise ArtifactError(f"the expression for {name} is not a polynomial with real coefficients in the variables") from None
+
+
+def _comment(text: str) -> str:
+    """A one-line Python comment, whatever characters the names hold."""
+    return "# " + " ".join(str(text).split())
 
 
 def _identifier(name: str, taken: set[str]) -> str:
