@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from polyx.cli.inspect import inspect
 from polyx.cli.verify import verify
 
 __all__ = ["ALL"]
 
-ALL: list = [verify]
+ALL: list = [inspect, verify]

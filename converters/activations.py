@@ -120,3 +120,9 @@ refuse(
     "LogSoftmax",
     "Hardmax",
 )
+refuse(
+    __name__,
+    "not valid ONNX: tf2onnx could not convert TensorFlow's exact GELU and left a raw Erfc node that no runtime "
+    "can execute; re-export with gelu(approximate=True) or from the Keras torch/JAX backend",
+    "Erfc",
+)

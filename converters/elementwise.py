@@ -47,7 +47,6 @@ CANDIDATES: tuple[Activation, ...] = (
 DECOMPOSITIONS: tuple[tuple[str, str], ...] = (
     ("`Mul(a, Sigmoid(a))` (SiLU/swish, every exporter)", "silu"),
     ("`Div(a, √2) → Erf → Add 1 → Mul a → Mul 0.5` (torch exact GELU, opset < 20)", "gelu"),
-    ("`Mul(0.5, a) · Erfc(Neg(a)·1/√2)` (tf2onnx exact GELU; invalid ONNX, accepted as 1 − Erf)", "gelu"),
     ("`Pow(a, 3)` or `Mul(a, Mul(a, a))`, `·0.044715 + a`, `·√(2/π)`, `Tanh`, `+1`, `·a`, `·0.5`", "gelu_tanh"),
     ("`Where(Greater(a, 20), a, Softplus(a))` (torch softplus threshold; with `Mul/Div` by β = 1 too)", "softplus"),
     ("any other elementwise subgraph equal to `p·act(a) + q` for a supported activation", "that activation"),
@@ -123,7 +122,6 @@ _EVALUATORS: dict[str, Callable[..., np.ndarray]] = {
     "Cos": _unary(np.cos),
     "Tanh": _unary(np.tanh),
     "Erf": _special("erf"),
-    "Erfc": _special("erfc"),
     "Sigmoid": _special("expit"),
     "Softplus": _unary(lambda x: np.logaddexp(0.0, x)),
     "Relu": _unary(lambda x: np.maximum(x, 0.0)),

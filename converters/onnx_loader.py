@@ -83,9 +83,10 @@ def _scan_skips(graph: OnnxGraph, start: str) -> list[OffendingNode]:
 class _Walk:
     """Follows the data from the input to the output, turning patterns into dense layers."""
 
-    def __init__(self, graph: OnnxGraph, report_branches: bool) -> None:
+    def __init__(self, graph: OnnxGraph, reported: set[str], skips_found: bool) -> None:
         name, (elem_type, shape) = graph.input_specs[0]
-        self.report_branches = report_branches
+        self.reported = reported
+        self.skips_found = skips_found
         self.graph = graph
         self.output = graph.output_specs[0][0]
         batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
@@ -131,7 +132,8 @@ class _Walk:
         try:
             return identify_region(self.graph, self.cursor.tensor)
         except RegionRefusal as refusal:
-            if self.report_branches or not refusal.branch:
+            follows_known_problem = refusal.node.label in self.reported or (refusal.branch and self.skips_found)
+            if not follows_known_problem:
                 self.problems.append(_offending(refusal.node, str(refusal)))
             return None
 
@@ -169,16 +171,6 @@ def _unique(problems: list[OffendingNode]) -> list[OffendingNode]:
     return list(seen.values())
 
 
-def _notes(graph: OnnxGraph) -> list[str]:
-    return [
-        f"node '{node.label}' uses 'Erfc', which is not valid ONNX (tf2onnx's exact GELU): polyx reads it as "
-        "1 − Erf, but onnxruntime cannot run this file; re-export with gelu(approximate=True) or from the "
-        "Keras torch/JAX backend to check it"
-        for node in graph.data_nodes
-        if node.op_type == "Erfc"
-    ]
-
-
 def _load_external_data(model: Any, folder: Path) -> None:
     from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
@@ -199,7 +191,7 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
     walk = None
     if not interface:
         skips = _scan_skips(graph, graph.input_specs[0][0])
-        walk = _Walk(graph, report_branches=not skips)
+        walk = _Walk(graph, reported={p.name for p in problems}, skips_found=bool(skips))
         walk.run()
         problems += skips + walk.problems
     if problems:
@@ -219,6 +211,5 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
             "producer": graph.producer,
             "opset": graph.opset(),
             "ir_version": graph.ir_version,
-            "notes": _notes(graph),
         },
     )

@@ -329,30 +329,6 @@ def test_layer_parameters_are_read_from_attributes(tmp_path) -> None:
     assert params[2] == pytest.approx({"alpha": 1.6732632, "gamma": 1.0507010})
 
 
-def test_tf2onnx_erfc_gelu_is_read_as_exact_gelu(tmp_path) -> None:
-    """tf2onnx's invalid exact GELU (raw Erfc): onnxruntime refuses the file, so the oracle is the formula itself.
-
-    The file stores 1/√2 in float32 (relative error 1.7e-8) while the IR uses the exact GELU, so
-    the two agree to ~1e-8 relative: tolerance 1e-7.
-    """
-    from scipy.special import erfc
-
-    g = GraphBuilder(opset=15)
-    w1, b1, w2, b2 = (g.rng.normal(size=shape) for shape in ((3, 4), (4,), (4, 2), (2,)))
-    a = g.op("Add", g.op("MatMul", "x", g.value(w1)), g.value(b1))
-    erfc_out = g.op("Erfc", g.op("Mul", g.op("Neg", a), g.value(1 / SQRT2)))
-    h = g.op("Mul", g.op("Mul", g.value(0.5), a), erfc_out)
-    y = g.op("Add", g.op("MatMul", h, g.value(w2)), g.value(b2))
-    network = load_network(g.save(tmp_path, "erfc", y, (3,)))
-    assert [layer.activation.name for layer in network.layers] == ["gelu", "linear"]
-    assert "Erfc" in network.metadata["notes"][0]
-    x = np.random.default_rng(3).normal(size=(50, 3))
-    w1, b1, w2, b2 = (arr.astype(np.float32).astype(np.float64) for arr in (w1, b1, w2, b2))
-    pre = x @ w1 + b1
-    expected = (0.5 * pre * erfc(-pre / SQRT2)) @ w2 + b2
-    np.testing.assert_allclose(network.forward(x), expected, rtol=1e-7, atol=1e-7)
-
-
 def test_metadata_records_source_and_producer(tmp_path) -> None:
     import hashlib
 
