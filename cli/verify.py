@@ -79,7 +79,7 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
     for path in filter(None, (report, junit)):
         if not path.parent.is_dir():
             raise ArtifactError(f"{path}: folder '{path.parent}' does not exist; create it or choose another path")
-    gates = [Gate(OPTION_TO_METRIC[name], value) for name, value in thresholds.items() if value is not None]
+    gates = [Gate(OPTION_TO_METRIC[name], thresholds[name]) for name in GATE_OPTIONS if thresholds[name] is not None]
     with _progress_bar(app.terminal) as progress:
         result = run_verification(data, poly, model, columns=_comma_list(columns) or None, exclude=_comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
@@ -114,13 +114,17 @@ def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
     report = result.to_dict()
     data = report["data"]
     skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
-    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: polynomial vs {report['model']['path']} ({report['compared']})")
+    source = report["polynomial"].get("path", "the polynomial")
+    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
+                  f"(onnxruntime), comparing {report['compared']}")
     for note in report["notes"]:
         terminal.info(f"  {note}")
     metrics = Table("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
     for row in report["outputs"]:
         metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"]))
     terminal.table(metrics)
+    if report["secondary"]:
+        _render_secondary(terminal, report["secondary"])
     agreement = (report["classification"] or {}).get("argmax_agreement")
     if agreement:
         terminal.info(f"argmax agreement: {agreement['agreeing']}/{agreement['rows']} rows ({agreement['rate']:.4%})")
@@ -136,6 +140,13 @@ def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
         terminal.info(f"[bold red]FAILED[/bold red]: {failed} of {len(result.gates)} gates")
     else:
         terminal.success(f"passed: all {len(result.gates)} gates")
+
+
+def _render_secondary(terminal: Terminal, secondary: dict) -> None:
+    rows = secondary["outputs"]
+    worst_abs = max((row["max_abs"] for row in rows if row["max_abs"] is not None), default=None)
+    worst_r2 = min((row["r2"] for row in rows if row["r2"] is not None), default=None)
+    terminal.info(f"{secondary['compared']} (not gated): max abs {_number(worst_abs)}, lowest R² {_number(worst_r2)}")
 
 
 def _render_target(terminal: Terminal, target: dict) -> None:

@@ -1,0 +1,171 @@
+"""How fast and how lean is ``polyx verify``? Polynomial vs onnxruntime, and the whole command.
+
+Builds, in a temporary folder, a 10-input tanh MLP (ONNX, float32), an order-3 polynomial for it
+(least squares on 20k rows of its onnxruntime outputs, 286 terms) and a CSV of ``--rows`` rows.
+Then it times, on the same in-memory rows, ``Polynomial.evaluate`` against onnxruntime running the
+file (single thread, as verify runs it), and runs ``polyx verify`` on the CSV in a child process to
+report its wall time, its own phase times and its peak resident memory. Goals (issue 7): the
+polynomial side no slower than onnxruntime, peak RSS under 500 MB.
+
+    python benchmarks/verify.py                 # 1M rows x 10 inputs, order 3
+    python benchmarks/verify.py --rows 5000000  # the 5M-row memory check
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from polyx import save_polynomial
+from polyx.converters.runtime import OnnxRunner
+from polyx.expansion.polynomial import Polynomial
+
+HIDDEN = (32, 32)
+WRITE_ROWS = 100_000
+
+
+def build_network(path: Path, inputs: int, rng: np.random.Generator) -> Path:
+    """An inputs-32-32-1 tanh MLP of Gemm nodes, the shape a PyTorch export has."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    sizes = (inputs, *HIDDEN, 1)
+    nodes, inits, tensor = [], [], "x"
+    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        weight = (rng.normal(size=(fan_out, fan_in)) / np.sqrt(fan_in)).astype(np.float32)
+        inits += [numpy_helper.from_array(weight, f"W{index}"),
+                  numpy_helper.from_array(rng.normal(scale=0.1, size=fan_out).astype(np.float32), f"b{index}")]
+        nodes.append(helper.make_node("Gemm", [tensor, f"W{index}", f"b{index}"], [f"z{index}"], transB=1))
+        tensor = f"z{index}"
+        if index < len(HIDDEN):
+            nodes.append(helper.make_node("Tanh", [tensor], [f"h{index}"]))
+            tensor = f"h{index}"
+    graph = helper.make_graph(
+        nodes, "bench", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", inputs])],
+        [helper.make_tensor_value_info(tensor, TensorProto.FLOAT, ["batch", 1])], inits,
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+    return path
+
+
+def fit_polynomial(model: Path, inputs: int, order: int, rng: np.random.Generator) -> Polynomial:
+    """Least-squares polynomial of the network: a realistic, good (not exact) artifact."""
+    exponents = np.array([e for d in range(order + 1) for e in itertools.product(range(d + 1), repeat=inputs) if sum(e) == d])
+    names = tuple(f"x{i + 1}" for i in range(inputs))
+    x = rng.uniform(-1, 1, size=(20_000, inputs))
+    basis = Polynomial(names, ("y",), exponents, np.zeros((1, len(exponents))))
+    coefficients = np.linalg.lstsq(basis.monomials(x), OnnxRunner(model).run(x), rcond=None)[0].T
+    provenance = {"source": str(model), "sha256": hashlib.sha256(model.read_bytes()).hexdigest()}
+    return Polynomial(names, ("y",), basis.exponents, coefficients,
+                      method={"name": "least_squares_benchmark", "order": order}, provenance=provenance)
+
+
+def write_csv(path: Path, rows: int, inputs: int, seed: int) -> Path:
+    """Uniform inputs written in blocks (float32 precision, as exported data usually is)."""
+    rng = np.random.default_rng(seed)
+    with path.open("w") as stream:
+        stream.write(",".join(f"x{i + 1}" for i in range(inputs)) + "\n")
+        for start in range(0, rows, WRITE_ROWS):
+            block = rng.uniform(-1, 1, size=(min(WRITE_ROWS, rows - start), inputs))
+            np.savetxt(stream, block, delimiter=",", fmt="%.8g")
+    return path
+
+
+def best_time(function, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def in_memory_times(model: Path, poly: Polynomial, rows: int, inputs: int, repeat: int) -> tuple[float, float]:
+    """(onnxruntime, polynomial) best-of-``repeat`` seconds on the same rows, held in memory."""
+    x = np.random.default_rng(1).uniform(-1, 1, size=(rows, inputs))
+    runner = OnnxRunner(model)
+    runner.run(x[:1000])
+    poly.evaluate(x[:1000])
+    return best_time(lambda: runner.run(x), repeat), best_time(lambda: poly.evaluate(x), repeat)
+
+
+# The child reports its own high-water mark (VmHWM) at exit: getrusage's ru_maxrss would also
+# count the parent's pages the child held between fork and exec.
+CHILD = """
+import atexit, resource, sys
+def peak():
+    try:
+        kb = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))
+    except OSError:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write(f'PEAK_KB {kb}\\n')
+atexit.register(peak)
+from polyx.cli.main import main
+main()
+"""
+
+
+def run_verify(folder: Path, data: Path) -> tuple[float, dict, float]:
+    """``polyx verify`` in a child process: (wall seconds, its report, its peak RSS in MB)."""
+    command = [sys.executable, "-c", CHILD, "verify", str(data), "--json", "--min-r2", "0.9"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"polyx verify failed ({done.returncode}): {done.stderr.strip()}")
+    peak_kb = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("PEAK_KB"))
+    return wall, json.loads(done.stdout), peak_kb / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--inputs", type=int, default=10)
+    parser.add_argument("--order", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory(prefix="polyx-bench-verify-") as name:
+        folder = Path(name)
+        model = build_network(folder / "model.onnx", args.inputs, rng)
+        poly = fit_polynomial(model, args.inputs, args.order, rng)
+        save_polynomial(poly, folder / "model.poly.json")
+        data = write_csv(folder / "data.csv", args.rows, args.inputs, seed=2)
+        network_s, poly_s = in_memory_times(model, poly, args.rows, args.inputs, args.repeat)
+        wall, report, peak_mb = run_verify(folder, data)
+        size_mb = data.stat().st_size / 1e6
+    phases = report["seconds"]
+    print(f"polyx verify benchmark: {args.rows:,} rows x {args.inputs} inputs, order-{args.order} polynomial "
+          f"({poly.n_terms} terms), MLP {args.inputs}-{'-'.join(map(str, HIDDEN))}-1 tanh float32, CSV {size_mb:.0f} MB")
+    print()
+    print("| what | seconds | rows/s |")
+    print("|---|---:|---:|")
+    for label, seconds in [
+        ("onnxruntime, network (in memory, 1 thread)", network_s),
+        ("Polynomial.evaluate (in memory)", poly_s),
+        ("polyx verify, whole command", wall),
+        ("  of which: reading the CSV", phases["reading"]),
+        ("  of which: onnxruntime", phases["network"]),
+        ("  of which: polynomial", phases["polynomial"]),
+        ("  of which: metrics", phases["metrics"]),
+    ]:
+        print(f"| {label} | {seconds:.3f} | {args.rows / seconds:,.0f} |")
+    print()
+    ratio = poly_s / network_s
+    print(f"polynomial / onnxruntime time: {ratio:.2f} (goal <= 1: {'met' if ratio <= 1 else 'NOT met'})")
+    print(f"polyx verify peak RSS: {peak_mb:.0f} MB (goal < 500 MB: {'met' if peak_mb < 500 else 'NOT met'})")
+    print(f"R² of the polynomial on the CSV: {report['outputs'][0]['r2']:.6f}")
+
+
+if __name__ == "__main__":
+    main()
