@@ -1,0 +1,69 @@
+"""``polyx show POLY.json``: the terms that matter, per output, or the polynomial as LaTeX/SymPy/JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from polyx.cli.app import App
+
+if TYPE_CHECKING:
+    from polyx.expansion.presentation import PolynomialSummary
+
+__all__ = ["show"]
+
+
+def _describe(values: dict, skip: tuple[str, ...] = ()) -> str:
+    """key=value for the scalar entries; a sha256 shortened to 12 digits."""
+    parts = [f"{key}={str(value)[:12] + '…' if key == 'sha256' else value}" for key, value in values.items()
+             if key not in skip and value is not None and not isinstance(value, dict)]
+    return ", ".join(parts) or "-"
+
+
+def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
+    from rich.table import Table
+
+    term = app.terminal
+    names = [o.name for o in summary.outputs]
+    term.info(f"polynomial  {len(summary.variables)} variables ({', '.join(summary.variables)}) → {len(names)} outputs "
+              f"({', '.join(names)}), {summary.n_terms} terms up to degree {summary.degree}")
+    term.info(f"method      {summary.method.get('name')}: {_describe(summary.method, ('name',))}")
+    term.info(f"provenance  {_describe(summary.provenance)}")
+    term.info(f"center      {'none' if summary.center is None else ', '.join(f'{c:.{digits}g}' for c in summary.center)}")
+    if summary.diagnostics:
+        term.info(f"diagnostics {_describe(summary.diagnostics)}")
+    for output in summary.outputs:
+        table = Table(title=f"{output.name}: top {len(output.top)} of {output.shown_from} terms by |coefficient|")
+        for header in ("#", "term", "coefficient", "share"):
+            table.add_column(header, justify="left" if header == "term" else "right")
+        for row in output.top:
+            table.add_row(str(row.rank), row.name, f"{row.coefficient:.{digits}g}", f"{row.share:.1%}")
+        term.table(table)
+    table = Table(title="terms per degree (share of each output's |coefficient| sum)")
+    for header in ("degree", "terms", "non-zero", *names):
+        table.add_column(header, justify="right")
+    for row in summary.degrees:
+        table.add_row(str(row.degree), str(row.terms), str(row.nonzero), *(f"{s:.1%}" for s in row.shares))
+    term.table(table)
+
+
+@click.command("show")
+@click.argument("poly", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "latex", "sympy", "json"]), default="table", show_default=True,
+              help="table: the largest terms per output; latex/sympy/json: the whole (pruned) polynomial.")
+@click.option("-k", "--top", type=click.IntRange(min=1), help="Terms to show per output [table: 10; other formats: all].")
+@click.option("--threshold", type=float, default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True, help="Significant digits of the coefficients shown.")
+@click.pass_obj
+def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int) -> None:
+    """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
+    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.presentation import render_polynomial, summarize_polynomial
+
+    polynomial = load_polynomial(poly)
+    if fmt == "table":
+        _render(app, summarize_polynomial(polynomial, top=10 if top is None else top, threshold=threshold), digits)
+    else:
+        app.terminal.out.file.write(render_polynomial(polynomial, fmt, digits=digits, threshold=threshold, top=top))
