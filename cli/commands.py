@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from polyx.cli.inspect import inspect
+from polyx.cli.predict import predict
+from polyx.cli.show import show
 from polyx.cli.verify import verify
 
 __all__ = ["ALL"]
 
-ALL: list = [inspect, verify]
+ALL: list = [inspect, verify, show, predict]

@@ -1,0 +1,46 @@
+"""``polyx predict POLY.json DATA.csv``: the polynomial's outputs (and term contributions) per row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from polyx.cli.app import App
+
+__all__ = ["predict"]
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+@click.command("predict")
+@click.argument("poly", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here (atomically) [default: stdout].")
+@click.option("--contributions", is_flag=True, help="Also write each term's contribution: one column per output and term.")
+@click.option("--columns", help="Input columns in the polynomial's variable order, comma-separated.")
+@click.option("--exclude", multiple=True, help="Columns that are not inputs (comma-separated or repeated).")
+@click.option("--target", help="A truth column to leave out of the inputs.")
+@click.option("--skip-invalid", is_flag=True, help="Drop rows with NaN/Inf inputs instead of failing (the output then has fewer rows).")
+@click.pass_obj
+def predict(app: App, poly: Path, data: Path, output: Path | None, contributions: bool, columns: str | None,
+            exclude: tuple[str, ...], target: str | None, skip_invalid: bool) -> None:
+    """Evaluate the polynomial POLY on every row of DATA and write the outputs as CSV."""
+    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.prediction import write_predictions
+    from polyx.tabular import open_table
+
+    polynomial = load_polynomial(poly)
+    table = open_table(data, expected_inputs=len(polynomial.variables), columns=_names((columns,) if columns else ()),
+                       exclude=_names(exclude), target=target, variable_names=polynomial.variables,
+                       skip_invalid=skip_invalid)
+    if table.input_names != list(polynomial.variables):
+        pairs = ", ".join(f"{c} as {v}" for c, v in zip(table.input_names, polynomial.variables) if c != v)
+        app.terminal.warning(f"{data}: columns used by position: {pairs}")
+    result = write_predictions(polynomial, table, output if output is not None else app.terminal.out.file, contributions=contributions)
+    if result.invalid_rows:
+        app.terminal.warning(f"{data}: skipped {result.invalid_rows} rows with NaN/Inf inputs; the output has {result.rows} rows")
+    if output is not None:
+        app.terminal.success(f"wrote {output}: {result.rows} rows × {result.columns} columns")
