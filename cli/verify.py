@@ -17,21 +17,17 @@ if TYPE_CHECKING:
 __all__ = ["verify"]
 
 EXIT_GATE_FAILED = 1
-GATE_OPTIONS = {
-    "max_abs": ("--max-abs", "Fail when the maximum absolute error of an output exceeds X."),
-    "max_mae": ("--max-mae", "Fail when the mean absolute error of an output exceeds X."),
-    "max_rmse": ("--max-rmse", "Fail when the root mean squared error of an output exceeds X."),
-    "max_rel_l2": ("--max-rel-l2", "Fail when ||poly - net|| / ||net|| of an output exceeds X."),
-    "min_r2": ("--min-r2", "Fail when the R² of an output (polynomial vs network) is below X."),
-    "min_argmax_agreement": ("--min-argmax-agreement", "Fail when fewer than this share of rows get the same class."),
-}
-OPTION_TO_METRIC = {"max_abs": "max_abs", "max_mae": "mae", "max_rmse": "rmse", "max_rel_l2": "rel_l2",
-                    "min_r2": "r2", "min_argmax_agreement": "argmax_agreement"}
 
 
 def _gate_options(command: Callable) -> Callable:
-    for name, (flag, text) in reversed(GATE_OPTIONS.items()):
-        command = click.option(flag, name, type=float, metavar="X", help=text)(command)
+    """One ``--max-…``/``--min-…`` option per gate metric, named and explained by ``polyx.gates``."""
+    from polyx.gates import GATE_METRICS
+
+    for metric, spec in reversed(list(GATE_METRICS.items())):
+        if spec.option:
+            side = "above" if spec.operator == "<=" else "below"
+            text = f"Fail when the {spec.description} is {side} X."
+            command = click.option(spec.option, f"gate_{metric}", type=float, metavar="X", help=text)(command)
     return command
 
 
@@ -72,14 +68,15 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
     """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails."""
     from polyx.errors import ArtifactError
     from polyx.files import write_atomic
-    from polyx.gates import Gate
+    from polyx.gates import GATE_METRICS, Gate
     from polyx.junit import report_to_junit
     from polyx.verification import verify as run_verification
 
     for path in filter(None, (report, junit)):
         if not path.parent.is_dir():
             raise ArtifactError(f"{path}: folder '{path.parent}' does not exist; create it or choose another path")
-    gates = [Gate(OPTION_TO_METRIC[name], thresholds[name]) for name in GATE_OPTIONS if thresholds[name] is not None]
+    bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
+    gates = [Gate(metric, value) for metric, value in bounds.items() if value is not None]
     with _progress_bar(app.terminal) as progress:
         result = run_verification(data, poly, model, columns=_comma_list(columns) or None, exclude=_comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,

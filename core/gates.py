@@ -10,19 +10,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from polyx.errors import DataError
 
-__all__ = ["Gate", "GateResult", "GATE_METRICS", "FINITE_GATE"]
+__all__ = ["Gate", "GateResult", "GateMetric", "GATE_METRICS", "FINITE_GATE"]
 
-GATE_METRICS: dict[str, tuple[str, str]] = {
-    "max_abs": ("<=", "maximum absolute error"),
-    "mae": ("<=", "mean absolute error"),
-    "rmse": ("<=", "root mean squared error"),
-    "rel_l2": ("<=", "relative L2 error"),
-    "r2": (">=", "R² of the polynomial against the network"),
-    "argmax_agreement": (">=", "share of rows where both pick the same class"),
-    "nonfinite_rows": ("<=", "rows where either side is NaN or Inf"),
+
+class GateMetric(NamedTuple):
+    """How a metric is bounded, the command-line option that sets the bound, and what it measures."""
+
+    operator: str
+    option: str | None
+    description: str
+
+
+GATE_METRICS: dict[str, GateMetric] = {
+    "max_abs": GateMetric("<=", "--max-abs", "maximum absolute error of an output"),
+    "mae": GateMetric("<=", "--max-mae", "mean absolute error of an output"),
+    "rmse": GateMetric("<=", "--max-rmse", "root mean squared error of an output"),
+    "rel_l2": GateMetric("<=", "--max-rel-l2", "relative L2 error ||poly - net|| / ||net|| of an output"),
+    "r2": GateMetric(">=", "--min-r2", "R² of an output (polynomial against network)"),
+    "argmax_agreement": GateMetric(">=", "--min-argmax-agreement", "share of rows where both models pick the same class"),
+    "nonfinite_rows": GateMetric("<=", None, "number of rows where either side is NaN or Inf"),
 }
 
 
@@ -42,7 +52,7 @@ class Gate:
     @property
     def operator(self) -> str:
         """``<=`` for an upper bound, ``>=`` for a lower bound."""
-        return GATE_METRICS[self.metric][0]
+        return GATE_METRICS[self.metric].operator
 
     @property
     def per_output(self) -> bool:

@@ -125,16 +125,21 @@ class ErrorAccumulator:
                 ErrorMetrics(
                     name=name,
                     rows=rows,
-                    max_abs=float(self.max_abs[k]),
+                    max_abs=_finite(self.max_abs[k]),
                     worst_line=int(self.worst_line[k]),
-                    mae=float(sum_abs[k] / rows),
-                    rmse=float(np.sqrt(sum_sq[k] / rows)),
-                    r2=_r2(sum_sq[k], ref_m2[k]),
-                    rel_l2=_relative_l2(sum_sq[k], sum_ref_sq[k]),
+                    mae=_finite(sum_abs[k] / rows),
+                    rmse=_finite(np.sqrt(sum_sq[k] / rows)),
+                    r2=_finite(_r2(sum_sq[k], ref_m2[k])),
+                    rel_l2=_finite(_relative_l2(sum_sq[k], sum_ref_sq[k])),
                     nonfinite_rows=int(self.nonfinite[k]),
                 )
             )
         return metrics
+
+
+def _finite(value: float | None) -> float | None:
+    """A metric as a Python float, or None when it is NaN/Inf (JSON and gates need a number or nothing)."""
+    return float(value) if value is not None and np.isfinite(value) else None
 
 
 def _r2(residual: float, total: float) -> float:

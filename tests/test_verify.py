@@ -20,10 +20,11 @@ from polyx.expansion.polynomial import Polynomial
 from polyx.gates import Gate
 from polyx.reference import ReferenceNetwork
 from polyx.verification import find_polynomial, resolve_model, verify_polynomial
+from test_verify_metrics import RELATIVE, numpy_metrics
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 # Both sides are float64 sums of the same values in different orders (see test_verify_metrics.py).
-STREAMED = 1e-12
+STREAMED = RELATIVE
 
 
 def mlp_onnx(
@@ -91,18 +92,6 @@ def least_squares_polynomial(x: np.ndarray, y: np.ndarray, degree: int, **fields
 def write_csv(path: Path, header: list[str], rows: np.ndarray) -> Path:
     np.savetxt(path, rows, delimiter=",", header=",".join(header), comments="", fmt="%.17g")
     return path
-
-
-def numpy_metrics(prediction: np.ndarray, reference: np.ndarray) -> dict[str, np.ndarray]:
-    error = prediction - reference
-    residual = (error**2).sum(axis=0)
-    return {
-        "max_abs": np.abs(error).max(axis=0),
-        "mae": np.abs(error).mean(axis=0),
-        "rmse": np.sqrt((error**2).mean(axis=0)),
-        "r2": 1 - residual / ((reference - reference.mean(axis=0)) ** 2).sum(axis=0),
-        "rel_l2": np.sqrt(residual / (reference**2).sum(axis=0)),
-    }
 
 
 def assert_metrics_equal(report_outputs: list, expected: dict[str, np.ndarray]) -> None:
@@ -281,3 +270,54 @@ def test_model_is_found_beside_the_polynomial_and_checked_by_sha256(tmp_path: Pa
         resolve_model({"source": "gone.onnx"}, poly_path, None)
     with pytest.raises(ArtifactError, match="names no source model; pass --model"):
         resolve_model({}, poly_path, None)
+
+
+def test_overflowing_polynomial_fails_the_finite_gate_and_the_report_stays_valid_json(tmp_path: Path) -> None:
+    import json
+
+    rng = np.random.default_rng(9)
+    model = mlp_onnx(tmp_path / "lin.onnx", [(rng.normal(size=(1, 2)), rng.normal(size=1), None)])
+    x = np.array([[0.5, 0.5], [10.0, 0.0], [0.1, 0.2]])
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2"], x)
+    # 1e308·x1³ overflows to inf at x1 = 10 only: one row of three.
+    poly = Polynomial(("x1", "x2"), ("y",), [[0, 0], [3, 0]], [[0.0, 1e308]])
+    report = verify_polynomial(poly, model, data, gates=[Gate("max_abs", 1e308)])
+    assert report.outputs[0].nonfinite_rows == 1 and report.outputs[0].rows == 2
+    assert report.outputs[0].max_abs == pytest.approx(1.25e307, rel=1e-12)
+    assert report.outputs[0].rmse is None  # (1.25e307)² overflows: undefined, not inf
+    assert [(g.metric, g.passed) for g in report.gates] == [("nonfinite_rows", False), ("max_abs", True)]
+    assert json.loads(report.to_json())["passed"] is False
+
+
+def test_declared_probability_polynomial_is_compared_without_softmax(tmp_path: Path) -> None:
+    rng = np.random.default_rng(10)
+    layers = [(rng.normal(size=(3, 2)), rng.normal(size=3), None)]
+    model = mlp_onnx(tmp_path / "clf.onnx", layers, softmax=True)
+    x = rng.uniform(-1, 1, size=(400, 2))
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2"], x)
+    probabilities = ort_outputs(model, x)
+    poly = least_squares_polynomial(x, probabilities, 2, method={"name": "fit", "output_space": "probabilities"})
+    report = verify_polynomial(poly, model, data)
+    assert (report.compared, report.secondary) == ("probabilities", None)
+    assert_metrics_equal(report.outputs, numpy_metrics(explicit_values(poly.exponents, poly.coefficients, x), probabilities))
+    with pytest.raises(DataError, match="--compare logits: the polynomial stands for probabilities"):
+        verify_polynomial(poly, model, data, compare="logits")
+
+
+def test_compare_applies_only_to_softmax_networks(tanh_network, tmp_path: Path) -> None:
+    model, x = tanh_network
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3"], x)
+    poly = least_squares_polynomial(x, ort_outputs(model, x), 1)
+    with pytest.raises(DataError, match="does not end in softmax; drop --compare"):
+        verify_polynomial(poly, model, data, compare="probabilities")
+
+
+def test_progress_reaches_the_file_size(tanh_network, tmp_path: Path) -> None:
+    model, x = tanh_network
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3"], x)
+    poly = least_squares_polynomial(x, ort_outputs(model, x), 1)
+    seen: list[tuple[int, int]] = []
+    verify_polynomial(poly, model, data, chunk_rows=500, progress=lambda done, total: seen.append((done, total)))
+    size = data.stat().st_size
+    assert len(seen) == 3 and seen[-1] == (size, size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

@@ -17,7 +17,8 @@ from polyx.metrics import AgreementAccumulator, ErrorAccumulator
 RELATIVE = 1e-12
 
 
-def _numpy_metrics(prediction: np.ndarray, reference: np.ndarray) -> dict[str, np.ndarray]:
+def numpy_metrics(prediction: np.ndarray, reference: np.ndarray) -> dict[str, np.ndarray]:
+    """The oracle: every metric from whole arrays, numpy's own (pairwise) sums."""
     error = prediction - reference
     residual = (error**2).sum(axis=0)
     return {
@@ -44,7 +45,7 @@ def test_streamed_metrics_equal_numpy_on_the_whole_array(rows: int, chunk: int) 
     # An offset reference (mean 1e4, spread 1) is where a naive Σr² − n·mean² loses ~8 digits of R².
     reference = 1e4 + rng.normal(size=(rows, 3)) * [1.0, 1e-2, 10.0]
     prediction = reference + rng.normal(scale=1e-3, size=(rows, 3))
-    expected = _numpy_metrics(prediction, reference)
+    expected = numpy_metrics(prediction, reference)
     for k, metrics in enumerate(_streamed(prediction, reference, chunk)):
         assert metrics.rows == rows
         for name, values in expected.items():
@@ -57,7 +58,7 @@ def test_one_minus_r2_is_accurate_when_the_fit_is_nearly_perfect() -> None:
     rng = np.random.default_rng(3)
     reference = rng.normal(size=(50_000, 1))
     prediction = reference + rng.normal(scale=1e-5, size=reference.shape)
-    expected = _numpy_metrics(prediction, reference)["r2"][0]
+    expected = numpy_metrics(prediction, reference)["r2"][0]
     streamed = _streamed(prediction, reference, 4096)[0].r2
     # Residual and total sums each carry ~1e-15 relative rounding; their ratio too, so 1e-12 holds for 1 − R².
     assert 1 - streamed == pytest.approx(1 - expected, rel=RELATIVE)
@@ -70,7 +71,7 @@ def test_nonfinite_rows_are_counted_and_left_out() -> None:
     prediction[7, 0] = np.nan
     metrics = _streamed(prediction, reference, 4)[0]
     keep = np.isfinite(prediction[:, 0])
-    expected = _numpy_metrics(prediction[keep], reference[keep])
+    expected = numpy_metrics(prediction[keep], reference[keep])
     assert metrics.nonfinite_rows == 2
     assert metrics.rows == 8
     assert metrics.rmse == pytest.approx(expected["rmse"][0], rel=RELATIVE)
