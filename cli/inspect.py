@@ -50,8 +50,9 @@ def _render(app: App, report: "ModelReport") -> None:
     batch = f"fixed batch {info['batch_size']}" if info["batch_size"] else "any batch size"
     app.terminal.info(f"[bold]{info['source']}[/bold]: {origin}; {info['dtype']}; {batch}")
     softmax = " then softmax" if info["output_activation"] else ""
+    outputs = f"{info['output_size']} value{'s' if info['output_size'] != 1 else ''}"
     app.terminal.info(f"input '{info['input_name']}' {info['input_shape']} ({info['input_size']} values) → "
-                      f"output '{info['output_name']}' ({info['output_size']} values{softmax})")
+                      f"output '{info['output_name']}' ({outputs}{softmax})")
     app.terminal.table(_layer_table(report))
     held = [norm for norm in ("l1", "l2") if info["nn2poly_constraint"][norm]]
     app.terminal.info("nn2poly constraint (norm ≤ 1 in every layer but the last): "

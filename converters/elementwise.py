@@ -45,10 +45,10 @@ CANDIDATES: tuple[Activation, ...] = (
 )
 
 DECOMPOSITIONS: tuple[tuple[str, str], ...] = (
-    ("`Mul(a, Sigmoid(a))` (SiLU/swish, every exporter)", "silu"),
-    ("`Div(a, √2) → Erf → Add 1 → Mul a → Mul 0.5` (torch exact GELU, opset < 20)", "gelu"),
-    ("`Pow(a, 3)` or `Mul(a, Mul(a, a))`, `·0.044715 + a`, `·√(2/π)`, `Tanh`, `+1`, `·a`, `·0.5`", "gelu_tanh"),
-    ("`Where(Greater(a, 20), a, Softplus(a))` (torch softplus threshold; with `Mul/Div` by β = 1 too)", "softplus"),
+    ("`Mul(a, Sigmoid(a))` (SiLU/swish, every exporter)", "`silu`"),
+    ("`Div(a, √2) → Erf → Add 1 → Mul a → Mul 0.5` in any operand order (torch exact GELU, opset < 20)", "`gelu`"),
+    ("`Pow(a, 3)` or `Mul(a, Mul(a, a))`, `·0.044715 + a`, `·√(2/π)`, `Tanh`, `+1`, `·a`, `·0.5`", "`gelu_tanh`"),
+    ("`Where(Greater(a, 20), a, Softplus(a))` (torch softplus threshold; with `Mul/Div` by β = 1 too)", "`softplus`"),
     ("any other elementwise subgraph equal to `p·act(a) + q` for a supported activation", "that activation"),
 )
 

@@ -7,6 +7,8 @@ row-major values and only changes the feature shape, so the IR sees the flattene
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from polyx.converters.chain import Cursor, Reshape, Step, step_of
@@ -54,7 +56,7 @@ def dropout(node: OnnxNode, cursor: Cursor) -> Step:
     return step_of(node)
 
 
-def _flattened(node: OnnxNode, cursor: Cursor, shape_of: callable) -> Step:
+def _flattened(node: OnnxNode, cursor: Cursor, shape_of: Callable[[tuple[int, ...]], tuple[int, ...]]) -> Step:
     """Accept a reshape whose result is (batch, all features): the flattening every exporter writes."""
     if cursor.feature_shape is None:
         return step_of(node)
@@ -82,7 +84,7 @@ def flatten(node: OnnxNode, cursor: Cursor) -> Step:
     return _flattened(node, cursor, shape_of)
 
 
-@pattern("Reshape", "Reshape(x, [-1, n] | [0, -1] | [batch, n]) as a flatten; any other reshape refused", since_version=1)
+@pattern("Reshape", "Reshape(x, [-1, n]), (x, [0, -1]) or (x, [batch, n]) as a flatten; any other reshape refused", since_version=1)
 def reshape(node: OnnxNode, cursor: Cursor) -> Step:
     """A reshape with a constant target that keeps the batch axis and flattens the features."""
     if len(node.inputs) < 2:

@@ -125,9 +125,14 @@ def pattern_table_markdown() -> str:
     from polyx.converters.elementwise import DECOMPOSITIONS, REGION_OPS
 
     lines = ["| ONNX op | since opset | family | what polyx does |", "| --- | --- | --- | --- |"]
+    refused: dict[tuple[str, str], list[str]] = {}
     for entry in all_patterns():
-        action = f"refused: {entry.summary}" if entry.refused else entry.summary
-        lines.append(f"| `{entry.op_type}` | {entry.since_version} | {entry.family} | {action} |")
+        if entry.refused:
+            refused.setdefault((entry.family, entry.summary), []).append(f"`{entry.op_type}`")
+        else:
+            lines.append(f"| `{entry.op_type}` | {entry.since_version} | {entry.family} | {entry.summary} |")
+    for (family, reason), ops in refused.items():
+        lines.append(f"| {', '.join(ops)} | any | {family} | **refused**: {reason} |")
     lines.append("")
     lines.append(
         "Elementwise subgraphs between layers are identified numerically (see below); they may use: "
@@ -138,5 +143,5 @@ def pattern_table_markdown() -> str:
     lines.append("| decomposition | identified as |")
     lines.append("| --- | --- |")
     for form, name in DECOMPOSITIONS:
-        lines.append(f"| {form} | `{name}` |")
+        lines.append(f"| {form} | {name} |")
     return "\n".join(lines) + "\n"
