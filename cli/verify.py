@@ -102,23 +102,25 @@ def _render(terminal: Terminal, result: VerificationReport, as_json: bool, gated
 
 
 def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
+    """Six significant digits: enough that an R² of 0.99996 does not print as 1 beside a 0.99999 gate."""
+    return "—" if value is None else f"{value:.6g}"
 
 
 def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     report = result.to_dict()
     data = report["data"]
     skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
     source = report["polynomial"].get("path", "the polynomial")
-    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
-                  f"(onnxruntime), comparing {report['compared']}")
+    terminal.info(escape(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
+                         f"(onnxruntime), comparing {report['compared']}"))
     for note in report["notes"]:
-        terminal.info(f"  {note}")
+        terminal.info(escape(f"  {note}"))
     metrics = Table("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
     for row in report["outputs"]:
-        metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"]))
+        metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"] or "—"))
     terminal.table(metrics)
     if report["secondary"]:
         _render_secondary(terminal, report["secondary"])
