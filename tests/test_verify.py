@@ -304,18 +304,22 @@ def test_declared_probability_polynomial_is_compared_without_softmax(tmp_path: P
         verify_polynomial(poly, model, data, compare="logits")
 
 
-def test_compare_applies_only_to_softmax_networks(tanh_network, tmp_path: Path) -> None:
+@pytest.fixture
+def tanh_linear_fit(tanh_network, tmp_path: Path) -> tuple[Path, Path, Polynomial]:
+    """(model, CSV, degree-1 fit): a quick, inexact polynomial for checks that need any."""
     model, x = tanh_network
     data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3"], x)
-    poly = least_squares_polynomial(x, ort_outputs(model, x), 1)
+    return model, data, least_squares_polynomial(x, ort_outputs(model, x), 1)
+
+
+def test_compare_applies_only_to_softmax_networks(tanh_linear_fit) -> None:
+    model, data, poly = tanh_linear_fit
     with pytest.raises(DataError, match="does not end in softmax; drop --compare"):
         verify_polynomial(poly, model, data, compare="probabilities")
 
 
-def test_progress_reaches_the_file_size(tanh_network, tmp_path: Path) -> None:
-    model, x = tanh_network
-    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3"], x)
-    poly = least_squares_polynomial(x, ort_outputs(model, x), 1)
+def test_progress_reaches_the_file_size(tanh_linear_fit) -> None:
+    model, data, poly = tanh_linear_fit
     seen: list[tuple[int, int]] = []
     verify_polynomial(poly, model, data, chunk_rows=500, progress=lambda done, total: seen.append((done, total)))
     size = data.stat().st_size
