@@ -10,9 +10,9 @@ from __future__ import annotations
 from polyx.converters.chain import Activate, Cursor, OutputSoftmax, Step, step_of
 from polyx.converters.graph import OnnxNode
 from polyx.converters.ir import Activation
-from polyx.converters.registry import Refusal, pattern, refuse
+from polyx.converters.registry import Handler, Refusal, pattern, refuse
 
-__all__ = ["tanh", "sigmoid", "softplus", "relu", "leaky_relu", "elu", "selu", "sin", "gelu", "softmax"]
+__all__ = ["leaky_relu", "elu", "selu", "gelu", "softmax_v1", "softmax"]
 
 # ONNX's own attribute defaults (float32 values, as onnxruntime applies them).
 ONNX_SELU_ALPHA = 1.6732631921768188
@@ -23,28 +23,22 @@ def _activate(node: OnnxNode, name: str, **params: float) -> Step:
     return step_of(node, Activate(Activation.of(name, **params)))
 
 
-@pattern("Tanh", "activation `tanh`")
-def tanh(node: OnnxNode, cursor: Cursor) -> Step:
-    """tanh."""
-    return _activate(node, "tanh")
+def _fixed(name: str) -> Handler:
+    def handler(node: OnnxNode, cursor: Cursor) -> Step:
+        return _activate(node, name)
+
+    handler.__doc__ = f"The parameter-free activation {name}."
+    return handler
 
 
-@pattern("Sigmoid", "activation `sigmoid` (with a `Mul` by its input: `silu`, see below)")
-def sigmoid(node: OnnxNode, cursor: Cursor) -> Step:
-    """The logistic function."""
-    return _activate(node, "sigmoid")
-
-
-@pattern("Softplus", "activation `softplus`")
-def softplus(node: OnnxNode, cursor: Cursor) -> Step:
-    """log(1 + eˣ)."""
-    return _activate(node, "softplus")
-
-
-@pattern("Relu", "activation `relu`")
-def relu(node: OnnxNode, cursor: Cursor) -> Step:
-    """max(x, 0)."""
-    return _activate(node, "relu")
+for _op_type, _name, _summary in (
+    ("Tanh", "tanh", "activation `tanh`"),
+    ("Sigmoid", "sigmoid", "activation `sigmoid` (with a `Mul` by its input: `silu`, see below)"),
+    ("Softplus", "softplus", "activation `softplus`"),
+    ("Relu", "relu", "activation `relu`"),
+    ("Sin", "sin", "activation `sin`"),
+):
+    pattern(_op_type, _summary)(_fixed(_name))
 
 
 @pattern("LeakyRelu", "activation `leaky_relu(alpha)` (default 0.01)")
@@ -64,12 +58,6 @@ def selu(node: OnnxNode, cursor: Cursor) -> Step:
     """gamma·elu(x, alpha)."""
     alpha = float(node.attribute("alpha", ONNX_SELU_ALPHA))
     return _activate(node, "selu", alpha=alpha, gamma=float(node.attribute("gamma", ONNX_SELU_GAMMA)))
-
-
-@pattern("Sin", "activation `sin`")
-def sin(node: OnnxNode, cursor: Cursor) -> Step:
-    """sin (SIREN-style networks)."""
-    return _activate(node, "sin")
 
 
 @pattern("Gelu", "activation `gelu` (approximate=none) or `gelu_tanh` (approximate=tanh)", since_version=20)

@@ -17,10 +17,12 @@ from typing import Callable
 
 import numpy as np
 
+from polyx.converters.activations import ONNX_SELU_ALPHA, ONNX_SELU_GAMMA
 from polyx.converters.chain import Activate, ScaleShift, Step
 from polyx.converters.graph import OnnxGraph, OnnxNode
 from polyx.converters.ir import Activation
 from polyx.converters.registry import Refusal
+from polyx.expansion.activations import ACTIVATIONS, activation_value
 
 __all__ = ["REGION_OPS", "DECOMPOSITIONS", "CANDIDATES", "RegionRefusal", "identify_region"]
 
@@ -29,19 +31,9 @@ TOLERANCE_FLOAT32 = 1e-6
 GRID = np.concatenate([np.linspace(-6.0, 6.0, 241), [-25.0, -15.0, -10.0, -8.0, 8.0, 10.0, 15.0, 25.0]])
 _VERIFY = np.random.default_rng(20240611).uniform(-9.0, 9.0, 257)
 
-CANDIDATES: tuple[Activation, ...] = (
-    Activation.of("linear"),
-    Activation.of("tanh"),
-    Activation.of("sigmoid"),
-    Activation.of("softplus"),
-    Activation.of("sin"),
-    Activation.of("silu"),
-    Activation.of("gelu"),
-    Activation.of("gelu_tanh"),
-    Activation.of("relu"),
-    Activation.of("leaky_relu", alpha=0.01),
-    Activation.of("elu", alpha=1.0),
-    Activation.of("selu", alpha=1.6732632423543772, gamma=1.0507009873554805),
+# Every activation polyx has a series for, with its default parameters: a new one is recognised too.
+CANDIDATES: tuple[Activation, ...] = tuple(
+    Activation.of(name, **dict(function.defaults)) for name, function in ACTIVATIONS.items()
 )
 
 DECOMPOSITIONS: tuple[tuple[str, str], ...] = (
@@ -74,8 +66,6 @@ def _cast(node: OnnxNode, x: np.ndarray) -> np.ndarray:
 
 def _activation_op(name: str, **defaults: float) -> Callable[..., np.ndarray]:
     def apply(node: OnnxNode, x: np.ndarray) -> np.ndarray:
-        from polyx.expansion.activations import activation_value
-
         params = {key: float(node.attribute(key, value)) for key, value in defaults.items()}
         return activation_value(Activation.of(name, **params), x)
 
@@ -83,8 +73,6 @@ def _activation_op(name: str, **defaults: float) -> Callable[..., np.ndarray]:
 
 
 def _gelu(node: OnnxNode, x: np.ndarray) -> np.ndarray:
-    from polyx.expansion.activations import activation_value
-
     name = "gelu_tanh" if node.attribute("approximate", "none") == "tanh" else "gelu"
     return activation_value(Activation.of(name), x)
 
@@ -127,7 +115,7 @@ _EVALUATORS: dict[str, Callable[..., np.ndarray]] = {
     "Relu": _unary(lambda x: np.maximum(x, 0.0)),
     "LeakyRelu": _activation_op("leaky_relu", alpha=0.01),
     "Elu": _activation_op("elu", alpha=1.0),
-    "Selu": _activation_op("selu", alpha=1.6732631921768188, gamma=1.0507010221481323),
+    "Selu": _activation_op("selu", alpha=ONNX_SELU_ALPHA, gamma=ONNX_SELU_GAMMA),
     "Gelu": _gelu,
     "Identity": _unary(lambda x: x),
     "Cast": _cast,
@@ -231,8 +219,6 @@ def _matches(values: np.ndarray, fitted: np.ndarray, tolerance: float) -> bool:
 
 
 def _identify(graph: OnnxGraph, start: str, nodes: list[OnnxNode], output: str) -> tuple[Activation, float, float] | None:
-    from polyx.expansion.activations import activation_value
-
     tolerance = _tolerance(graph, nodes)
     values = _evaluate(graph, start, nodes, output, GRID)
     for candidate in CANDIDATES:

@@ -27,6 +27,7 @@ __all__ = [
     "all_patterns",
     "pattern_table_markdown",
     "FAMILY_MODULES",
+    "Handler",
 ]
 
 FAMILY_MODULES = ("passthrough", "dense", "normalization", "activations")
