@@ -3,11 +3,12 @@
 Exporters decompose SiLU, GELU (exact and tanh) and torch's thresholded softplus into small
 subgraphs whose operand order and constant placement vary from file to file. Rather than list
 every variant, polyx takes the elementwise region that hangs off one tensor, evaluates it in
-float64 on a grid, and fits ``p·act(t) + q`` for each known activation. A match must hold
+float64 on a grid, and fits ``p·act(t) + q`` for each known activation. The best fit must hold
 pointwise to 1e-9 relative (1e-6 when the region's constants are stored in float32, whose
 rounding alone moves values by ~1e-8) on the grid and again on a second, random set of points.
 The nearest two candidates, gelu and gelu_tanh, differ by ~5e-4 there, so a wrong identification
-cannot pass. The largest region that matches wins; ``p`` and ``q`` fold into the next layer.
+cannot pass. The largest region that matches wins; ``p`` and ``q`` fold into the next layer
+(they are exactly 1 and 0 whenever the plain activation is within the tolerance).
 """
 
 from __future__ import annotations
@@ -205,31 +206,41 @@ def _tolerance(graph: OnnxGraph, nodes: list[OnnxNode]) -> float:
     return TOLERANCE_FLOAT32 if low_precision else TOLERANCE_FLOAT64
 
 
-def _fit(values: np.ndarray, reference: np.ndarray, tolerance: float) -> tuple[float, float] | None:
-    """(p, q) with values ≈ p·reference + q pointwise within tolerance·max(1, |value|), else None."""
+def _residual(values: np.ndarray, fitted: np.ndarray) -> float:
+    """Largest pointwise gap |value − fit| / max(1, |value|); infinite where values are not finite."""
+    with np.errstate(invalid="ignore"):
+        gaps = np.abs(values - fitted) / np.maximum(1.0, np.abs(values))
+    return float(gaps.max()) if np.all(np.isfinite(gaps)) else float("inf")
+
+
+def _fit(values: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares (p, q) with values ≈ p·reference + q, and the residual of that fit."""
     if not np.all(np.isfinite(values)):
-        return None
+        return 0.0, 0.0, float("inf")
     design = np.stack([reference, np.ones_like(reference)], axis=1)
     (p, q), *_ = np.linalg.lstsq(design, values, rcond=None)
-    return (float(p), float(q)) if _matches(values, p * reference + q, tolerance) else None
-
-
-def _matches(values: np.ndarray, fitted: np.ndarray, tolerance: float) -> bool:
-    return bool(np.all(np.abs(values - fitted) <= tolerance * np.maximum(1.0, np.abs(values))))
+    return float(p), float(q), _residual(values, p * reference + q)
 
 
 def _identify(graph: OnnxGraph, start: str, nodes: list[OnnxNode], output: str) -> tuple[Activation, float, float] | None:
+    """The best-fitting candidate within tolerance on the grid, confirmed on the random points."""
     tolerance = _tolerance(graph, nodes)
     values = _evaluate(graph, start, nodes, output, GRID)
-    for candidate in CANDIDATES:
-        fit = _fit(values, activation_value(candidate, GRID), tolerance)
-        if fit is None:
-            continue
-        p, q = fit
-        check = _evaluate(graph, start, nodes, output, _VERIFY)
-        if _matches(check, p * activation_value(candidate, _VERIFY) + q, tolerance):
-            return candidate, p, q
-    return None
+    fits = sorted(
+        (fit[2], index, fit[0], fit[1])
+        for index, candidate in enumerate(CANDIDATES)
+        for fit in [_fit(values, activation_value(candidate, GRID))]
+    )
+    residual, index, p, q = fits[0]
+    candidate = CANDIDATES[index]
+    if residual > tolerance:
+        return None
+    if _residual(values, activation_value(candidate, GRID)) <= tolerance:
+        p, q = 1.0, 0.0  # the fit only absorbed the rounding of float32 constants
+    check = _evaluate(graph, start, nodes, output, _VERIFY)
+    if _residual(check, p * activation_value(candidate, _VERIFY) + q) > tolerance:
+        return None
+    return candidate, p, q
 
 
 def identify_region(graph: OnnxGraph, start: str) -> Step:

@@ -219,6 +219,24 @@ def _gelu_last(g: GraphBuilder):
     return g.op("Mul", g.op("Mul", h, g.op("Add", erf, g.constant(1.0))), g.constant(0.5)), (2,)
 
 
+def _silu_then_tanh(g: GraphBuilder):
+    """Two activations with no layer between: the largest subgraph that is one activation wins (SiLU), then Tanh."""
+    a = g.gemm("x", 3, 4)
+    return g.gemm(g.op("Tanh", g.op("Mul", a, g.op("Sigmoid", a))), 4, 2), (3,)
+
+
+def _sigmoid_as_a_chain(g: GraphBuilder):
+    """1 / (1 + exp(−a)) written op by op: Neg folds into the layer, the rest is identified as a sigmoid."""
+    h = g.op("Reciprocal", g.op("Add", g.value(1.0), g.op("Exp", g.op("Neg", g.gemm("x", 3, 4)))))
+    return g.gemm(h, 4, 2), (3,)
+
+
+def _normalise_then_flatten(g: GraphBuilder):
+    """A per-element (2, 3) constant applied before the Flatten, folded into the first layer row-major."""
+    x = g.op("Flatten", g.op("Mul", g.op("Sub", "x", g.random(2, 3)), g.random(1, 2, 3)))
+    return g.gemm(g.op("Tanh", g.gemm(x, 6, 4)), 4, 1), (2, 3)
+
+
 def _softmax(opset_default: bool):
     def build(g: GraphBuilder):
         h = g.gemm(g.op("Tanh", g.gemm("x", 3, 5)), 5, 3)
@@ -287,7 +305,10 @@ CASES = [
     ("reshape_fixed_batch", _flatten("reshape_minus1"), ["tanh", "linear"], np.float32, 18, {"batch": 2}),
     ("input_normalisation_sub_neg", _input_normalisation, ["tanh", "linear"], np.float32, 17, {}),
     ("linear_stack", _linear_stack, ["linear", "linear", "linear"], np.float32, 15, {}),
-    ("gelu_last_layer", _gelu_last, ["sigmoid", "gelu", "linear"], np.float32, 17, {}),
+    ("gelu_last_layer", _gelu_last, ["sigmoid", "gelu"], np.float32, 17, {}),
+    ("silu_then_tanh", _silu_then_tanh, ["silu", "tanh", "linear"], np.float32, 17, {}),
+    ("sigmoid_as_a_chain", _sigmoid_as_a_chain, ["sigmoid", "linear"], np.float32, 17, {}),
+    ("normalise_then_flatten", _normalise_then_flatten, ["tanh", "linear"], np.float32, 17, {}),
     ("softmax_axis_default_13", _softmax(True), ["tanh", "linear"], np.float32, 13, {}),
     ("softmax_axis_default_11", _softmax(True), ["tanh", "linear"], np.float32, 11, {}),
     ("softmax_axis_minus1", _softmax(False), ["tanh", "linear"], np.float32, 17, {}),
