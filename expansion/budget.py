@@ -1,0 +1,78 @@
+"""The memory guard: know the size of an expansion before starting it, and refuse one that cannot fit.
+
+An order-Q expansion in n variables has C(n+Q, Q) terms per polynomial, and every neuron of a
+layer carries one polynomial; past a few million terms that outgrows any machine. Estimating the
+peak up front turns an out-of-memory crash into one line that says what to lower.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+from polyx.errors import OrderTooLargeError
+
+__all__ = ["DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "expansion_bytes", "check_expansion_memory"]
+
+_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20,
+          "G": 10**9, "GB": 10**9, "GIB": 2**30, "T": 10**12, "TB": 10**12, "TIB": 2**40}
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+DEFAULT_MAX_MEMORY = min(16 * 2**30, _physical_memory() // 2)
+
+
+def parse_memory(text: str) -> int:
+    """'4GB', '512MiB', '2e9' → bytes; the form ``--max-memory`` takes."""
+    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([A-Za-z]*)\s*", str(text))
+    unit = match.group(2).upper() if match else None
+    if not match or unit not in _UNITS:
+        raise OrderTooLargeError(f"--max-memory '{text}' is not a size; write it like 4GB, 512MB or 2GiB")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def format_bytes(size: float) -> str:
+    """Human-readable size in binary units (1.5 GiB)."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def _block_sizes(n_vars: int, order: int) -> list[int]:
+    return [math.comb(n_vars + d - 1, d) for d in range(order + 1)]
+
+
+def expansion_bytes(n_vars: int, order: int, widths: list[int]) -> int:
+    """Peak bytes of a layer-by-layer expansion: about four coefficient arrays of the widest layer
+    (previous layer, pre-activation, Horner accumulator, product) plus the product index tables."""
+    sizes = _block_sizes(n_vars, order)
+    terms = sum(sizes)
+    widest = max(widths) if widths else 1
+    pairs = sum(sizes[a] * sizes[c - a] for c in range(2, order + 1) for a in range(1, c))
+    return 4 * 8 * terms * widest + 4 * 8 * pairs
+
+
+def check_expansion_memory(n_vars: int, order: int, widths: list[int], max_memory: int) -> int:
+    """Return the estimate, or raise OrderTooLargeError naming the term count and what to lower."""
+    need = expansion_bytes(n_vars, order, widths)
+    if need <= max_memory:
+        return need
+    terms = math.comb(n_vars + order, order)
+    lower = next(
+        (q for q in range(order - 1, 0, -1) if expansion_bytes(n_vars, q, widths) <= max_memory), None
+    )
+    hint = f"lower --order to {lower}" if lower else "reduce the number of inputs"
+    raise OrderTooLargeError(
+        f"order {order} in {n_vars} variables has {terms:,} terms per polynomial and needs about "
+        f"{format_bytes(need)}, over the --max-memory limit of {format_bytes(max_memory)}; "
+        f"{hint}, or raise --max-memory if the machine has it"
+    )

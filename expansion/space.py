@@ -1,0 +1,225 @@
+"""The monomials of a truncated polynomial space, and the index tables that multiply them.
+
+Monomials in n variables of total degree ≤ Q are kept in homogeneous-degree blocks (the
+TaylorSeries.jl layout): block d lists the exponent vectors of degree d in descending
+lexicographic order, so the concatenated blocks give nn2poly's order (1, x1, x2, x1², x1x2, …).
+
+Multiplying a degree-a block by a degree-b block sends every coefficient pair (i, j) to one
+slot of block a+b. That map is precomputed once per (a, b) as a dense slot table. Slots are
+found with an additive hash: h(e) = Σ e_i r_i (mod 2⁶⁴) with fixed random r, so
+h(e + f) = h(e) + h(f) and a monomial's slot is a binary search in the sorted hashes of its block.
+"""
+
+from __future__ import annotations
+
+import math
+import numpy as np
+from polyx.errors import OrderTooLargeError
+
+__all__ = ["MonomialSpace", "count_terms"]
+
+_HASH_SEED = 20240917
+
+
+def count_terms(n_vars: int, order: int) -> int:
+    """C(n + Q, Q): the number of monomials of total degree ≤ Q in n variables."""
+    return math.comb(n_vars + order, order)
+
+
+def _next_block(
+    previous: np.ndarray, hashes: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Degree d+1 from degree d, both in descending-lexicographic order.
+
+    In nn2poly's multiset labels (i1 ≤ i2 ≤ …) this order is ascending, and the labels that start
+    with variable i are i followed by the degree-d labels whose smallest index is ≥ i: a suffix of
+    the previous block. So the block is n slices of the previous one, each with one variable raised.
+    Returns the exponents, their additive hashes, and for each monomial its parent (the slot in
+    block d of the monomial without its first variable) and that first variable.
+    """
+    n_vars = previous.shape[1]
+    nonzero = previous != 0
+    first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), n_vars)
+    parts, part_hashes, parents, variables = [], [], [], []
+    for variable in range(n_vars):
+        start = int(np.searchsorted(first, variable))
+        part = previous[start:].copy()
+        part[:, variable] += 1
+        parts.append(part)
+        with np.errstate(over="ignore"):
+            part_hashes.append(hashes[start:] + weights[variable])
+        parents.append(np.arange(start, previous.shape[0]))
+        variables.append(np.full(previous.shape[0] - start, variable))
+    return np.vstack(parts), np.concatenate(part_hashes), np.concatenate(parents), np.concatenate(variables)
+
+
+class MonomialSpace:
+    """Monomials in ``n_vars`` variables up to total degree ``order``, block by degree.
+
+    ``max_interaction`` keeps only monomials with at most that many distinct variables; the kept
+    set is closed under the truncated product (a product never has fewer distinct variables than
+    its factors), so arithmetic in the smaller space is exact for the terms it keeps.
+    """
+
+    def __init__(self, n_vars: int, order: int, max_interaction: int | None = None) -> None:
+        if n_vars < 1 or order < 0:
+            raise OrderTooLargeError(f"a polynomial space needs ≥ 1 variable and order ≥ 0, got {n_vars}, {order}")
+        self.n_vars = int(n_vars)
+        self.order = int(order)
+        self.max_interaction = max_interaction
+        weights = np.random.default_rng(_HASH_SEED).integers(0, 2**63, size=self.n_vars, dtype=np.uint64)
+        self._hash_weights = weights | np.uint64(1)
+        self._blocks: list[np.ndarray] = []
+        self._sorted_hashes: list[np.ndarray] = []
+        self._slot_of_sorted: list[np.ndarray] = []
+        self._parents: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        exponents = np.zeros((1, self.n_vars), dtype=np.int16)
+        hashes = np.zeros(1, dtype=np.uint64)
+        for degree in range(self.order + 1):
+            if degree > 0:
+                exponents, hashes, parent, variable = _next_block(exponents, hashes, self._hash_weights)
+                if max_interaction is not None:
+                    kept = np.count_nonzero(exponents, axis=1) <= max_interaction
+                    exponents, hashes, parent, variable = exponents[kept], hashes[kept], parent[kept], variable[kept]
+                self._parents[degree] = (parent, variable)
+            exponents.setflags(write=False)
+            self._blocks.append(exponents)
+            order_ = np.argsort(hashes, kind="stable")
+            if np.any(np.diff(hashes[order_]) == 0):
+                raise RuntimeError("monomial hash collision; change _HASH_SEED")
+            self._sorted_hashes.append(hashes[order_])
+            self._slot_of_sorted.append(order_)
+        self.sizes = np.array([block.shape[0] for block in self._blocks], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        self._products: dict[tuple[int, int], np.ndarray] = {}
+        self._interior: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._raise_tables: dict[int, np.ndarray] = {}
+        self._labels: dict[int, np.ndarray] = {0: np.zeros((1, 0), dtype=np.intp)}
+        self._multinomials: dict[int, np.ndarray] = {}
+
+    def __repr__(self) -> str:
+        return f"MonomialSpace(n_vars={self.n_vars}, order={self.order}, terms={self.n_terms})"
+
+    @property
+    def n_terms(self) -> int:
+        """Total number of monomials (all blocks)."""
+        return int(self.offsets[-1])
+
+    def exponents(self, degree: int) -> np.ndarray:
+        """Exponent vectors of block ``degree``, shape (size(degree), n_vars)."""
+        return self._blocks[degree]
+
+    def all_exponents(self) -> np.ndarray:
+        """Every monomial in graded order, shape (n_terms, n_vars)."""
+        return np.vstack(self._blocks).astype(np.int64)
+
+    def _hash(self, exponents: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return (exponents.astype(np.uint64) * self._hash_weights).sum(axis=1, dtype=np.uint64)
+
+    def _slots(self, degree: int, hashes: np.ndarray) -> np.ndarray:
+        """Slot of each hash within block ``degree``, or -1 for monomials the space does not keep."""
+        table = self._sorted_hashes[degree]
+        position = np.minimum(np.searchsorted(table, hashes), table.size - 1)
+        found = table[position] == hashes
+        return np.where(found, self._slot_of_sorted[degree][position], -1)
+
+    def index(self, exponents: np.ndarray) -> np.ndarray:
+        """Flat graded index of each exponent row, -1 where it lies outside the space."""
+        exponents = np.asarray(exponents)
+        degrees = exponents.sum(axis=1)
+        result = np.full(exponents.shape[0], -1, dtype=np.int64)
+        for degree in np.unique(degrees):
+            if 0 <= degree <= self.order:
+                rows = degrees == degree
+                slots = self._slots(int(degree), self._hash(exponents[rows]))
+                result[rows] = np.where(slots >= 0, slots + self.offsets[degree], -1)
+        return result
+
+    def raise_table(self, degree: int) -> np.ndarray:
+        """Slot in block degree+1 of (monomial i of block ``degree``) × x_v, shape (size, n_vars); -1 if not kept."""
+        if degree not in self._raise_tables:
+            block = self._blocks[degree]
+            hashes = self._hash(block)
+            with np.errstate(over="ignore"):
+                raised = hashes[:, None] + self._hash_weights[None, :]
+            self._raise_tables[degree] = self._slots(degree + 1, raised.ravel()).reshape(raised.shape)
+        return self._raise_tables[degree]
+
+    def labels(self, degree: int) -> np.ndarray:
+        """Block ``degree`` as sorted 0-based variable indices (x1²x3 -> [0, 0, 2]), shape (size, degree)."""
+        if degree not in self._labels:
+            parent, first = self.parents(degree)
+            self._labels[degree] = np.hstack([first[:, None], self.labels(degree - 1)[parent]])
+        return self._labels[degree]
+
+    def parents(self, degree: int) -> tuple[np.ndarray, np.ndarray]:
+        """For block ``degree`` ≥ 1: each monomial's slot in block degree−1 once its first (lowest-index)
+        variable is removed, and that variable. Monomial values follow as value(parent) × x_var."""
+        return self._parents[degree]
+
+    def multinomials(self, degree: int) -> np.ndarray:
+        """d! / Π e_i! for each monomial of block ``degree``: its coefficient in (x1 + … + xn)^d.
+
+        From the parent's value by m(e) = m(e − u_v) · d / e_v, exact in float64 while m < 2⁵³.
+        """
+        if degree not in self._multinomials:
+            if degree == 0:
+                values = np.ones(1)
+            else:
+                parent, first = self.parents(degree)
+                powers = self._blocks[degree][np.arange(parent.size), first]
+                values = self.multinomials(degree - 1)[parent] * degree / powers
+            self._multinomials[degree] = values
+        return self._multinomials[degree]
+
+    def product_slots(self, degree_a: int, degree_b: int) -> np.ndarray:
+        """Slot in block a+b of the product of monomial i (block a) and monomial j (block b).
+
+        Shape (size(a), size(b)), -1 where the product is not kept (``max_interaction``). Cached,
+        since every layer reuses the same pairs. Each slot is found by raising monomial i by the
+        variables of monomial j one at a time through the small per-degree ``raise_table``s:
+        array gathers, no search over pairs. For a fixed i the row is increasing (adding a fixed
+        exponent preserves the lexicographic order), so scatters along it are cache-friendly.
+        """
+        key = (degree_a, degree_b)
+        if key not in self._products:
+            if degree_a + degree_b > self.order:
+                raise ValueError(f"block product {degree_a}+{degree_b} exceeds the order {self.order}")
+            slots = np.broadcast_to(
+                np.arange(self.sizes[degree_a])[:, None], (int(self.sizes[degree_a]), int(self.sizes[degree_b]))
+            )
+            labels = self.labels(degree_b)
+            for step in range(degree_b):
+                table = self.raise_table(degree_a + step)
+                slots = np.where(slots >= 0, table[np.maximum(slots, 0), labels[None, :, step]], -1)
+            self._products[key] = np.ascontiguousarray(slots, dtype=np.intp)
+        return self._products[key]
+
+    def interior_pair_count(self, target: int) -> int:
+        """How many pairs (i, j) with degrees a, b ≥ 1 and a + b = target the product visits."""
+        return int(sum(self.sizes[a] * self.sizes[target - a] for a in range(1, target)))
+
+    def interior_pairs(self, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every kept pair with degrees a, b ≥ 1 and a + b = target, sorted by the slot it lands in.
+
+        Returns row indices into blocks 1 … target−1 stacked (for each factor) and the start of
+        each slot's run, ready for ``np.add.reduceat``; every slot of a degree ≥ 2 block has a run.
+        """
+        if target not in self._interior:
+            lefts, rights, slots = [], [], []
+            for degree_a in range(1, target):
+                table = self.product_slots(degree_a, target - degree_a)
+                left, right = np.nonzero(table >= 0)
+                lefts.append(left + self.offsets[degree_a] - 1)
+                rights.append(right + self.offsets[target - degree_a] - 1)
+                slots.append(table[left, right])
+            slot = np.concatenate(slots)
+            order = np.argsort(slot, kind="stable")
+            starts = np.flatnonzero(np.diff(slot[order], prepend=-1))
+            self._interior[target] = (np.concatenate(lefts)[order], np.concatenate(rights)[order], starts)
+        return self._interior[target]
+
+    def is_complete(self) -> bool:
+        """True when every monomial up to the order is kept (no ``max_interaction`` filter)."""
+        return self.max_interaction is None or self.max_interaction >= min(self.n_vars, self.order)

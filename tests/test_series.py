@@ -1,0 +1,97 @@
+"""Activation Taylor series against SymPy's symbolic derivatives, at 0 and at arbitrary points.
+
+Tolerance: 1e-11 relative to the largest |coefficient| of the series (the recurrences are exact
+up to accumulated float64 rounding over at most 10 degrees; SymPy evaluates with 30 digits).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from polyx.converters.ir import Activation
+from polyx.errors import MethodError
+from polyx.expansion.activations import ACTIVATIONS, activation_value, taylor_coefficients
+from polyx.expansion.series import shift_series
+
+t = sp.Symbol("t")
+SELU_ALPHA = sp.Float("1.6732632423543772848170429916717", 40)
+SELU_GAMMA = sp.Float("1.0507009873554804934193349852946", 40)
+
+SYMBOLIC = {
+    "linear": lambda x: x,
+    "tanh": sp.tanh,
+    "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
+    "softplus": lambda x: sp.log(1 + sp.exp(x)),
+    "sin": sp.sin,
+    "silu": lambda x: x / (1 + sp.exp(-x)),
+    "gelu": lambda x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+    "gelu_tanh": lambda x: x * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 1000000) * x**3))) / 2,
+}
+BELOW_ZERO = {
+    Activation.of("elu", alpha=0.7): lambda x: sp.Float(0.7) * (sp.exp(x) - 1),
+    Activation("selu"): lambda x: SELU_GAMMA * SELU_ALPHA * (sp.exp(x) - 1),
+}
+ORDER = 9
+
+
+def _sympy_series(function, center: float, order: int) -> np.ndarray:
+    expr = function(t)
+    values = []
+    for k in range(order + 1):
+        values.append(float(expr.subs(t, sp.Float(center, 30)).evalf(30)) / math.factorial(k))
+        expr = sp.diff(expr, t)
+    return np.array(values)
+
+
+def _assert_series_close(actual: np.ndarray, expected: np.ndarray) -> None:
+    assert np.abs(actual - expected).max() <= 1e-11 * max(1.0, np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name", sorted(SYMBOLIC))
+@pytest.mark.parametrize("center", [0.0, 0.37, -1.9, 3.4])
+def test_series_match_sympy_derivatives(name: str, center: float) -> None:
+    actual = taylor_coefficients(Activation(name), np.array([center]), ORDER)[0]
+    _assert_series_close(actual, _sympy_series(SYMBOLIC[name], center, ORDER))
+
+
+@pytest.mark.parametrize("spec", list(BELOW_ZERO), ids=str)
+@pytest.mark.parametrize("center", [-0.4, -2.2])
+def test_exponential_branch_of_elu_and_selu(spec: Activation, center: float) -> None:
+    actual = taylor_coefficients(spec, np.array([center]), ORDER)[0]
+    _assert_series_close(actual, _sympy_series(BELOW_ZERO[spec], center, ORDER))
+
+
+@pytest.mark.parametrize("name", ["relu", "elu", "selu", "leaky_relu"])
+def test_kinks_have_no_series(name: str) -> None:
+    with pytest.raises(MethodError, match="not analytic at 0"):
+        taylor_coefficients(Activation(name), np.array([0.5, 0.0]), 3)
+
+
+def test_piecewise_linear_series_are_the_active_branch() -> None:
+    series = taylor_coefficients(Activation.of("leaky_relu", alpha=0.1), np.array([2.0, -3.0]), 3)
+    assert np.allclose(series, [[2.0, 1.0, 0.0, 0.0], [-0.3, 0.1, 0.0, 0.0]], rtol=1e-15, atol=0)
+
+
+def test_nn2poly_tanh_coefficients_at_zero() -> None:
+    expected = [0, 1, 0, -1 / 3, 0, 2 / 15, 0, -17 / 315, 0]
+    assert np.allclose(taylor_coefficients(Activation("tanh"), np.zeros(1), 8)[0], expected, rtol=0, atol=1e-16)
+
+
+def test_values_match_sympy() -> None:
+    points = np.linspace(-4, 4, 17)
+    for name, function in SYMBOLIC.items():
+        expected = [float(function(sp.Float(p, 30)).evalf(30)) for p in points]
+        assert np.allclose(activation_value(Activation(name), points), expected, rtol=1e-13, atol=1e-15), name
+    assert set(SYMBOLIC) | {"relu", "leaky_relu", "elu", "selu"} == set(ACTIVATIONS)
+
+
+def test_shift_series_re_expands_exactly() -> None:
+    g = np.array([0.5, -1.0, 2.0, 0.25])
+    h = shift_series(g, np.array(0.3), 3)
+    expr = sum(sp.Rational(str(c)) * (sp.Rational(3, 10) + t) ** n for n, c in enumerate(g))
+    expected = [float(sp.Poly(sp.expand(expr), t).coeff_monomial(t**k)) for k in range(4)]
+    assert np.allclose(h, expected, rtol=1e-15, atol=0)
