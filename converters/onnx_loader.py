@@ -171,20 +171,22 @@ def _unique(problems: list[OffendingNode]) -> list[OffendingNode]:
     return list(seen.values())
 
 
-def _load_external_data(model: Any, folder: Path) -> None:
+def _load_external_data(model: Any, source: str, folder: Path) -> None:
     from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
     if any(uses_external_data(tensor) for tensor in model.graph.initializer):
         try:
             load_external_data_for_model(model, str(folder))
         except Exception as error:  # missing or short external data file
-            raise ModelLoadError(f"{folder}: cannot read the model's external weight data ({error})") from None
+            raise ModelLoadError(
+                f"{source}: cannot read its external weight data in {folder} ({error}); keep the data file next to the model"
+            ) from None
 
 
 def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
     """Turn ONNX bytes into a Network, or raise one error listing every node that cannot be represented."""
     model = parse_model(data, source)
-    _load_external_data(model, folder)
+    _load_external_data(model, source, folder)
     graph = OnnxGraph(model, source)
     interface = _scan_interface(graph)
     problems = interface + _scan_ops(graph)
