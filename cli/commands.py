@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from polyx.cli.convert import convert
 from polyx.cli.inspect import inspect
 from polyx.cli.predict import predict
 from polyx.cli.show import show
@@ -9,4 +10,4 @@ from polyx.cli.verify import verify
 
 __all__ = ["ALL"]
 
-ALL: list = [inspect, verify, show, predict]
+ALL: list = [inspect, convert, verify, show, predict]

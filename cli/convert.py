@@ -1,0 +1,69 @@
+"""``polyx convert MODEL``: expand a network into a polynomial artifact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from polyx.cli.app import App
+
+__all__ = ["convert"]
+
+METHOD_CHOICES = ["nn2poly", "global", "taylor", "hope", "lsq"]
+
+
+def _orders(text: str) -> int | list[int]:
+    from polyx.conversion import parse_numbers
+
+    values = parse_numbers(text, "--taylor-orders")
+    orders = [int(v) for v in values]
+    if orders != values:
+        raise click.BadParameter("Taylor orders are whole numbers, e.g. 8 or 8,8,1")
+    return orders[0] if len(orders) == 1 and "," not in text else orders
+
+
+@click.command("convert")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--method", "-m", type=click.Choice(METHOD_CHOICES), default="nn2poly", show_default=True,
+              help="nn2poly (global Taylor), taylor/hope (exact local Taylor at a point), lsq (least squares).")
+@click.option("--order", "-q", type=click.IntRange(0), default=2, show_default=True, help="Highest total degree Q.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="JSON artifact (default: MODEL.poly.json here).")
+@click.option("--latex", type=click.Path(path_type=Path), help="Also write the polynomial as LaTeX.")
+@click.option("--sympy", type=click.Path(path_type=Path), help="Also write a SymPy module.")
+@click.option("--digits", type=click.IntRange(1), default=6, show_default=True, help="Significant digits in LaTeX.")
+@click.option("--threshold", type=float, default=0.0, help="Drop terms below this |coefficient| in LaTeX.")
+@click.option("--max-memory", default=None, help="Refuse expansions needing more (e.g. 4GB); default half the RAM.")
+@click.option("--columns", help="Input columns of the CSV files, in model order (a,b,c).")
+@click.option("--exclude", multiple=True, help="CSV column to ignore (repeatable).")
+@click.option("--taylor-orders", default="8", show_default=True, help="[nn2poly] One order, or one per layer (8,8,1).")
+@click.option("--taylor-center", type=float, default=0.0, show_default=True, help="[nn2poly] Taylor centre.")
+@click.option("--fit", type=click.Path(path_type=Path), help="[nn2poly] Fit each activation over the data's range.")
+@click.option("--data", type=click.Path(path_type=Path), help="[nn2poly] diagnostics data; [lsq] fit the Gaussian.")
+@click.option("--at", help="[taylor] Reference point x0, e.g. --at=0.5,-0.2.")
+@click.option("--at-row", help="[taylor] Reference point from a CSV row: FILE.csv:N.")
+@click.option("--at-mean", type=click.Path(path_type=Path), help="[taylor] Reference point: a CSV's column means.")
+@click.option("--centered", is_flag=True, help="[taylor] Write powers of (x − x0) instead of x.")
+@click.option("--logits", is_flag=True, help="[taylor] Expand the logits of a softmax classifier.")
+@click.option("--terms", type=click.Choice(["all", "diagonal"]), default="all", show_default=True,
+              help="[taylor] 'diagonal': only the pure powers of each input (image-sized inputs).")
+@click.option("--max-interaction", type=click.IntRange(1), help="[taylor] Keep monomials with ≤ K distinct inputs.")
+@click.option("--gaussian", type=click.Path(path_type=Path), help="[lsq] Input model {'mean': [...], 'cov': [[...]]}.")
+@click.option("--check-samples", type=click.IntRange(0), default=0, help="[lsq] Monte-Carlo check of the R².")
+@click.option("--samples", type=click.IntRange(1), help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
+@click.option("--seed", type=int, default=0, show_default=True, help="[lsq] Random seed.")
+@click.pass_obj
+def convert(app: App, model: Path, **options: object) -> None:
+    """Expand MODEL (ONNX, nn2poly weight-list JSON or .npz) into a polynomial."""
+    from polyx.cli.render import render_conversion
+    from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference
+    from polyx.expansion.budget import DEFAULT_MAX_MEMORY, parse_memory
+
+    options["taylor_orders"] = _orders(str(options["taylor_orders"]))
+    options["max_memory"] = parse_memory(options["max_memory"]) if options["max_memory"] else DEFAULT_MAX_MEMORY
+    options["at"] = parse_numbers(str(options["at"]), "--at") if options["at"] else None
+    options["at_row"] = parse_row_reference(str(options["at_row"])) if options["at_row"] else None
+    options["columns"] = str(options["columns"]).split(",") if options["columns"] else None
+    options["exclude"] = tuple(options["exclude"])  # type: ignore[arg-type]
+    result = run(ConversionRequest(model=model, **options))  # type: ignore[arg-type]
+    render_conversion(app.terminal, result)

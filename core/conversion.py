@@ -1,0 +1,159 @@
+"""``polyx convert``'s library side: from a model file and the user's options to written artifacts.
+
+Options that name data files (``--data``, ``--fit``, ``--at-row``, ``--at-mean``, ``--gaussian``)
+are resolved here, after the model is loaded, because matching CSV columns needs the model's
+input size. Every artifact is rendered before the first one is written, so a failure leaves no
+file behind, and each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from polyx.converters.ir import Network
+from polyx.errors import DataError
+from polyx.expansion.budget import DEFAULT_MAX_MEMORY
+from polyx.expansion.polynomial import Polynomial
+from polyx.tabular import read_table
+
+__all__ = ["ConversionRequest", "Conversion", "convert", "default_output_path", "parse_numbers", "parse_row_reference"]
+
+
+@dataclass(frozen=True)
+class ConversionRequest:
+    """Everything ``polyx convert`` was asked, as given (paths are not opened yet)."""
+
+    model: Path
+    method: str = "nn2poly"
+    order: int = 2
+    output: Path | None = None
+    latex: Path | None = None
+    sympy: Path | None = None
+    digits: int = 6
+    threshold: float = 0.0
+    columns: Sequence[str] | None = None
+    exclude: Sequence[str] = ()
+    max_memory: int = DEFAULT_MAX_MEMORY
+    data: Path | None = None
+    taylor_orders: int | Sequence[int] = 8
+    taylor_center: float = 0.0
+    fit: Path | None = None
+    at: Sequence[float] | None = None
+    at_row: tuple[Path, int] | None = None
+    at_mean: Path | None = None
+    centered: bool = False
+    logits: bool = False
+    terms: str = "all"
+    max_interaction: int | None = None
+    validity_tolerance: float | None = None
+    gaussian: Path | None = None
+    check_samples: int = 0
+    samples: int | None = None
+    seed: int = 0
+
+
+@dataclass
+class Conversion:
+    """The polynomial and the files written for it."""
+
+    polynomial: Polynomial
+    written: list[Path] = field(default_factory=list)
+
+
+def default_output_path(model: Path) -> Path:
+    """``model.poly.json`` in the current directory, the file ``polyx verify`` finds by default."""
+    name = model.name
+    for suffix in (".onnx", ".json", ".npz"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return Path(f"{name}.poly.json")
+
+
+def parse_numbers(text: str, option: str) -> list[float]:
+    """'0.5,-0.2' → [0.5, -0.2], with a message naming the option on bad input."""
+    try:
+        values = [float(part) for part in text.replace(" ", "").split(",") if part != ""]
+    except ValueError:
+        raise DataError(f"{option} '{text}' is not a comma-separated list of numbers; write it like 0.5,-0.2") from None
+    if not values or not np.all(np.isfinite(values)):
+        raise DataError(f"{option} '{text}' must list finite numbers, e.g. 0.5,-0.2")
+    return values
+
+
+def parse_row_reference(text: str) -> tuple[Path, int]:
+    """'data.csv:12' → (data.csv, 12): the 1-based data row (not counting the header)."""
+    path, sep, row = text.rpartition(":")
+    if not sep or not row.isdigit() or int(row) < 1:
+        raise DataError(f"--at-row '{text}' must be FILE.csv:N with N ≥ 1 the data row (header not counted)")
+    return Path(path), int(row)
+
+
+def _read_inputs(request: ConversionRequest, path: Path, network: Network) -> tuple[np.ndarray, list[str]]:
+    inputs, _, names = read_table(
+        path, expected_inputs=network.input_size, columns=request.columns, exclude=request.exclude,
+        variable_names=network.variable_names,
+    )
+    return inputs, names
+
+
+def _nn2poly_parameters(request: ConversionRequest, network: Network) -> tuple[dict[str, Any], list[str] | None]:
+    parameters: dict[str, Any] = {"taylor_orders": request.taylor_orders, "taylor_center": request.taylor_center}
+    return parameters, None
+
+
+_PARAMETERS = {
+    "nn2poly": _nn2poly_parameters,
+    "global": _nn2poly_parameters,
+}
+
+
+def _written_names(names: list[str] | None, network: Network) -> list[str] | None:
+    if names is None or list(names) == list(network.variable_names):
+        return None
+    return list(names)
+
+
+def convert(request: ConversionRequest) -> Conversion:
+    """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
+    from polyx.converters.load import load_network
+    from polyx.expansion.artifact import polynomial_to_json, save_polynomial
+    from polyx.expansion.expand import expand
+    from polyx.expansion.latex import render_latex
+    from polyx.expansion.sympy_io import render_sympy_module
+    from polyx.files import write_atomic
+
+    network = load_network(request.model)
+    resolve = _PARAMETERS.get(request.method, lambda request, network: ({}, None))
+    parameters, names = resolve(request, network)
+    polynomial = expand(network, request.method, request.order, max_memory=request.max_memory, **parameters)
+    renamed = _written_names(names, network)
+    if renamed:
+        polynomial = replace(polynomial, variables=tuple(renamed))
+    output = request.output or default_output_path(request.model)
+    rendered = [(request.latex, render_latex(polynomial, request.digits, request.threshold) if request.latex else None),
+                (request.sympy, render_sympy_module(polynomial) if request.sympy else None)]
+    polynomial_to_json(polynomial)
+    written = [save_polynomial(polynomial, output)]
+    for path, text in rendered:
+        if path is not None and text is not None:
+            written.append(write_atomic(path, text))
+    return Conversion(polynomial, written)
+
+
+def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}``."""
+    try:
+        spec = json.loads(Path(path).read_text(encoding="utf-8"))
+        mean = np.asarray(spec["mean"], dtype=np.float64)
+        cov = np.asarray(spec["cov"], dtype=np.float64)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such Gaussian file; give a JSON file with 'mean' and 'cov'") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataError(f"{path}: not a Gaussian spec ({error}); write {{\"mean\": [...], \"cov\": [[...]]}}") from None
+    return mean, cov
