@@ -120,38 +120,21 @@ class Polynomial:
             )
         return x
 
-    def _monomial_chunks(self, x: np.ndarray):
-        """Yield (rows, monomials (planned, rows)) for cache-sized chunks of the points."""
-        plan = self._plan
-        x = self._points(x)
-        buffer = np.empty((plan.n_monomials, plan.chunk_rows))
-        transposed = np.empty((len(self.variables), plan.chunk_rows))
-        for rows in plan.row_chunks(x.shape[0]):
-            block = transposed[:, : rows.stop - rows.start]
-            block[...] = x[rows].T
-            if self.center is not None:
-                block -= self.center[:, None]
-            yield rows, plan.fill(block, buffer)
-
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         """Values at each row of x, shape (rows, outputs).
 
-        Works in cache-sized row chunks, so memory stays bounded (a few MB beyond the result)
-        for any number of rows, and each term costs one multiply per row. The final sum is an
-        einsum, not a BLAS product: BLAS threads on a busy machine made it up to 10× slower.
+        Works in cache-sized row chunks, so memory stays bounded (about a MB beyond the result)
+        for any number of rows, and each term costs about one multiply-add per row
+        (``polyx.expansion.evaluation``).
         """
-        plan = self._plan
-        weights = np.zeros((len(self.outputs), plan.n_monomials))
-        weights[:, plan.listed] = self.coefficients
-        out = np.empty((len(self.outputs), self._points(x).shape[0]))
-        for rows, values in self._monomial_chunks(x):
-            np.einsum("ot,tr->or", weights, values, out=out[:, rows])
-        return np.ascontiguousarray(out.T)
+        x = self._points(x)
+        return np.ascontiguousarray(self._plan.evaluate(x, self.center, self.coefficients).T)
 
     def monomials(self, x: np.ndarray) -> np.ndarray:
         """Every listed term's monomial value at each row: shape (rows, terms); the basis of fits."""
-        out = np.empty((self._points(x).shape[0], self.n_terms))
-        for rows, values in self._monomial_chunks(x):
+        x = self._points(x)
+        out = np.empty((x.shape[0], self.n_terms))
+        for rows, values in self._plan.monomials(x, self.center):
             out[rows] = values[self._plan.listed].T
         return out
 

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyx.errors import DataError
+from polyx.expansion.evaluation import MAX_CHUNK_ROWS
 from polyx.expansion.exponents import graded_order
 from polyx.expansion.polynomial import Polynomial, exponents_to_labels, labels_to_exponents
 
@@ -98,7 +99,7 @@ def test_evaluate_many_rows_in_chunks_matches_sympy() -> None:
         float(c) * sympy.Mul(*[s**int(p) for s, p in zip(symbols, e)]) for c, e in zip(coefficients[0], exponents)
     )
     function = sympy.lambdify(symbols, expression, "math")
-    x = rng.uniform(-1, 1, size=(poly._plan.chunk_rows * 2 + 5, 5))
+    x = rng.uniform(-1, 1, size=(2 * MAX_CHUNK_ROWS + 5, 5))
     expected = np.array([function(*row) for row in x])
     # Same float64 terms summed in a different order: 1e-13 relative to the sum of |terms|.
     scale = np.abs(poly.contributions(x)).sum(axis=1)
