@@ -251,9 +251,15 @@ def _json_ready(value: Any, path: str) -> Any:
     raise ArtifactError(f"cannot write the polynomial: {path} is a {type(value).__name__}, not a JSON value")
 
 
-def _dump(value: Any) -> str:
-    """A JSON object as text, nested lines indented to sit under a top-level field."""
-    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
+def _dump(value: Any, indent: int = 2) -> str:
+    """JSON text for a nested value: objects one key per line, lists of plain values on one line."""
+    pad = " " * indent
+    if isinstance(value, dict) and value:
+        items = [f"{pad}  {_inline(key)}: {_dump(item, indent + 2)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return "[\n" + ",\n".join(f"{pad}  {_dump(item, indent + 2)}" for item in value) + f"\n{pad}]"
+    return _inline(value)
 
 
 def _inline(value: Any) -> str:
