@@ -22,13 +22,17 @@ def _describe(values: dict, skip: tuple[str, ...] = ()) -> str:
     return ", ".join(parts) or "-"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     from rich.table import Table
 
     term = app.terminal
     names = [o.name for o in summary.outputs]
-    term.info(f"polynomial  {len(summary.variables)} variables ({', '.join(summary.variables)}) → {len(names)} outputs "
-              f"({', '.join(names)}), {summary.n_terms} terms up to degree {summary.degree}")
+    term.info(f"polynomial  {_count(len(summary.variables), 'variable')} ({', '.join(summary.variables)}) → "
+              f"{_count(len(names), 'output')} ({', '.join(names)}), {_count(summary.n_terms, 'term')} up to degree {summary.degree}")
     term.info(f"method      {summary.method.get('name')}: {_describe(summary.method, ('name',))}")
     term.info(f"provenance  {_describe(summary.provenance)}")
     term.info(f"center      {'none' if summary.center is None else ', '.join(f'{c:.{digits}g}' for c in summary.center)}")
