@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from polyx.cli.convert import convert
+from polyx.cli.export import export
 from polyx.cli.inspect import inspect
 from polyx.cli.predict import predict
 from polyx.cli.show import show
@@ -11,3 +12,4 @@ from polyx.cli.verify import verify
 __all__ = ["ALL"]
 
 ALL: list = [inspect, convert, verify, show, predict]
+ALL += [export]

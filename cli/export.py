@@ -1,0 +1,32 @@
+"""``polyx export POLY.json -o poly.onnx``: the polynomial as an ONNX model that replaces its network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from polyx.cli.app import App
+
+__all__ = ["export"]
+
+
+@click.command("export")
+@click.argument("poly", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="ONNX file to write [default: POLY with .onnx for .json, here].")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
+              help="Element type of the input, the output and the computation.")
+@click.option("--logits", is_flag=True, help="Softmax networks: output the logits instead of re-applying the softmax.")
+@click.pass_obj
+def export(app: App, poly: Path, output: Path | None, dtype: str, logits: bool) -> None:
+    """Write POLY as an ONNX model with the original network's input and output names."""
+    from rich.markup import escape
+
+    from polyx.expansion.onnx_export import default_export_path, export_polynomial
+
+    result = export_polynomial(poly, output or default_export_path(poly), dtype=dtype, logits=logits)
+    shape = "×".join(str(d) for d in result.input_shape)
+    app.terminal.info(escape(f"input '{result.input_name}' [batch, {shape}] {result.dtype} → output '{result.output_name}' "
+                      f"[batch, {result.outputs}] ({result.output_space}); {result.terms} terms in {result.nodes} ONNX nodes"))
+    app.terminal.success(escape(f"wrote {result.path}"))
