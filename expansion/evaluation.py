@@ -20,7 +20,8 @@ one product over rows that are already in cache. Only ``monomials`` builds every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from functools import partial as partial_call
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -76,35 +77,42 @@ class MonomialPlan:
 
         Per chunk: build the non-leaf monomials V, then G[0] = W_0·V and, for each variable i,
         G[i] = W_i·V over the parents of its leaf blocks; the result is Σ_i [1, x]_i ⊙ G[i].
-        A few numpy calls per variable and degree per chunk, however many terms there are.
+        The numpy calls of a chunk are bound once to the buffers and replayed for every chunk.
         """
         outputs = coefficients.shape[0]
         weights = np.zeros((outputs, self.n_monomials))
         weights[:, self.listed] = coefficients
-        folded = [(step.var, step.parents, weights[:, step.target].copy()) for step in self.steps if step.leaf]
-        for step in self.steps:
-            if step.leaf:
-                weights[:, step.target] = 0.0
+        folded = [(step, weights[:, step.target].copy()) for step in self.steps if step.leaf]
+        for step, _ in folded:
+            weights[:, step.target] = 0.0
         base = np.ascontiguousarray(weights[:, : self.built_rows])
         out = np.empty((outputs, x.shape[0]))
         chunk = _chunk_rows(self.built_rows)
         buffer, points = self._buffers(self.built_rows, chunk)
         partial = np.zeros((self.n_vars + 1, outputs, chunk))
         extra = np.empty((outputs, chunk))
+
+        def calls(size: int) -> list[Callable[[], object]]:
+            values, xt, g = buffer[:, :size], points[:, :size], partial[:, :, :size]
+            program = self._fill_calls(values, xt, skip_leaves=True) + _gemv_calls(base, values, g[0])
+            written: set[int] = set()
+            for step, block in folded:
+                target = g[step.var + 1]
+                if step.var in written:
+                    program += _gemv_calls(block, _rows(values, step.parents), extra[:, :size])
+                    program.append(partial_call(np.add, target, extra[:, :size], out=target))
+                else:
+                    program += _gemv_calls(block, _rows(values, step.parents), target)
+                    written.add(step.var)
+            return program
+
+        full = calls(chunk)
         for rows in _row_chunks(x.shape[0], chunk):
             size = rows.stop - rows.start
-            xt = _transposed(x[rows], center, points)
-            values = self._fill(xt[1:], buffer, skip_leaves=True)
-            g = partial[:, :, :size]
-            _gemv(base, values, g[0])
-            written: set[int] = set()
-            for var, parents, block in folded:
-                if var in written:
-                    g[var + 1] += _gemv(block, values[parents], extra[:, :size])
-                else:
-                    _gemv(block, values[parents], g[var + 1])
-                    written.add(var)
-            np.einsum("ior,ir->or", g, xt, out=out[:, rows])
+            _transpose_into(points[1:, :size], x[rows], center)
+            for call in full if size == chunk else calls(size):
+                call()
+            np.einsum("ior,ir->or", partial[:, :, :size], points[:, :size], out=out[:, rows])
         return out
 
     def monomials(self, x: np.ndarray, center: np.ndarray | None) -> Iterator[tuple[slice, np.ndarray]]:
@@ -112,24 +120,32 @@ class MonomialPlan:
         chunk = _chunk_rows(self.n_monomials)
         buffer, points = self._buffers(self.n_monomials, chunk)
         for rows in _row_chunks(x.shape[0], chunk):
-            yield rows, self._fill(_transposed(x[rows], center, points)[1:], buffer, skip_leaves=False)
+            size = rows.stop - rows.start
+            _transpose_into(points[1:, :size], x[rows], center)
+            for call in self._fill_calls(buffer[:, :size], points[:, :size], skip_leaves=False):
+                call()
+            yield rows, buffer[:, :size]
 
     def _buffers(self, monomials: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-        """The monomial buffer (row 0 = the constant 1) and the points buffer (row 0 = 1, then x)."""
+        """The monomial buffer and the points [1; x − center] (rows 0..n of the buffer when those
+        are the constant and x1..xn, so the points are written in place)."""
         buffer = np.zeros((monomials, chunk))
         buffer[0] = 1.0
+        if self.linear_block:
+            return buffer, buffer[: self.n_vars + 1]
         points = np.empty((self.n_vars + 1, chunk))
         points[0] = 1.0
         return buffer, points
 
-    def _fill(self, xt: np.ndarray, buffer: np.ndarray, skip_leaves: bool) -> np.ndarray:
-        values = buffer[:, : xt.shape[1]]
-        if self.linear_block:
-            values[1 : self.n_vars + 1] = xt
-        for step in self.steps:
-            if not (skip_leaves and step.leaf):
-                np.multiply(values[step.parents], xt[step.var], out=values[step.target])
-        return values
+    def _fill_calls(self, values: np.ndarray, xt: np.ndarray, skip_leaves: bool) -> list[Callable[[], object]]:
+        """The multiplies that build the monomials: rows target = rows parents × x_var."""
+        return [
+            partial_call(np.multiply, values[step.parents], xt[step.var + 1], out=values[step.target])
+            if isinstance(step.parents, slice)
+            else partial_call(_gathered_product, values, step.parents, xt[step.var + 1], values[step.target])
+            for step in self.steps
+            if not (skip_leaves and step.leaf)
+        ]
 
 
 def plan_monomials(exponents: np.ndarray) -> MonomialPlan:
@@ -157,15 +173,31 @@ def plan_monomials(exponents: np.ndarray) -> MonomialPlan:
     return MonomialPlan(n_vars, closure, steps, listed, linear_block, max(built))
 
 
-def _gemv(weights: np.ndarray, values: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """weights @ values, one BLAS matrix-vector product per output row.
+def _gemv_calls(weights: np.ndarray, values: np.ndarray | Callable[[], np.ndarray], out: np.ndarray) -> list:
+    """out = weights @ values as one BLAS matrix-vector product per output row.
 
     Measured faster than one matrix product or an einsum here, and ``values`` is at most
-    BUFFER_BYTES, small enough that BLAS does not split it over threads.
+    BUFFER_BYTES, small enough that BLAS does not split it over threads. ``values`` may be a
+    gather, made once per chunk.
     """
+    if callable(values):
+        return [partial_call(_gathered_gemv, weights, values, out)]
+    return [partial_call(np.dot, weights[o], values, out=out[o]) for o in range(weights.shape[0])]
+
+
+def _gathered_gemv(weights: np.ndarray, gather: Callable[[], np.ndarray], out: np.ndarray) -> None:
+    rows = gather()
     for output in range(weights.shape[0]):
-        np.dot(weights[output], values, out=out[output])
-    return out
+        np.dot(weights[output], rows, out=out[output])
+
+
+def _rows(values: np.ndarray, parents: slice | np.ndarray) -> np.ndarray | Callable[[], np.ndarray]:
+    """A view of the parent rows, or (for scattered parents) a call that gathers them."""
+    return values[parents] if isinstance(parents, slice) else partial_call(np.take, values, parents, axis=0)
+
+
+def _gathered_product(values: np.ndarray, parents: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    np.multiply(np.take(values, parents, axis=0), x, out=out)
 
 
 def _chunk_rows(monomials: int) -> int:
@@ -177,11 +209,12 @@ def _row_chunks(rows: int, chunk: int) -> Iterator[slice]:
         yield slice(start, min(start + chunk, rows))
 
 
-def _transposed(x: np.ndarray, center: np.ndarray | None, buffer: np.ndarray) -> np.ndarray:
-    """[1; (x − center)ᵀ] for the chunk: each variable's values contiguous, row 0 kept at 1."""
-    xt = buffer[:, : x.shape[0]]
-    np.subtract(x.T, center[:, None], out=xt[1:]) if center is not None else np.copyto(xt[1:], x.T)
-    return xt
+def _transpose_into(out: np.ndarray, x: np.ndarray, center: np.ndarray | None) -> None:
+    """(x − center)ᵀ into ``out``: each variable's values contiguous."""
+    if center is None:
+        np.copyto(out, x.T)
+    else:
+        np.subtract(x.T, center[:, None], out=out)
 
 
 def _closure_under_parents(exponents: np.ndarray) -> np.ndarray:
@@ -226,5 +259,5 @@ def _block_steps(
         parents = parent_index[start:stop]
         if np.array_equal(parents, np.arange(parents[0], parents[0] + parents.size)):
             parents = slice(int(parents[0]), int(parents[0]) + parents.size)
-        leaf = degree[start] > 1 and not is_parent[start:stop].any()
+        leaf = bool(degree[start] > 1 and not is_parent[start:stop].any())
         yield BlockStep(slice(start, stop), parents, int(first[start]), leaf)

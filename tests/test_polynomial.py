@@ -175,3 +175,17 @@ def test_pruning_keeps_exactly_the_terms_asked_for(seed: int, threshold: float, 
 def test_top_terms_orders_by_magnitude_then_term_order() -> None:
     poly = Polynomial(("x1",), ("y1",), [[0], [1], [2], [3]], [[0.5, -2.0, 2.0, 1.0]])
     assert poly.top_terms(3).tolist() == [1, 2, 3]
+
+
+def test_scattered_parents_and_repeated_leaf_variables() -> None:
+    """x1²x2 and x1x3² are leaves of x1 with scattered parents (x1x2, x3²); x1³x2³x3, another leaf
+    of x1, needs a chain of hidden parents."""
+    exponents = [[1, 0, 2], [2, 1, 0], [3, 3, 1]]
+    poly = Polynomial(("x1", "x2", "x3"), ("y1",), exponents, [[2, -3, 5]])
+    plan = poly._plan
+    assert any(not isinstance(step.parents, slice) for step in plan.steps)
+    leaf_vars = [step.var for step in plan.steps if step.leaf]
+    assert len(leaf_vars) > len(set(leaf_vars)) and plan.n_monomials == 13
+    x = np.array([[2, -1, 3], [0.5, 4, -2]])
+    expected = [2 * a * c**2 - 3 * a**2 * b + 5 * a**3 * b**3 * c for a, b, c in x.tolist()]
+    assert poly.evaluate(x)[:, 0].tolist() == expected
