@@ -36,7 +36,7 @@ def _orders(text: str) -> int | list[int]:
 @click.option("--max-memory", default=None, help="Refuse expansions needing more (e.g. 4GB); default half the RAM.")
 @click.option("--columns", help="Input columns of the CSV files, in model order (a,b,c).")
 @click.option("--exclude", multiple=True, help="CSV column to ignore (repeatable).")
-@click.option("--taylor-orders", default="8", show_default=True, help="[nn2poly] One order, or one per layer (8,8,1).")
+@click.option("--taylor-orders", help="[nn2poly] One order, or one per layer (8,8,1); default 8, with --fit the order Q.")
 @click.option("--taylor-center", type=float, default=0.0, show_default=True, help="[nn2poly] Taylor centre.")
 @click.option("--fit", type=click.Path(path_type=Path), help="[nn2poly] Fit each activation over the data's range.")
 @click.option("--data", type=click.Path(path_type=Path), help="[nn2poly] diagnostics data; [lsq] fit the Gaussian.")
@@ -59,7 +59,7 @@ def convert(app: App, model: Path, **options: object) -> None:
     from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference
     from polyx.expansion.budget import DEFAULT_MAX_MEMORY, parse_memory
 
-    options["taylor_orders"] = _orders(str(options["taylor_orders"]))
+    options["taylor_orders"] = _orders(str(options["taylor_orders"])) if options["taylor_orders"] else None
     options["max_memory"] = parse_memory(options["max_memory"]) if options["max_memory"] else DEFAULT_MAX_MEMORY
     options["at"] = parse_numbers(str(options["at"]), "--at") if options["at"] else None
     options["at_row"] = parse_row_reference(str(options["at_row"])) if options["at_row"] else None

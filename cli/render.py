@@ -9,7 +9,7 @@ from polyx.cli.terminal import Terminal
 if TYPE_CHECKING:
     from polyx.conversion import Conversion
 
-__all__ = ["render_conversion"]
+__all__ = ["render_conversion", "render_layer_diagnostics"]
 
 
 def render_conversion(terminal: Terminal, result: "Conversion") -> None:
@@ -22,7 +22,56 @@ def render_conversion(terminal: Terminal, result: "Conversion") -> None:
         f"{name}: {len(poly.variables)} inputs → {len(poly.outputs)} outputs, {poly.n_terms} terms up to degree "
         f"{poly.degree} ({settings})"
     )
+    render_layer_diagnostics(terminal, poly.method, poly.diagnostics)
     for warning in poly.diagnostics.get("warnings", []):
         terminal.warning(warning)
     for path in result.written:
         terminal.success(f"wrote {path}")
+
+
+def _span(values: list[float] | None) -> str:
+    return "—" if values is None else f"[{values[0]:.3g}, {values[1]:.3g}]"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _scores(values: list[float | None] | None, outputs: list[str]) -> str:
+    if values is None:
+        return "n/a"
+    texts = ["overflow" if v is None else f"{v:.6g}" for v in values]
+    return texts[0] if len(texts) == 1 else ", ".join(f"{name} {text}" for name, text in zip(outputs, texts))
+
+
+def render_layer_diagnostics(terminal: Terminal, method: dict, diagnostics: dict) -> None:
+    """The global method's data checks: the fit used, per-layer pre-activation coverage, R² vs the network."""
+    from rich.table import Table
+
+    fit = method.get("fit")
+    if fit:
+        terminal.info(f"activations fitted on {fit['data']} ({fit['rows']} rows, margin {fit['margin']:.0%} of each range)")
+    if "layers" not in diagnostics:
+        return
+    data = diagnostics["data"]
+    table = Table(title=f"pre-activations on {data['source']} ({data['rows']} rows)",
+                  caption="Taylor 1%: where |Taylor_q − activation| ≤ 0.01·max(|activation|, 1)")
+    columns = ["layer", "activation", "data range"]
+    columns += ["Taylor out", "fit max err", "fit out"] if fit else ["q", "Taylor 1%", "outside"]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "activation" else "right", no_wrap=True)
+    for row in diagnostics["layers"]:
+        cells = [str(row["layer"]), row["activation"], _span(row["preactivation_range"])]
+        if fit:
+            cells += [_share(row["taylor_outside"]), f"{row['fit_max_error']:.2g}", _share(row["fit_outside"])]
+        else:
+            cells += [str(row["taylor_order"]), _span(row["taylor_interval"]), _share(row["taylor_outside"])]
+        table.add_row(*cells)
+    terminal.table(table)
+    r2 = diagnostics["r2_vs_network"]
+    parts = [f"Taylor {_scores(r2.get('taylor'), r2['outputs'])}"]
+    if "fit" in r2:
+        parts.append(f"fit {_scores(r2['fit'], r2['outputs'])}")
+    terminal.info(f"R² vs the network on {data['source']}: " + " · ".join(parts))
+    if r2.get("taylor_note"):
+        terminal.info(f"(no Taylor comparison: {r2['taylor_note']})")

@@ -103,8 +103,17 @@ def _read_inputs(request: ConversionRequest, path: Path, network: Network) -> tu
 
 
 def _nn2poly_parameters(request: ConversionRequest, network: Network) -> tuple[dict[str, Any], list[str] | None]:
+    """Taylor settings as given; ``--fit`` and ``--data`` CSVs read into input rows, named by their paths.
+
+    ``taylor_orders`` None (the CLI default) lets the method choose: 8 for Taylor, Q for a fit.
+    """
     parameters: dict[str, Any] = {"taylor_orders": request.taylor_orders, "taylor_center": request.taylor_center}
-    return parameters, None
+    names = None
+    for option, path in (("fit", request.fit), ("data", request.data)):
+        if path is not None:
+            parameters[option], names = _read_inputs(request, path, network)
+            parameters[f"{option}_source"] = str(path)
+    return parameters, names
 
 
 _PARAMETERS = {

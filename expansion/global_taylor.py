@@ -1,10 +1,14 @@
-"""The global expansion of nn2poly: every activation replaced by its Taylor polynomial at a fixed centre.
+"""The global expansion of nn2poly: every activation replaced by one polynomial in its pre-activation.
 
 Semantics follow the nn2poly R package exactly (``notes/methods.md``): a scalar Taylor order q
 applies to every non-linear layer and 1 to linear ones, a list gives one order per layer; the
 degree after layer l is min(degree · q_l, Q); the intercept uses every Taylor term up to q; a
 final linear layer is not expanded and any other final activation is; a softmax output is
 replaced by its logits.
+
+Beyond nn2poly, ``fit`` swaps the Taylor polynomials for per-neuron least-squares fits over the
+range the data reaches (``activation_fit``), composed with exactly the same bookkeeping; and
+``data`` (or the fit data) adds the diagnostics of ``taylor_diagnostics`` to the polynomial.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import numpy as np
 
 from polyx.converters.ir import DenseLayer, Network
 from polyx.errors import MethodError
+from polyx.expansion.activation_fit import DEFAULT_FIT_MARGIN, LayerFit, as_network_inputs, fit_layers
 from polyx.expansion.activations import activation_function, taylor_coefficients
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.propagate import Propagation, batch_to_polynomial, propagate
+from polyx.expansion.propagate import NeuronSeries, Propagation, batch_to_polynomial, propagate
 from polyx.expansion.series import shift_series
+from polyx.expansion.taylor_diagnostics import coverage_warnings, layer_report, r2_against_network
 
 __all__ = ["DEFAULT_TAYLOR_ORDER", "effective_taylor_orders", "degree_schedule", "expand_global"]
 
@@ -29,6 +35,8 @@ DEFAULT_TAYLOR_ORDER = 8
 def effective_taylor_orders(network: Network, taylor_orders: int | Sequence[int]) -> list[int]:
     """nn2poly's per-layer orders: a scalar q for non-linear layers and 1 for linear ones, or a list as given."""
     if isinstance(taylor_orders, (int, np.integer)):
+        if taylor_orders < 1:
+            raise MethodError(f"--taylor-orders must be ≥ 1, got {taylor_orders}")
         return [1 if layer.activation.name == "linear" else int(taylor_orders) for layer in network.layers]
     orders = [int(q) for q in taylor_orders]
     if len(orders) != len(network.layers):
@@ -50,49 +58,146 @@ def degree_schedule(orders: Sequence[int], order: int) -> list[int]:
     return degrees
 
 
-def _check_analytic(network: Network, center: float, orders: Sequence[int]) -> None:
+def _plan(network: Network, orders: Sequence[int], order: int, max_memory: int) -> Propagation:
+    degrees = degree_schedule(orders, order)
+    expanded = [not (q == 1 and layer.activation.name == "linear") for layer, q in zip(network.layers, orders)]
+    return Propagation(order=order, degrees=degrees, expanded=expanded, max_memory=max_memory)
+
+
+def _non_analytic_layer(network: Network, center: float, orders: Sequence[int]) -> str | None:
+    """'layer 2 uses relu' for the first layer whose activation has a kink at the centre, else None."""
     for index, (layer, q) in enumerate(zip(network.layers, orders)):
-        function = activation_function(layer.activation)
-        if q > 1 and center in function.kinks:
-            raise MethodError(
-                f"layer {index + 1} uses {layer.activation}, which is not analytic at the Taylor centre {center:g}: "
-                "nn2poly's Taylor expansion does not exist there; use --fit DATA.csv (a least-squares fit over the "
-                "data's range) or --method taylor/lsq"
-            )
+        if q > 1 and center in activation_function(layer.activation).kinks:
+            return f"layer {index + 1} uses {layer.activation}, which is not analytic at the Taylor centre {center:g}"
+    return None
+
+
+def _taylor_series(orders: Sequence[int], degrees: Sequence[int], center: float) -> NeuronSeries:
+    def recentred_taylor(index: int, layer: DenseLayer, values: np.ndarray) -> np.ndarray:
+        q = orders[index]
+        taylor = taylor_coefficients(layer.activation, np.array([center]), q)
+        return shift_series(taylor, values - center, min(q, degrees[index]))
+
+    return recentred_taylor
+
+
+def _fitted_series(fits: Sequence[LayerFit | None], orders: Sequence[int], degrees: Sequence[int]) -> NeuronSeries:
+    def recentred_fit(index: int, layer: DenseLayer, values: np.ndarray) -> np.ndarray:
+        fit = fits[index]
+        if fit is None:
+            return taylor_coefficients(layer.activation, values, min(orders[index], degrees[index]))
+        return fit.series_at(values, min(fit.degree, degrees[index]))
+
+    return recentred_fit
+
+
+def _softmax_note(network: Network, method: dict, diagnostics: dict) -> None:
+    if network.output_activation == "softmax":
+        method["output_space"] = "logits"
+        diagnostics.setdefault("warnings", []).append(
+            "the network ends in a softmax: the polynomial approximates the logits (its input), as nn2poly does"
+        )
+
+
+def _taylor_polynomial(network: Network, order: int, orders: list[int], center: float, max_memory: int) -> Polynomial:
+    """nn2poly's own polynomial; raises MethodError where a Taylor expansion does not exist."""
+    problem = _non_analytic_layer(network, center, orders)
+    if problem:
+        raise MethodError(
+            f"{problem}: nn2poly's Taylor expansion does not exist there; use --fit DATA.csv "
+            "(a least-squares fit over the data's range) or --method taylor/lsq"
+        )
+    plan = _plan(network, orders, order, max_memory)
+    outputs = propagate(network, plan, _taylor_series(orders, plan.degrees, center))
+    method = {"name": "nn2poly", "order": order, "taylor_orders": orders, "taylor_center": center}
+    diagnostics: dict = {"degree_after_layer": list(plan.degrees)}
+    _softmax_note(network, method, diagnostics)
+    return batch_to_polynomial(network, outputs, plan.degrees[-1], method, diagnostics)
+
+
+def _fitted_polynomial(
+    network: Network, order: int, orders: list[int], fits: list[LayerFit | None], fit_record: dict, max_memory: int
+) -> Polynomial:
+    plan = _plan(network, orders, order, max_memory)
+    outputs = propagate(network, plan, _fitted_series(fits, orders, plan.degrees))
+    method = {"name": "nn2poly", "order": order, "taylor_orders": orders, "fit": fit_record}
+    diagnostics: dict = {"degree_after_layer": list(plan.degrees)}
+    _softmax_note(network, method, diagnostics)
+    return batch_to_polynomial(network, outputs, plan.degrees[-1], method, diagnostics)
 
 
 def expand_global(
     network: Network,
     order: int = 2,
-    taylor_orders: int | Sequence[int] = DEFAULT_TAYLOR_ORDER,
+    taylor_orders: int | Sequence[int] | None = None,
     taylor_center: float = 0.0,
+    fit: np.ndarray | None = None,
+    fit_margin: float = DEFAULT_FIT_MARGIN,
+    data: np.ndarray | None = None,
+    fit_source: str | None = None,
+    data_source: str | None = None,
     max_memory: int = DEFAULT_MAX_MEMORY,
 ) -> Polynomial:
-    """nn2poly's polynomial of the network: the same monomials and coefficients as the R package."""
+    """nn2poly's polynomial of the network: the same monomials and coefficients as the R package.
+
+    ``taylor_orders`` defaults to nn2poly's 8. With ``fit`` (input rows) each activation becomes
+    a least-squares polynomial over the range its neuron reaches on those rows; its degree
+    defaults to Q, because a fitted polynomial of higher degree would be cut back at Q to its
+    local Taylor part and lose the fit. ``data`` (else the fit rows) adds per-layer validity and
+    R² against the network to ``diagnostics``; ``*_source`` names the rows in the artifact.
+    """
     if order < 0:
         raise MethodError(f"--order must be ≥ 0, got {order}")
-    orders = effective_taylor_orders(network, taylor_orders)
-    _check_analytic(network, float(taylor_center), orders)
-    degrees = degree_schedule(orders, order)
-    expanded = [not (q == 1 and layer.activation.name == "linear") for layer, q in zip(network.layers, orders)]
+    center = float(taylor_center)
+    taylor_orders_used = effective_taylor_orders(
+        network, DEFAULT_TAYLOR_ORDER if taylor_orders is None else taylor_orders
+    )
+    if fit is None:
+        polynomial = _taylor_polynomial(network, order, taylor_orders_used, center, max_memory)
+        fits = None
+    else:
+        fit_inputs = as_network_inputs(fit, network, fit_source or "fit data")
+        fit_orders = effective_taylor_orders(network, max(order, 1) if taylor_orders is None else taylor_orders)
+        fits = fit_layers(network, fit_inputs, fit_orders, fit_margin)
+        record = {"data": fit_source, "rows": int(fit_inputs.shape[0]), "margin": float(fit_margin),
+                  "points": "Chebyshev points of the first kind, least squares per neuron"}
+        polynomial = _fitted_polynomial(network, order, fit_orders, fits, record, max_memory)
+    if data is not None or fit is not None:
+        source = data_source if data is not None else fit_source
+        rows = as_network_inputs(data if data is not None else fit, network, source or "data")
+        # The polynomial is new and unshared: filling its diagnostics in place avoids re-validating
+        # every term of a large polynomial just to attach a few numbers.
+        polynomial.diagnostics.update(
+            _data_diagnostics(network, rows, source or "the data", polynomial, fits, taylor_orders_used, center,
+                              order, fit_source, max_memory)
+        )
+    return polynomial
 
-    def recentred_taylor(index: int, layer: DenseLayer, values: np.ndarray) -> np.ndarray:
-        q = orders[index]
-        taylor = taylor_coefficients(layer.activation, np.array([taylor_center]), q)
-        return shift_series(taylor, values - taylor_center, min(q, degrees[index]))
 
-    plan = Propagation(order=order, degrees=degrees, expanded=expanded, max_memory=max_memory)
-    outputs = propagate(network, plan, recentred_taylor)
-    method = {
-        "name": "nn2poly",
-        "order": order,
-        "taylor_orders": orders,
-        "taylor_center": float(taylor_center),
+def _data_diagnostics(
+    network: Network, rows: np.ndarray, source: str, polynomial: Polynomial, fits: list[LayerFit | None] | None,
+    taylor_orders: list[int], center: float, order: int, fit_source: str | None, max_memory: int,
+) -> dict:
+    """Per-layer coverage, R² against the network for the Taylor polynomial (and the fit), warnings."""
+    layers = layer_report(network, rows, taylor_orders, center, fits)
+    r2: dict = {"outputs": list(polynomial.outputs)}
+    if fits is None:
+        r2["taylor"] = r2_against_network(network, rows, polynomial)
+    else:
+        r2["fit"] = r2_against_network(network, rows, polynomial)
+        problem = _non_analytic_layer(network, center, taylor_orders)
+        if problem:
+            r2["taylor"] = None
+            r2["taylor_note"] = f"{problem}: nn2poly's Taylor expansion does not exist"
+        else:
+            taylor = _taylor_polynomial(network, order, taylor_orders, center, max_memory)
+            r2["taylor"] = r2_against_network(network, rows, taylor)
+            r2["taylor_orders"] = taylor_orders
+    warnings = list(polynomial.diagnostics.get("warnings", []))
+    warnings += coverage_warnings(layers, source, fitted=fits is not None, fit_data=fit_source or "the fit data")
+    return {
+        "data": {"source": source, "rows": int(rows.shape[0])},
+        "layers": layers,
+        "r2_vs_network": r2,
+        "warnings": warnings,
     }
-    diagnostics: dict = {"degree_after_layer": degrees}
-    if network.output_activation == "softmax":
-        method["output_space"] = "logits"
-        diagnostics["warnings"] = [
-            "the network ends in a softmax: the polynomial approximates the logits (its input), as nn2poly does"
-        ]
-    return batch_to_polynomial(network, outputs, degrees[-1], method, diagnostics)
