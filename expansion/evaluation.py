@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from polyx.expansion.exponents import graded_order
+from polyx.expansion.exponents import graded_order, unique_exponent_rows
 
 __all__ = ["MonomialPlan", "plan_monomials", "BUFFER_BYTES"]
 
@@ -226,9 +226,9 @@ def _closure_under_parents(exponents: np.ndarray) -> np.ndarray:
         first = _first_used_variable(current)
         parents = current.copy()
         parents[np.arange(current.shape[0]), first] -= 1
-        current = np.unique(parents[parents.sum(axis=1) > 0], axis=0)
+        current = unique_exponent_rows(parents[parents.sum(axis=1) > 0])
         levels.append(current)
-    closure = np.unique(np.concatenate(levels), axis=0)
+    closure = unique_exponent_rows(np.concatenate(levels))
     return closure[graded_order(closure)]
 
 

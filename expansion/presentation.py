@@ -12,6 +12,7 @@ import numpy as np
 
 from polyx.errors import DataError
 from polyx.expansion.artifact import polynomial_to_json
+from polyx.expansion.exponents import exponents_to_names
 from polyx.expansion.latex import render_latex
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.sympy_io import render_sympy_module
@@ -76,12 +77,14 @@ def summarize_polynomial(poly: Polynomial, top: int = 10, threshold: float = 0.0
     magnitude = np.abs(poly.coefficients)
     mass = magnitude.sum(axis=1)
     share = np.divide(magnitude, mass[:, None], out=np.zeros_like(magnitude), where=mass[:, None] > 0)
-    names = poly.term_names()
     outputs = []
     for k, output in enumerate(poly.outputs):
-        candidates = [t for t in poly.top_terms(poly.n_terms, k) if magnitude[k, t] >= threshold and magnitude[k, t] > 0]
-        rows = [TermRow(i + 1, names[t], float(poly.coefficients[k, t]), float(share[k, t])) for i, t in enumerate(candidates[:top])]
-        outputs.append(OutputSummary(output, rows, len(candidates)))
+        ranked = poly.top_terms(poly.n_terms, k)
+        candidates = ranked[(magnitude[k, ranked] >= threshold) & (magnitude[k, ranked] > 0)]
+        shown = candidates[:top]
+        names = exponents_to_names(poly.exponents[shown], poly.variables)
+        rows = [TermRow(i + 1, names[i], float(poly.coefficients[k, t]), float(share[k, t])) for i, t in enumerate(shown)]
+        outputs.append(OutputSummary(output, rows, int(candidates.size)))
     degree_of = poly.exponents.sum(axis=1)
     degrees = [
         DegreeRow(
