@@ -116,7 +116,8 @@ class MonomialPlan:
         return out
 
     def monomials(self, x: np.ndarray, center: np.ndarray | None) -> Iterator[tuple[slice, np.ndarray]]:
-        """Yield (rows, every closure monomial at those rows (n_monomials, rows)) chunk by chunk."""
+        """Yield (rows, every closure monomial at those rows (n_monomials, rows)) chunk by chunk;
+        the array is reused for the next chunk, so copy what you keep."""
         chunk = _chunk_rows(self.n_monomials)
         buffer, points = self._buffers(self.n_monomials, chunk)
         for rows in _row_chunks(x.shape[0], chunk):
