@@ -116,9 +116,39 @@ def _nn2poly_parameters(request: ConversionRequest, network: Network) -> tuple[d
     return parameters, names
 
 
+def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[dict[str, Any], list[str] | None]:
+    """The reference point from exactly one of ``--at``, ``--at-row FILE:N`` or ``--at-mean FILE``, plus the options.
+
+    CSV rows are matched to the model's inputs like every other CSV option; the columns' names
+    then name the polynomial's variables. No point at all is left to the method, which refuses.
+    """
+    given = [name for name, value in (("--at", request.at), ("--at-row", request.at_row), ("--at-mean", request.at_mean))
+             if value is not None]
+    if len(given) > 1:
+        raise DataError(f"{' and '.join(given)} both give the reference point; use only one of them")
+    at, names, source = request.at, None, None
+    if request.at_row is not None:
+        path, row = request.at_row
+        inputs, names = _read_inputs(request, path, network)
+        if row > inputs.shape[0]:
+            raise DataError(f"--at-row {path}:{row}: the file has {inputs.shape[0]} data rows; give N from 1 to {inputs.shape[0]}")
+        at, source = inputs[row - 1], f"{path} row {row}"
+    elif request.at_mean is not None:
+        inputs, names = _read_inputs(request, request.at_mean, network)
+        at, source = inputs.mean(axis=0), f"mean of {request.at_mean}"
+    parameters: dict[str, Any] = {
+        "at": at, "centered": request.centered, "logits": request.logits, "terms": request.terms,
+        "max_interaction": request.max_interaction, "validity_tolerance": request.validity_tolerance,
+        "seed": request.seed, "at_source": source,
+    }
+    return parameters, names
+
+
 _PARAMETERS = {
     "nn2poly": _nn2poly_parameters,
     "global": _nn2poly_parameters,
+    "taylor": _taylor_parameters,
+    "hope": _taylor_parameters,
 }
 
 

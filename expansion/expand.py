@@ -9,14 +9,16 @@ from polyx import __version__
 from polyx.converters.ir import Network
 from polyx.errors import MethodError
 from polyx.expansion.global_taylor import expand_global
+from polyx.expansion.local_taylor import expand_local
 from polyx.expansion.polynomial import Polynomial
 
 __all__ = ["METHODS", "ALIASES", "expand", "provenance_of"]
 
 METHODS: dict[str, Callable[..., Polynomial]] = {
     "nn2poly": expand_global,
+    "taylor": expand_local,
 }
-ALIASES = {"global": "nn2poly"}
+ALIASES = {"global": "nn2poly", "hope": "taylor"}
 
 
 def provenance_of(network: Network) -> dict[str, Any]:

@@ -1,0 +1,240 @@
+"""The local expansion (HOPE's goal, done exactly): the Taylor polynomial of the network at a point x0.
+
+Truncated Taylor series are pushed forward from x0: each neuron's activation is replaced by its
+own Taylor series around its value u_k(x0), and the centred pre-activation it is composed with
+has no constant term, so truncating at Q loses nothing. The result is the true Taylor
+polynomial: every partial derivative of every output up to order Q, for any depth. (HOPE's
+published code carries only ∂^k y/∂h^k through each layer and is wrong past one hidden layer,
+``notes/methods.md``.) A softmax output is expanded exactly from its logits' series.
+
+``terms="diagonal"`` keeps only the pure powers ∂^k/∂x_i^k (one univariate series per input
+direction, ``unmixed.py``) for image-sized inputs; ``max_interaction`` K keeps the monomials in at
+most K distinct inputs, exactly, in a smaller monomial space.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from polyx.converters.ir import DenseLayer, Network
+from polyx.errors import DataError, MethodError, OrderTooLargeError
+from polyx.expansion.activations import taylor_coefficients
+from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
+from polyx.expansion.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
+from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.propagate import Propagation, propagate
+from polyx.expansion.softmax_series import softmax_of_series
+from polyx.expansion.translate import centered_to_powers
+from polyx.expansion.unmixed import diagonal_exponents, propagate_unmixed, unmixed_to_powers
+from polyx.expansion.validity import DEFAULT_VALIDITY_SAMPLES, DEFAULT_VALIDITY_TOLERANCE, validity_profile
+
+__all__ = ["TERMS", "expand_local", "reference_point"]
+
+TERMS = ("all", "diagonal")
+AFFINE_KINKS = frozenset({"relu", "leaky_relu"})
+
+
+def reference_point(network: Network, at: Sequence[float] | np.ndarray | None) -> np.ndarray:
+    """x0 as float64, one finite value per (flattened) input, or a one-line error saying what to give."""
+    if at is None:
+        raise MethodError(
+            "the taylor method expands the network at a reference point x0 and none was given; "
+            "pass --at=0.5,-0.2, --at-row DATA.csv:N or --at-mean DATA.csv (Python: at=[...])"
+        )
+    try:
+        point = np.asarray(at, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise DataError(f"the reference point {at!r} is not a list of numbers; give one number per input") from None
+    if point.size != network.input_size:
+        names = ", ".join(network.variable_names) if network.input_size <= 10 else f"x1 … x{network.input_size}"
+        raise DataError(
+            f"the reference point has {point.size} values but the model has {network.input_size} inputs "
+            f"({names}); give one value per input"
+        )
+    if not np.all(np.isfinite(point)):
+        raise DataError("the reference point holds NaN or infinity; give finite numbers")
+    return point
+
+
+def _check_options(order: int, terms: str, max_interaction: int | None, tolerance: float) -> None:
+    if order < 0:
+        raise MethodError(f"--order must be ≥ 0, got {order}")
+    if terms not in TERMS:
+        raise MethodError(f"--terms must be one of {', '.join(TERMS)}, got '{terms}'")
+    if max_interaction is not None and max_interaction < 1:
+        raise MethodError(f"--max-interaction must be ≥ 1, got {max_interaction}")
+    if terms == "diagonal" and max_interaction not in (None, 1):
+        raise MethodError(
+            "--terms diagonal keeps only pure powers (one input per term); drop --max-interaction, "
+            "or use --terms all with --max-interaction K"
+        )
+    if not tolerance > 0:
+        raise MethodError(f"the validity tolerance must be > 0, got {tolerance}")
+
+
+def _neuron_series(order: int):
+    """Each neuron's Taylor series around its own value; trailing zero columns dropped (ReLU's are affine)."""
+
+    def series(index: int, layer: DenseLayer, values: np.ndarray) -> np.ndarray:
+        coefficients = taylor_coefficients(layer.activation, values, order)
+        used = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
+        return coefficients[:, : (used[-1] + 1 if used.size else 1)]
+
+    return series
+
+
+def _expand_all(
+    network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool,
+    max_interaction: int | None, max_memory: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exponents and coefficients in powers of (x − x0) of the full (or interaction-limited) expansion."""
+    plan = Propagation(
+        order=order, degrees=[order] * len(network.layers), expanded=expanded, shift=point,
+        max_interaction=max_interaction, max_memory=max_memory,
+    )
+    outputs = propagate(network, plan, _neuron_series(order))
+    if softmax:
+        outputs = softmax_of_series(outputs, order)
+    return outputs.space.all_exponents(), outputs.to_dense()
+
+
+def _expand_diagonal(
+    network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool,
+    centered: bool, max_memory: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exponents and coefficients of the pure powers, and the per-axis coefficients for evaluation."""
+    rows = 1 + network.input_size * order
+    need = rows * network.input_size * 8
+    if need > max_memory:
+        raise OrderTooLargeError(
+            f"the diagonal expansion lists {rows:,} terms of {network.input_size:,} exponents each "
+            f"({format_bytes(need)}), over the --max-memory limit; lower --order or raise --max-memory"
+        )
+    finish = (lambda batch: softmax_of_series(batch, order)) if softmax else None
+    constant, terms = propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
+    if not centered:
+        constant, terms = unmixed_to_powers(constant, terms, point)
+    coefficients = np.hstack([constant[:, None], terms.transpose(0, 2, 1).reshape(constant.size, -1)])
+    return diagonal_exponents(network.input_size, order), coefficients, terms
+
+
+def _exactness(terms: str, max_interaction: int | None) -> str:
+    if terms == "diagonal":
+        return "every pure partial derivative d^k/dx_i^k up to the order, at x0"
+    limit = f", in the monomials of at most {max_interaction} inputs" if max_interaction else ""
+    return f"every partial derivative up to the order, at x0{limit}"
+
+
+def _diagonal_evaluator(constant: np.ndarray, terms: np.ndarray, origin: np.ndarray):
+    """Evaluate C + Σ_i Σ_k b_ik z_i^k with z = x − origin directly: one product per power, any input size."""
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        z = np.asarray(x, dtype=np.float64) - origin
+        out = np.broadcast_to(constant, (z.shape[0], constant.size)).copy()
+        power = np.ones_like(z)
+        for k in range(terms.shape[2]):
+            power = power * z
+            out += power @ terms[:, :, k].T
+        return out
+
+    return evaluate
+
+
+def _kink_warning(kinks: KinkDistance, network: Network) -> str:
+    names = ", ".join(kinks.activations)
+    affine = all(layer.activation.name in AFFINE_KINKS | {"linear"} for layer in network.layers)
+    how = "" if kinks.exact else "; a first-order estimate, since an earlier layer is smooth"
+    where = (f"the nearest sign change of a pre-activation is {kinks.distance:.4g} from x0 "
+             f"(layer {kinks.layer}, neuron {kinks.neuron}{how})")
+    if affine:
+        return (f"{names} is piecewise linear: the Taylor polynomial is the network's local affine map (no terms "
+                f"above degree 1) and equals the network only near x0; {where}")
+    return (f"{names} has a kink at 0: each neuron is expanded on the side it sits on, so the polynomial follows "
+            f"the network only until a pre-activation changes sign; {where}")
+
+
+def expand_local(
+    network: Network,
+    order: int = 2,
+    at: Sequence[float] | np.ndarray | None = None,
+    centered: bool = False,
+    logits: bool = False,
+    terms: str = "all",
+    max_interaction: int | None = None,
+    validity_tolerance: float | None = None,
+    validity_samples: int = DEFAULT_VALIDITY_SAMPLES,
+    seed: int = 0,
+    at_source: str | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> Polynomial:
+    """The Taylor polynomial of the network at ``at`` up to total degree ``order``, exact.
+
+    Written in powers of x (multiplied out) unless ``centered``, which keeps powers of (x − x0)
+    and records x0 as the polynomial's ``center``. A softmax network is expanded in its
+    probabilities unless ``logits``. The diagnostics hold the network's value at x0, the validity
+    radius (``validity_samples`` points per radius, seeded; 0 skips it) and, for ReLU-like
+    activations, the distance to the nearest kink. ``at_source`` (a CSV row, say) is recorded
+    beside x0.
+    """
+    point = reference_point(network, at)
+    tolerance = DEFAULT_VALIDITY_TOLERANCE if validity_tolerance is None else float(validity_tolerance)
+    _check_options(order, terms, max_interaction, tolerance)
+    preactivations = preactivations_at(network, point)
+    refuse_kinks(network, preactivations)
+    has_softmax = network.output_activation == "softmax"
+    softmax = has_softmax and not logits
+    expanded = [layer.activation.name != "linear" for layer in network.layers]
+    warnings: list[str] = []
+    if logits and not has_softmax:
+        warnings.append("the network has no softmax output: --logits changes nothing")
+    if terms == "diagonal":
+        exponents, coefficients, axis_terms = _expand_diagonal(
+            network, point, order, expanded, softmax, centered, max_memory
+        )
+    else:
+        exponents, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
+        if not centered:
+            coefficients = centered_to_powers(exponents, coefficients, point)
+    method: dict = {
+        "name": "taylor",
+        "order": order,
+        "at": point.tolist(),
+        "centered": centered,
+        "terms": terms,
+        "max_interaction": max_interaction,
+    }
+    if at_source is not None:
+        method["at_source"] = at_source
+    if has_softmax:
+        method["output_space"] = "probabilities" if softmax else "logits"
+    center = point if centered else None
+    if terms == "diagonal":
+        evaluate = _diagonal_evaluator(coefficients[:, 0], axis_terms, point if centered else np.zeros_like(point))
+    else:
+        evaluate = Polynomial(network.variable_names, network.output_names, exponents, coefficients, center).evaluate
+    diagnostics: dict = {
+        "value_at_reference": network.forward(point[None, :], logits=not softmax)[0].tolist(),
+        "exact": _exactness(terms, max_interaction),
+    }
+    kinks = nearest_kink(network, point, preactivations)
+    if kinks is not None:
+        diagnostics["kinks"] = kinks.to_json()
+        warnings.append(_kink_warning(kinks, network))
+    if validity_samples > 0:
+        profile = validity_profile(
+            lambda x: network.forward(x, logits=not softmax), evaluate, point, tolerance=tolerance,
+            samples=validity_samples, seed=seed, coordinates=1 if terms == "diagonal" else max_interaction,
+        )
+        diagnostics["validity"] = profile
+        if profile["radius"] == 0.0:
+            warnings.append(
+                f"the polynomial misses the network by more than the tolerance ({tolerance:g}) already "
+                f"{profile['radii'][0]:g} from x0; raise --order or check the reference point"
+            )
+    if warnings:
+        diagnostics["warnings"] = warnings
+    return Polynomial(
+        network.variable_names, network.output_names, exponents, coefficients, center, method, diagnostics=diagnostics
+    )
