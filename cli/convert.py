@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
+from polyx.cli.options import column_options, comma_list
 
 __all__ = ["convert"]
 
@@ -34,8 +35,7 @@ def _orders(text: str) -> int | list[int]:
 @click.option("--digits", type=click.IntRange(1), default=6, show_default=True, help="Significant digits in LaTeX.")
 @click.option("--threshold", type=float, default=0.0, help="Drop terms below this |coefficient| in LaTeX.")
 @click.option("--max-memory", default=None, help="Refuse expansions needing more (e.g. 4GB); default half the RAM.")
-@click.option("--columns", help="Input columns of the CSV files, in model order (a,b,c).")
-@click.option("--exclude", multiple=True, help="CSV column to ignore (repeatable).")
+@column_options
 @click.option("--taylor-orders", help="[nn2poly] One order, or one per layer (8,8,1); default 8, with --fit the order Q.")
 @click.option("--taylor-center", type=float, default=0.0, show_default=True, help="[nn2poly] Taylor centre.")
 @click.option("--fit", type=click.Path(path_type=Path), help="[nn2poly] Fit each activation over the data's range.")
@@ -63,7 +63,7 @@ def convert(app: App, model: Path, **options: object) -> None:
     options["max_memory"] = parse_memory(options["max_memory"]) if options["max_memory"] else DEFAULT_MAX_MEMORY
     options["at"] = parse_numbers(str(options["at"]), "--at") if options["at"] else None
     options["at_row"] = parse_row_reference(str(options["at_row"])) if options["at_row"] else None
-    options["columns"] = str(options["columns"]).split(",") if options["columns"] else None
-    options["exclude"] = tuple(options["exclude"])  # type: ignore[arg-type]
+    options["columns"] = comma_list(options["columns"]) or None  # type: ignore[arg-type]
+    options["exclude"] = tuple(comma_list(options["exclude"]))  # type: ignore[arg-type]
     result = run(ConversionRequest(model=model, **options))  # type: ignore[arg-type]
     render_conversion(app.terminal, result)

@@ -7,12 +7,9 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
+from polyx.cli.options import column_options, comma_list
 
 __all__ = ["predict"]
-
-
-def _names(values: tuple[str, ...]) -> list[str]:
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 @click.command("predict")
@@ -20,8 +17,7 @@ def _names(values: tuple[str, ...]) -> list[str]:
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here (atomically) [default: stdout].")
 @click.option("--contributions", is_flag=True, help="Also write each term's contribution: one column per output and term.")
-@click.option("--columns", help="Input columns in the polynomial's variable order, comma-separated.")
-@click.option("--exclude", multiple=True, help="Columns that are not inputs (comma-separated or repeated).")
+@column_options
 @click.option("--target", help="A truth column to leave out of the inputs.")
 @click.option("--skip-invalid", is_flag=True, help="Drop rows with NaN/Inf inputs instead of failing (the output then has fewer rows).")
 @click.pass_obj
@@ -33,8 +29,8 @@ def predict(app: App, poly: Path, data: Path, output: Path | None, contributions
     from polyx.tabular import open_table
 
     polynomial = load_polynomial(poly)
-    table = open_table(data, expected_inputs=len(polynomial.variables), columns=_names((columns,) if columns else ()),
-                       exclude=_names(exclude), target=target, variable_names=polynomial.variables,
+    table = open_table(data, expected_inputs=len(polynomial.variables), columns=comma_list(columns),
+                       exclude=comma_list(exclude), target=target, variable_names=polynomial.variables,
                        skip_invalid=skip_invalid)
     if table.input_names != list(polynomial.variables):
         pairs = ", ".join(f"{c} as {v}" for c, v in zip(table.input_names, polynomial.variables) if c != v)

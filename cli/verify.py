@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import click
 
 from polyx.cli.app import App
+from polyx.cli.options import column_options, comma_list
 from polyx.cli.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -31,11 +32,6 @@ def _gate_options(command: Callable) -> Callable:
     return command
 
 
-def _comma_list(values: tuple[str, ...] | str | None) -> list[str]:
-    items = [values] if isinstance(values, str) else list(values or ())
-    return [name.strip() for item in items for name in item.split(",") if name.strip()]
-
-
 @contextmanager
 def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
     """A bar on stderr while rows stream; silent when stderr is not a terminal (CI logs, pipes)."""
@@ -52,8 +48,7 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--poly", type=click.Path(path_type=Path), help="Polynomial artifact [default: the one *.poly.json here].")
 @click.option("--model", type=click.Path(path_type=Path), help="ONNX model [default: the polynomial's source, sha256-checked].")
 @click.option("--target", help="Truth column: score both models against it (class numbers for a classifier).")
-@click.option("--exclude", multiple=True, help="Columns that are not inputs (comma-separated or repeated).")
-@click.option("--columns", help="Input columns in model order, comma-separated.")
+@column_options
 @click.option("--skip-invalid", is_flag=True, help="Drop rows with NaN/Inf (counted in the report) instead of failing.")
 @click.option("--compare", type=click.Choice(["logits", "probabilities"]), help="Softmax networks: which space the gates check.")
 @_gate_options
@@ -78,7 +73,7 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
     bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
     gates = [Gate(metric, value) for metric, value in bounds.items() if value is not None]
     with _progress_bar(app.terminal) as progress:
-        result = run_verification(data, poly, model, columns=_comma_list(columns) or None, exclude=_comma_list(exclude),
+        result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
                                   chunk_rows=chunk_rows, progress=progress)
     if report:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Iterator
 
 from polyx.errors import ArtifactError
 
-__all__ = ["write_atomic"]
+__all__ = ["open_atomic", "write_atomic"]
 
 
-def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
-    """Write ``content`` to a temporary file beside ``path`` and rename it into place.
+@contextmanager
+def open_atomic(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
+    """A stream to a temporary file beside ``path``, renamed into place only if the block succeeds.
 
     The rename is atomic on POSIX, so readers (and CI jobs) see either the old file or the
-    complete new one, never a truncated artifact.
+    complete new one, never a truncated artifact; on any error the temporary file is removed.
+    Text mode writes UTF-8 with no newline translation.
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -23,14 +27,19 @@ def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
         raise ArtifactError(
             f"{target}: cannot write, folder '{folder}' does not exist; create it or choose another path"
         )
-    data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+        with os.fdopen(handle, mode, **text) as stream:
+            yield stream
         os.replace(temp_name, target)
-    except BaseException:
+    finally:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
-        raise
-    return target
+
+
+def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
+    """Write the whole ``content`` atomically (see ``open_atomic``) and return the path."""
+    with open_atomic(path, "wb" if isinstance(content, bytes) else "w") as stream:
+        stream.write(content)
+    return Path(path)

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, TextIO
 
 import numpy as np
 
-from polyx.errors import ArtifactError
 from polyx.expansion.polynomial import Polynomial
+from polyx.files import open_atomic
 from polyx.tabular import CsvTable
 
 __all__ = ["PredictionResult", "prediction_header", "write_predictions"]
@@ -54,7 +51,7 @@ def write_predictions(
 ) -> PredictionResult:
     """Write the prediction CSV to a stream, or atomically to a file path (no half file on failure)."""
     if isinstance(target, Path):
-        with _atomic_text(target) as stream:
+        with open_atomic(target) as stream:
             return _write(poly, table, stream, contributions)
     return _write(poly, table, target, contributions)
 
@@ -78,22 +75,3 @@ def _blocks(poly: Polynomial, table: CsvTable, contributions: bool, rows: int) -
                 continue
             monomials = poly.monomials(x)
             yield np.concatenate([poly.evaluate(x)] + [monomials * c for c in poly.coefficients], axis=1)
-
-
-@contextmanager
-def _atomic_text(path: Path) -> Iterator[TextIO]:
-    """A text stream to a temporary file beside ``path``, renamed into place only on success.
-
-    ``polyx.files.write_atomic`` needs the whole content in memory; predictions stream.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ArtifactError(f"{path}: cannot write, folder '{folder}' does not exist; create it or choose another path")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.replace(temp_name, path)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
