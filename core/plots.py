@@ -1,0 +1,406 @@
+"""``polyx plot``: the four pictures that make a polynomial (and its network) readable at a glance.
+
+- ``coefficients``: the n largest terms of each output by |coefficient|, coloured by sign
+  (nn2poly's ``plot``);
+- ``diagonal``: the network (its ONNX file under onnxruntime) against the polynomial on data,
+  with the identity line (nn2poly's ``plot_diagonal``); the same spaces ``polyx verify`` compares;
+- ``potentials``: per layer, the activation, its Taylor polynomial of order q at the centre, the
+  error between them, and the distribution of the pre-activations on data (nn2poly's
+  ``plot_taylor_and_activation_potentials``): where the data leaves the region the Taylor
+  polynomial tracks, a global expansion cannot be trusted;
+- ``heatmap``: per order k, the coefficients of the pure powers x_i^k as an image of the input
+  (HOPE's feature-selection figure).
+
+Figures are built on a bare ``matplotlib.figure.Figure`` with the Agg canvas: no pyplot, no
+global backend state, nothing shown on screen. They are rendered to bytes and written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from polyx.errors import DataError, PolyxError
+from polyx.tabular import CsvTable, open_table
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from polyx.converters.ir import Network
+    from polyx.expansion.polynomial import Polynomial
+
+__all__ = [
+    "KINDS",
+    "FORMATS",
+    "PlotRequest",
+    "MissingPlotDependencyError",
+    "plot",
+    "plot_figure",
+    "figure_to_bytes",
+    "parse_shape",
+    "layer_preactivations",
+    "default_plot_path",
+]
+
+KINDS = ("coefficients", "diagonal", "potentials", "heatmap")
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+DPI = 120
+POSITIVE, NEGATIVE = "#00BA38", "#F8766D"
+TAYLOR_TOLERANCE = 0.01
+TAYLOR_INTERVAL = 1.5
+GRID_COLUMNS = 3
+
+
+class MissingPlotDependencyError(PolyxError):
+    """matplotlib, an optional dependency, is not installed."""
+
+
+@dataclass(frozen=True)
+class PlotRequest:
+    """What ``polyx plot`` was asked: the kind, its input file and the options that kind reads."""
+
+    kind: str
+    source: Path
+    output: Path
+    data: Path | None = None
+    model: Path | None = None
+    top: int = 10
+    taylor_orders: int | Sequence[int] = 8
+    taylor_center: float = 0.0
+    shape: tuple[int, ...] | None = None
+    outputs: Sequence[str] | None = None
+    columns: Sequence[str] | None = None
+    exclude: Sequence[str] = ()
+    max_rows: int = 10_000
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """'28x28' → (28, 28): the image shape of ``--shape``."""
+    parts = text.lower().replace("×", "x").split("x")
+    if not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+        raise DataError(f"--shape '{text}' must be positive whole numbers joined by x, e.g. 28x28")
+    return tuple(int(part) for part in parts)
+
+
+def default_plot_path(source: Path, kind: str) -> Path:
+    """``model.poly.json`` → ``model.coefficients.png`` in the current directory."""
+    name = source.name
+    for suffix in (".poly.json", ".json", ".onnx", ".npz"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return Path(f"{name}.{kind}.png")
+
+
+def _require_matplotlib() -> None:
+    """Fail before any work when the optional dependency is missing, saying how to install it."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingPlotDependencyError('matplotlib is not installed; install it with: pip install "polyx[plot]"') from None
+
+
+def _new_figure(panels: int, width: float, height: float, columns: int = GRID_COLUMNS) -> tuple["Figure", list["Axes"]]:
+    """A figure with one axes per panel on a grid, drawn by the Agg canvas (never pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    columns = max(1, min(columns, panels))
+    rows = math.ceil(panels / columns)
+    figure = Figure(figsize=(width * columns, height * rows), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(rows, columns, squeeze=False).ravel().tolist()
+    for spare in axes[panels:]:
+        spare.set_visible(False)
+    return figure, axes[:panels]
+
+
+def figure_to_bytes(figure: "Figure", fmt: str) -> bytes:
+    """The rendered file (png, svg or pdf), so it can be written atomically in one piece."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=DPI)
+    return buffer.getvalue()
+
+
+def _selected_outputs(names: Sequence[str], wanted: Sequence[str] | None) -> list[int]:
+    if not wanted:
+        return list(range(len(names)))
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise DataError(f"--outputs {','.join(missing)}: no such output; the polynomial's outputs are {', '.join(names)}")
+    return [list(names).index(name) for name in wanted]
+
+
+def coefficients_figure(poly: "Polynomial", top: int = 10, outputs: Sequence[str] | None = None) -> "Figure":
+    """The ``top`` largest terms of each output, bar length |coefficient|, colour the sign."""
+    if top < 1:
+        raise DataError(f"-n must be at least 1, got {top}")
+    from matplotlib.patches import Patch
+
+    chosen = _selected_outputs(poly.outputs, outputs)
+    shown = min(top, poly.n_terms)
+    figure, axes = _new_figure(len(chosen), 4.4, 0.32 * shown + 1.4)
+    names = poly.term_names()
+    for ax, output in zip(axes, chosen):
+        terms = poly.top_terms(shown, output)
+        values = poly.coefficients[output, terms]
+        ax.barh(np.arange(terms.size), np.abs(values), color=[POSITIVE if v >= 0 else NEGATIVE for v in values],
+                edgecolor="black", linewidth=0.5)
+        ax.set_yticks(np.arange(terms.size), [names[t] for t in terms])
+        ax.invert_yaxis()
+        ax.set_xlabel("|coefficient|")
+        ax.set_title(poly.outputs[output])
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].legend(handles=[Patch(color=POSITIVE, label="+"), Patch(color=NEGATIVE, label="−")], title="sign",
+                   loc="lower right")
+    figure.suptitle(f"{poly.method.get('name', 'polynomial')}: the {shown} largest terms by |coefficient|")
+    return figure
+
+
+def _first_rows(table: CsvTable, limit: int) -> np.ndarray:
+    """Up to ``limit`` valid rows from the top of the file: a picture needs a sample, not the whole file."""
+    if limit < 1:
+        raise DataError(f"--max-rows must be at least 1, got {limit}")
+    parts, count = [], 0
+    for inputs, _ in table.chunks():
+        parts.append(inputs[: limit - count])
+        count += parts[-1].shape[0]
+        if count >= limit:
+            break
+    return np.concatenate(parts)
+
+
+def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarray, np.ndarray, str, int]:
+    """(network, polynomial) values on the first rows of the data, in the space ``polyx verify`` gates."""
+    from polyx.reference import ReferenceNetwork
+    from polyx.verification import _in_space, _plan, resolve_model
+
+    if request.data is None:
+        raise DataError("--kind diagonal needs --data DATA.csv: the rows to run the network and the polynomial on")
+    model, _ = resolve_model(poly.provenance, request.source, request.model)
+    network = ReferenceNetwork(model)
+    table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
+                       exclude=request.exclude, variable_names=list(poly.variables))
+    x = _first_rows(table, request.max_rows)
+    plan = _plan(network, poly, None, False)
+    net = {"outputs": network.outputs(x)}
+    if plan.compared == "logits":
+        net["logits"] = network.logits(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        polynomial, reference = _in_space(plan.compared, plan, poly.evaluate(x), net)
+    return reference, polynomial, plan.compared, x.shape[0]
+
+
+def diagonal_figure(request: PlotRequest, poly: "Polynomial") -> "Figure":
+    """Network against polynomial, one panel per output, with the identity line and R²."""
+    from polyx.metrics import ErrorAccumulator
+
+    network, polynomial, space, rows = _diagonal_values(request, poly)
+    chosen = _selected_outputs(poly.outputs, request.outputs)
+    metrics = ErrorAccumulator(list(poly.outputs))
+    metrics.add(polynomial, network, np.arange(2, rows + 2))
+    results = metrics.result()
+    figure, axes = _new_figure(len(chosen), 4.4, 4.0)
+    for ax, output in zip(axes, chosen):
+        net, pol = network[:, output], polynomial[:, output]
+        ax.scatter(net, pol, s=6, alpha=0.5, color="#1f77b4", edgecolors="none")
+        finite = np.isfinite(pol)
+        low = min(net.min(), pol[finite].min(initial=net.min()))
+        high = max(net.max(), pol[finite].max(initial=net.max()))
+        ax.plot([low, high], [low, high], color="black", linewidth=1, linestyle="--", label="identity")
+        r2, worst = results[output].r2, results[output].max_abs
+        ax.set_title(f"{poly.outputs[output]}: R² {_short(r2)}, max |Δ| {_short(worst)}")
+        ax.set_xlabel(f"network ({space}, onnxruntime)")
+        ax.set_ylabel(f"polynomial ({space})")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper left")
+    figure.suptitle(f"network against polynomial, {rows} rows of {request.data.name if request.data else ''}", fontsize=10)
+    return figure
+
+
+def _short(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def layer_preactivations(network: "Network", x: np.ndarray) -> list[np.ndarray]:
+    """Each layer's pre-activations W h + b on the rows of x, (rows, neurons) per layer.
+
+    The values a global Taylor expansion must approximate the activation on.
+    """
+    from polyx.expansion.activations import activation_value
+
+    h = np.asarray(x, dtype=np.float64).reshape(-1, network.input_size)
+    values = []
+    for layer in network.layers:
+        values.append(layer.preactivation(h))
+        h = activation_value(layer.activation, values[-1])
+    return values
+
+
+def _taylor_curve(spec: object, center: float, order: int, u: np.ndarray) -> np.ndarray | None:
+    """The activation's Taylor polynomial of ``order`` at ``center`` on u; None at a kink."""
+    from polyx.expansion.activations import non_analytic_points, taylor_coefficients
+
+    if non_analytic_points(spec, np.array([center])).any():  # type: ignore[arg-type]
+        return None
+    coefficients = taylor_coefficients(spec, np.array([center]), order)[0]  # type: ignore[arg-type]
+    return np.polynomial.polynomial.polyval(u - center, coefficients)
+
+
+def _off_share(spec: object, center: float, order: int, u: np.ndarray) -> float | None:
+    """Share of pre-activations where the Taylor polynomial misses the activation by more than 1%.
+
+    1% of max(1, |activation|): relative for large values, absolute near the zeros of tanh/sigmoid.
+    """
+    from polyx.expansion.activations import activation_value
+
+    taylor = _taylor_curve(spec, center, order, u)
+    if taylor is None:
+        return None
+    exact = activation_value(spec, u)  # type: ignore[arg-type]
+    return float(np.mean(np.abs(taylor - exact) > TAYLOR_TOLERANCE * np.maximum(1.0, np.abs(exact))))
+
+
+def potentials_figure(request: PlotRequest) -> "Figure":
+    """Per layer: activation, Taylor polynomial, their error, and the pre-activations' histogram behind."""
+    from polyx.converters.load import load_network
+    from polyx.expansion.activations import activation_value
+    from polyx.expansion.global_taylor import effective_taylor_orders
+
+    if request.data is None:
+        raise DataError("--kind potentials needs --data DATA.csv: the rows whose pre-activations are shown")
+    network = load_network(request.source)
+    orders = effective_taylor_orders(network, request.taylor_orders)
+    table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
+                       exclude=request.exclude, variable_names=list(network.variable_names))
+    x = _first_rows(table, request.max_rows)
+    center = float(request.taylor_center)
+    figure, axes = _new_figure(len(network.layers), 4.6, 3.6)
+    for index, (ax, layer, u, q) in enumerate(zip(axes, network.layers, layer_preactivations(network, x), orders)):
+        low = min(center - TAYLOR_INTERVAL, float(u.min()))
+        high = max(center + TAYLOR_INTERVAL, float(u.max()))
+        grid = np.linspace(low, high, 600)
+        exact = activation_value(layer.activation, grid)
+        taylor = _taylor_curve(layer.activation, center, q, grid)
+        density = ax.twinx()
+        density.hist(u.ravel(), bins=60, range=(low, high), density=True, color="#9ee09e", alpha=0.6)
+        density.set_yticks([])
+        ax.set_zorder(density.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        ax.plot(grid, exact, color="black", linewidth=1.5, label="activation")
+        if taylor is not None:
+            ax.plot(grid, taylor, color="#d62728", linewidth=1.2, label=f"Taylor, order {q} at {center:g}")
+            ax.plot(grid, np.abs(taylor - exact), color="#1f77b4", linewidth=1, label="|error|")
+        span = float(exact.max() - exact.min()) or 1.0
+        ax.set_ylim(exact.min() - 0.35 * span, exact.max() + 0.35 * span)
+        ax.axhline(0, color="grey", linewidth=0.6, linestyle="--")
+        ax.set_title(_potentials_title(index, layer.activation, center, q, u))
+        ax.set_xlabel("pre-activation")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.patches import Patch
+
+    handles.append(Patch(color="#9ee09e", label="pre-activations on the data"))
+    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    figure.suptitle(f"{request.source.name}: activations, their Taylor polynomials and {x.shape[0]} rows of "
+                    f"{request.data.name}")
+    return figure
+
+
+def _potentials_title(index: int, spec: object, center: float, order: int, u: np.ndarray) -> str:
+    name = f"layer {index + 1}: {spec}"
+    if str(getattr(spec, "name", "")) == "linear":
+        return f"{name} (exact)"
+    share = _off_share(spec, center, order, u)
+    if share is None:
+        return f"{name}: no Taylor series at {center:g}"
+    return f"{name}: {share:.1%} off by > 1%"
+
+
+def _image_shape(poly: "Polynomial", shape: tuple[int, ...] | None) -> tuple[int, int]:
+    """The 2-D picture of the inputs: ``--shape``, else the model's input shape without unit axes."""
+    dims = shape or tuple(d for d in (poly.provenance.get("input_shape") or []) if d != 1)
+    if not dims:
+        raise DataError("--kind heatmap needs --shape HxW (e.g. 28x28): the polynomial does not record its input shape")
+    if int(np.prod(dims)) != len(poly.variables):
+        raise DataError(
+            f"--shape {'x'.join(map(str, dims))} holds {int(np.prod(dims))} values but the polynomial has "
+            f"{len(poly.variables)} variables; give a shape whose product is {len(poly.variables)}"
+        )
+    squeezed = tuple(d for d in dims if d != 1) or (1,)
+    if len(squeezed) > 2:
+        raise DataError(f"--shape {'x'.join(map(str, dims))}: an image has two axes; give HxW, e.g. 28x28")
+    return (1, squeezed[0]) if len(squeezed) == 1 else (squeezed[0], squeezed[1])
+
+
+def pure_power_images(poly: "Polynomial", shape: tuple[int, int]) -> dict[int, np.ndarray]:
+    """Per order k with at least one pure power: the coefficients of x_i^k, (outputs, H, W), 0 where absent."""
+    single = (poly.exponents > 0).sum(axis=1) == 1
+    degree = poly.exponents.sum(axis=1)
+    images = {}
+    for order in range(1, poly.degree + 1):
+        terms = np.flatnonzero(single & (degree == order))
+        if terms.size:
+            image = np.zeros((len(poly.outputs), len(poly.variables)))
+            image[:, np.argmax(poly.exponents[terms] > 0, axis=1)] = poly.coefficients[:, terms]
+            images[order] = image.reshape(len(poly.outputs), *shape)
+    if not images:
+        raise DataError("the polynomial has no pure powers x_i^k (only the constant or mixed terms); nothing to draw")
+    return images
+
+
+def heatmap_figure(poly: "Polynomial", shape: tuple[int, ...] | None, outputs: Sequence[str] | None = None) -> "Figure":
+    """One image per output and order: where in the input the polynomial's unmixed terms weigh."""
+    image_shape = _image_shape(poly, shape)
+    images = pure_power_images(poly, image_shape)
+    chosen = _selected_outputs(poly.outputs, outputs)
+    aspect = image_shape[1] / image_shape[0]
+    panel = 2.6
+    figure, axes = _new_figure(len(chosen) * len(images), panel * min(max(aspect, 0.6), 3), panel, columns=len(images))
+    cells = iter(axes)
+    for output in chosen:
+        for order, image in images.items():
+            ax = next(cells)
+            values = image[output]
+            bound = float(np.abs(values).max()) or 1.0
+            shown = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest", aspect="auto")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{poly.outputs[output]}: order {order}", fontsize=9)
+            figure.colorbar(shown, ax=ax, shrink=0.8)
+    figure.suptitle(f"coefficients of the pure powers $x_i^k$ per order $k$, on the {image_shape[0]}×{image_shape[1]} input")
+    return figure
+
+
+def plot_figure(request: PlotRequest) -> "Figure":
+    """Build the figure a request asks for (not rendered yet): what tests and notebooks inspect."""
+    from polyx.expansion.artifact import load_polynomial
+
+    if request.kind not in KINDS:
+        raise DataError(f"unknown plot kind '{request.kind}'; choose one of {', '.join(KINDS)}")
+    _require_matplotlib()
+    if request.kind == "potentials":
+        return potentials_figure(request)
+    poly = load_polynomial(request.source)
+    if request.kind == "coefficients":
+        return coefficients_figure(poly, request.top, request.outputs)
+    if request.kind == "diagonal":
+        return diagonal_figure(request, poly)
+    return heatmap_figure(poly, request.shape, request.outputs)
+
+
+def plot(request: PlotRequest) -> Path:
+    """``polyx plot``: build the figure, render it in the format the file name asks for, write it atomically."""
+    from polyx.files import write_atomic
+
+    fmt = FORMATS.get(request.output.suffix.lower())
+    if fmt is None:
+        raise DataError(f"{request.output}: plots are written as .png, .svg or .pdf; give one of those file names")
+    figure = plot_figure(request)
+    return write_atomic(request.output, figure_to_bytes(figure, fmt))
