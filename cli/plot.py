@@ -7,12 +7,9 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
+from polyx.cli.options import column_options, comma_list
 
 __all__ = ["plot"]
-
-
-def _names(text: str | None) -> list[str] | None:
-    return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 
 @click.command("plot")
@@ -27,8 +24,7 @@ def _names(text: str | None) -> list[str] | None:
 @click.option("--taylor-center", type=float, default=0.0, show_default=True, help="[potentials] Taylor centre.")
 @click.option("--shape", help="[heatmap] Image shape HxW, e.g. 28x28 [default: the model's input shape].")
 @click.option("--outputs", help="Only these outputs, comma-separated.")
-@click.option("--columns", help="Input columns of the CSV, in model order.")
-@click.option("--exclude", multiple=True, help="CSV columns that are not inputs (repeatable).")
+@column_options
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows of --data to draw.")
 @click.pass_obj
 def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: str, shape: str | None,
@@ -36,12 +32,11 @@ def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: 
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
     from rich.markup import escape
 
-    from polyx.conversion import parse_numbers
+    from polyx.cli.convert import _orders
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
-    orders = [int(v) for v in parse_numbers(taylor_orders, "--taylor-orders")]
     request = PlotRequest(kind=kind, source=source, output=output or default_plot_path(source, kind),
-                          taylor_orders=orders if "," in taylor_orders else orders[0],
-                          shape=parse_shape(shape) if shape else None, outputs=_names(outputs), columns=_names(columns),
-                          exclude=tuple(name for item in exclude for name in _names(item) or ()), **options)  # type: ignore[arg-type]
+                          taylor_orders=_orders(taylor_orders),
+                          shape=parse_shape(shape) if shape else None, outputs=comma_list(outputs) or None,
+                          columns=comma_list(columns) or None, exclude=tuple(comma_list(exclude)), **options)  # type: ignore[arg-type]
     app.terminal.success(escape(f"wrote {draw(request)}"))

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from polyx.converters.ir import Network
+    from polyx.converters.ir import Activation
     from polyx.expansion.polynomial import Polynomial
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "plot_figure",
     "figure_to_bytes",
     "parse_shape",
-    "layer_preactivations",
     "default_plot_path",
 ]
 
@@ -52,7 +51,6 @@ KINDS = ("coefficients", "diagonal", "potentials", "heatmap")
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 120
 POSITIVE, NEGATIVE = "#00BA38", "#F8766D"
-TAYLOR_TOLERANCE = 0.01
 TAYLOR_INTERVAL = 1.5
 GRID_COLUMNS = 3
 
@@ -228,50 +226,28 @@ def _short(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
-def layer_preactivations(network: "Network", x: np.ndarray) -> list[np.ndarray]:
-    """Each layer's pre-activations W h + b on the rows of x, (rows, neurons) per layer.
-
-    The values a global Taylor expansion must approximate the activation on.
-    """
-    from polyx.expansion.activations import activation_value
-
-    h = np.asarray(x, dtype=np.float64).reshape(-1, network.input_size)
-    values = []
-    for layer in network.layers:
-        values.append(layer.preactivation(h))
-        h = activation_value(layer.activation, values[-1])
-    return values
-
-
-def _taylor_curve(spec: object, center: float, order: int, u: np.ndarray) -> np.ndarray | None:
+def _taylor_curve(spec: "Activation", center: float, order: int, u: np.ndarray) -> np.ndarray | None:
     """The activation's Taylor polynomial of ``order`` at ``center`` on u; None at a kink."""
     from polyx.expansion.activations import non_analytic_points, taylor_coefficients
 
-    if non_analytic_points(spec, np.array([center])).any():  # type: ignore[arg-type]
+    if non_analytic_points(spec, np.array([center])).any():
         return None
-    coefficients = taylor_coefficients(spec, np.array([center]), order)[0]  # type: ignore[arg-type]
+    coefficients = taylor_coefficients(spec, np.array([center]), order)[0]
     return np.polynomial.polynomial.polyval(u - center, coefficients)
 
 
-def _off_share(spec: object, center: float, order: int, u: np.ndarray) -> float | None:
-    """Share of pre-activations where the Taylor polynomial misses the activation by more than 1%.
-
-    1% of max(1, |activation|): relative for large values, absolute near the zeros of tanh/sigmoid.
-    """
-    from polyx.expansion.activations import activation_value
-
-    taylor = _taylor_curve(spec, center, order, u)
-    if taylor is None:
-        return None
-    exact = activation_value(spec, u)  # type: ignore[arg-type]
-    return float(np.mean(np.abs(taylor - exact) > TAYLOR_TOLERANCE * np.maximum(1.0, np.abs(exact))))
-
-
 def potentials_figure(request: PlotRequest) -> "Figure":
-    """Per layer: activation, Taylor polynomial, their error, and the pre-activations' histogram behind."""
+    """Per layer: activation, Taylor polynomial, their error, the 1% interval, and the pre-activations behind.
+
+    The interval and the share of pre-activations outside it are ``polyx convert --data``'s
+    diagnostics (``polyx.expansion.taylor_diagnostics``), so picture and report agree.
+    """
+    from matplotlib.patches import Patch
+
     from polyx.converters.load import load_network
-    from polyx.expansion.activations import activation_value
+    from polyx.expansion.activation_fit import preactivation_chunks
     from polyx.expansion.global_taylor import effective_taylor_orders
+    from polyx.expansion.taylor_diagnostics import layer_report
 
     if request.data is None:
         raise DataError("--kind potentials needs --data DATA.csv: the rows whose pre-activations are shown")
@@ -281,46 +257,56 @@ def potentials_figure(request: PlotRequest) -> "Figure":
                        exclude=request.exclude, variable_names=list(network.variable_names))
     x = _first_rows(table, request.max_rows)
     center = float(request.taylor_center)
+    chunks = list(preactivation_chunks(network, x))
+    preactivations = [np.concatenate([chunk[i] for chunk in chunks]) for i in range(len(network.layers))]
+    reports = {row["layer"] - 1: row for row in layer_report(network, x, orders, center)}
     figure, axes = _new_figure(len(network.layers), 4.6, 3.6)
-    for index, (ax, layer, u, q) in enumerate(zip(axes, network.layers, layer_preactivations(network, x), orders)):
-        low = min(center - TAYLOR_INTERVAL, float(u.min()))
-        high = max(center + TAYLOR_INTERVAL, float(u.max()))
-        grid = np.linspace(low, high, 600)
-        exact = activation_value(layer.activation, grid)
-        taylor = _taylor_curve(layer.activation, center, q, grid)
-        density = ax.twinx()
-        density.hist(u.ravel(), bins=60, range=(low, high), density=True, color="#9ee09e", alpha=0.6)
-        density.set_yticks([])
-        ax.set_zorder(density.get_zorder() + 1)
-        ax.patch.set_visible(False)
-        ax.plot(grid, exact, color="black", linewidth=1.5, label="activation")
-        if taylor is not None:
-            ax.plot(grid, taylor, color="#d62728", linewidth=1.2, label=f"Taylor, order {q} at {center:g}")
-            ax.plot(grid, np.abs(taylor - exact), color="#1f77b4", linewidth=1, label="|error|")
-        span = float(exact.max() - exact.min()) or 1.0
-        ax.set_ylim(exact.min() - 0.35 * span, exact.max() + 0.35 * span)
-        ax.axhline(0, color="grey", linewidth=0.6, linestyle="--")
-        ax.set_title(_potentials_title(index, layer.activation, center, q, u))
-        ax.set_xlabel("pre-activation")
-        ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    from matplotlib.patches import Patch
-
+    for index, (ax, u) in enumerate(zip(axes, preactivations)):
+        _draw_layer(ax, network.layers[index].activation, u, center, orders[index], reports.get(index))
+        ax.set_title(_potentials_title(index, network.layers[index].activation, reports.get(index)))
+    handles, _ = axes[0].get_legend_handles_labels()
     handles.append(Patch(color="#9ee09e", label="pre-activations on the data"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5), fontsize=9)
     figure.suptitle(f"{request.source.name}: activations, their Taylor polynomials and {x.shape[0]} rows of "
-                    f"{request.data.name}")
+                    f"{request.data.name}", fontsize=10)
     return figure
 
 
-def _potentials_title(index: int, spec: object, center: float, order: int, u: np.ndarray) -> str:
+def _draw_layer(ax: "Axes", spec: "Activation", u: np.ndarray, center: float, order: int, report: dict | None) -> None:
+    from polyx.expansion.activations import activation_value
+
+    low = min(center - TAYLOR_INTERVAL, float(u.min()))
+    high = max(center + TAYLOR_INTERVAL, float(u.max()))
+    grid = np.linspace(low, high, 600)
+    exact = activation_value(spec, grid)
+    density = ax.twinx()
+    density.hist(u.ravel(), bins=60, range=(low, high), density=True, color="#9ee09e", alpha=0.6)
+    density.set_yticks([])
+    ax.set_zorder(density.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    interval = report.get("taylor_interval") if report else None
+    if interval is not None:
+        ax.axvspan(max(interval[0], low), min(interval[1], high), color="#fff2b3", alpha=0.5, zorder=0,
+                   label="Taylor within 1%")
+    ax.plot(grid, exact, color="black", linewidth=1.5, label="activation")
+    taylor = _taylor_curve(spec, center, order, grid) if spec.name != "linear" else None
+    if taylor is not None:
+        ax.plot(grid, taylor, color="#d62728", linewidth=1.2, label=f"Taylor polynomial at {center:g}")
+        ax.plot(grid, np.abs(taylor - exact), color="#1f77b4", linewidth=1, label="|error|")
+    span = float(exact.max() - exact.min()) or 1.0
+    ax.set_ylim(exact.min() - 0.35 * span, exact.max() + 0.35 * span)
+    ax.axhline(0, color="grey", linewidth=0.6, linestyle="--")
+    ax.set_xlabel("pre-activation")
+    ax.grid(alpha=0.3)
+
+
+def _potentials_title(index: int, spec: "Activation", report: dict | None) -> str:
     name = f"layer {index + 1}: {spec}"
-    if str(getattr(spec, "name", "")) == "linear":
+    if report is None:
         return f"{name} (exact)"
-    share = _off_share(spec, center, order, u)
-    if share is None:
-        return f"{name}: no Taylor series at {center:g}"
-    return f"{name}: {share:.1%} off by > 1%"
+    if report["taylor_interval"] is None:
+        return f"{name}: no Taylor series at the centre"
+    return f"{name}, order {report['taylor_order']}: {report['taylor_outside']:.1%} outside"
 
 
 def _image_shape(poly: "Polynomial", shape: tuple[int, ...] | None) -> tuple[int, int]:
