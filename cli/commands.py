@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from polyx.cli.convert import convert
+from polyx.cli.demo import demo
 from polyx.cli.export import export
 from polyx.cli.inspect import inspect
 from polyx.cli.plot import plot
@@ -13,4 +14,4 @@ from polyx.cli.verify import verify
 __all__ = ["ALL"]
 
 ALL: list = [inspect, convert, verify, show, predict]
-ALL += [export, plot]
+ALL += [export, plot, demo]
