@@ -25,6 +25,7 @@ from polyx.expansion.activations import activation_value
 
 __all__ = [
     "DEFAULT_FIT_MARGIN",
+    "PREACTIVATION_CHUNK_ROWS",
     "LayerFit",
     "as_network_inputs",
     "chebyshev_least_squares",
@@ -45,6 +46,7 @@ exactly linear piece of ReLU gives ~1e-17): they are set to 0 so the conversion 
 (u − u0), which divides by half-width^k, does not amplify them."""
 
 PREACTIVATION_CHUNK_ROWS = 8_192
+"""Rows pushed through the network at a time when scanning data: bounded memory for any CSV."""
 ERROR_GRID_POINTS = 1_001
 
 

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from polyx.converters.ir import Activation, Network
-from polyx.expansion.activation_fit import LayerFit, preactivation_chunks
+from polyx.expansion.activation_fit import PREACTIVATION_CHUNK_ROWS, LayerFit, preactivation_chunks
 from polyx.expansion.activations import activation_function, activation_value, taylor_coefficients
 from polyx.expansion.polynomial import Polynomial
 from polyx.metrics import ErrorAccumulator
@@ -140,13 +140,15 @@ def r2_against_network(network: Network, inputs: np.ndarray, polynomial: Polynom
     """R² of the polynomial against the network (its logits before a softmax), per output.
 
     Computed as ``polyx verify`` computes it (same accumulator), so the two agree on the same
-    rows; None when the polynomial overflows on some row (a diverging expansion).
+    rows; None when the polynomial overflows on some row (a diverging expansion). Row chunks keep
+    the network's hidden activations small whatever the size of the data.
     """
-    reference = network.forward(inputs, logits=True)
-    with np.errstate(over="ignore", invalid="ignore"):
-        prediction = polynomial.evaluate(inputs)
     accumulator = ErrorAccumulator(list(polynomial.outputs))
-    accumulator.add(prediction, reference, np.arange(2, inputs.shape[0] + 2))
+    for start in range(0, inputs.shape[0], PREACTIVATION_CHUNK_ROWS):
+        rows = inputs[start : start + PREACTIVATION_CHUNK_ROWS]
+        with np.errstate(over="ignore", invalid="ignore"):
+            prediction = polynomial.evaluate(rows)
+        accumulator.add(prediction, network.forward(rows, logits=True), np.arange(start, start + rows.shape[0]) + 2)
     return [metric.r2 if metric.nonfinite_rows == 0 else None for metric in accumulator.result()]
 
 
