@@ -1,0 +1,151 @@
+"""The Gaussian input model of least squares: given, fitted to data, or N(0, I), checked and made
+usable when singular.
+
+A covariance fitted to a CSV is often singular: a constant column, or two columns that are exact
+multiples of each other. The Gaussian then lives on a lower-dimensional support and the
+least-squares polynomial is unique only there. polyx keeps the problem well posed by dropping the
+null directions: the network's inputs are projected onto the support (x ↦ μ + P(x − μ), P the
+orthogonal projector onto the range of Σ), which changes nothing on the support, and the
+polynomial then ignores the null directions (a constant column gets no terms at all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from polyx.errors import DataError
+
+__all__ = ["GaussianInput", "gaussian_input", "fit_gaussian"]
+
+CONSTANT_TOLERANCE = 1e-12
+COLLINEAR_TOLERANCE = 1e-10
+SYMMETRY_TOLERANCE = 1e-10
+
+
+@dataclass(frozen=True)
+class GaussianInput:
+    """x ~ N(mean, cov) on the support mean + range(cov); ``null`` spans the dropped directions."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    null: np.ndarray
+    kind: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def projector(self) -> np.ndarray:
+        """P: the orthogonal projector onto the support's directions."""
+        return np.eye(self.mean.size) - self.null @ self.null.T
+
+    def whitening(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, B) with z = A(x − mean) ~ N(0, I_r) on the support and x = mean + B z, r = rank."""
+        values, vectors = np.linalg.eigh(self.cov)
+        rank = self.mean.size - self.null.shape[1]
+        values, vectors = values[::-1][:rank], vectors[:, ::-1][:, :rank]
+        root = np.sqrt(values)
+        return (vectors / root).T, vectors * root
+
+
+def fit_gaussian(rows: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (unbiased) covariance of data rows; needs two rows at least."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.shape[0] < 2:
+        raise DataError(f"{source}: {rows.shape[0]} data row(s); fitting a Gaussian needs at least 2 rows")
+    return rows.mean(axis=0), np.atleast_2d(np.cov(rows, rowvar=False))
+
+
+def _checked(mean: object, cov: object, names: Sequence[str], source: str) -> tuple[np.ndarray, np.ndarray]:
+    n = len(names)
+    try:
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        cov = np.asarray(cov, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{source}: mean and cov must be numbers, a list and a list of lists") from None
+    if mean.size != n:
+        raise DataError(f"{source}: the mean has {mean.size} values but the network has {n} inputs ({', '.join(names)})")
+    if cov.shape != (n, n):
+        raise DataError(f"{source}: the covariance is {'x'.join(map(str, cov.shape)) or 'a scalar'}, "
+                        f"expected {n}x{n} for the inputs {', '.join(names)}")
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
+        raise DataError(f"{source}: the mean and covariance must be finite numbers")
+    scale = max(float(np.abs(cov).max()), np.finfo(float).tiny)
+    if np.abs(cov - cov.T).max() > SYMMETRY_TOLERANCE * scale:
+        raise DataError(f"{source}: the covariance is not symmetric; cov[i][j] must equal cov[j][i]")
+    return mean, 0.5 * (cov + cov.T)
+
+
+def _null_directions(mean: np.ndarray, cov: np.ndarray, names: Sequence[str], source: str
+                     ) -> tuple[np.ndarray, list[str]]:
+    """Orthonormal basis of the null directions, and the warning naming the columns involved.
+
+    A column is constant when its standard deviation is below 1e-12 of its mean's size; the rest
+    are judged on their correlation matrix (scale-free), whose eigenvalues below 1e-10 mark
+    collinear groups. A clearly negative eigenvalue means the matrix is not a covariance.
+    """
+    variance = np.diag(cov)
+    constant = (variance <= 0) | (np.sqrt(np.maximum(variance, 0)) <= CONSTANT_TOLERANCE * np.abs(mean))
+    if np.any(variance < 0) and np.min(variance) < -SYMMETRY_TOLERANCE * max(np.max(np.abs(variance)), 1e-300):
+        raise DataError(f"{source}: the covariance has a negative variance; it must be positive semi-definite")
+    columns = []
+    for j in np.flatnonzero(constant):
+        direction = np.zeros(mean.size)
+        direction[j] = 1.0
+        columns.append(direction)
+    varying = np.flatnonzero(~constant)
+    groups: list[list[str]] = []
+    if varying.size:
+        sd = np.sqrt(variance[varying])
+        correlation = cov[np.ix_(varying, varying)] / np.outer(sd, sd)
+        values, vectors = np.linalg.eigh(correlation)
+        if values[0] < -1e-8:
+            raise DataError(f"{source}: the covariance is not positive semi-definite (its correlation matrix has "
+                            f"eigenvalue {values[0]:.3g}); give a valid covariance")
+        for value, vector in zip(values, vectors.T):
+            if value > COLLINEAR_TOLERANCE:
+                break
+            direction = np.zeros(mean.size)
+            direction[varying] = vector / sd
+            columns.append(direction)
+            involved = np.abs(vector) > 1e-6 * np.abs(vector).max()
+            groups.append([names[varying[i]] for i in np.flatnonzero(involved)])
+    if not columns:
+        return np.zeros((mean.size, 0)), []
+    null, _ = np.linalg.qr(np.stack(columns, axis=1))
+    parts = []
+    if constant.any():
+        parts.append(f"constant: {', '.join(names[j] for j in np.flatnonzero(constant))}")
+    if groups:
+        parts.append("collinear: " + "; ".join(", ".join(group) for group in groups))
+    warning = (f"the input covariance ({source}) is singular ({'; '.join(parts)}); the polynomial drops those "
+               f"{len(columns)} null direction(s): it is the least-squares polynomial on the data's support "
+               "and does not use what varies only off it")
+    return null, [warning]
+
+
+def gaussian_input(
+    names: Sequence[str],
+    mean: object | None = None,
+    cov: object | None = None,
+    data: np.ndarray | None = None,
+    source: str | None = None,
+) -> GaussianInput:
+    """The input model: (mean, cov) if given, else fitted to ``data`` rows, else N(0, I)."""
+    if mean is not None or cov is not None:
+        if mean is None or cov is None:
+            raise DataError("a Gaussian input model needs both mean and cov")
+        label, kind = source or "the Gaussian", "gaussian"
+    elif data is not None:
+        label, kind = source or "the data", "data"
+        mean, cov = fit_gaussian(data, label)
+    else:
+        label, kind = "N(0, I)", "standard"
+        mean, cov = np.zeros(len(names)), np.eye(len(names))
+    mean, cov = _checked(mean, cov, names, label)
+    null, warnings = _null_directions(mean, cov, names, label)
+    if null.shape[1] == len(names):
+        raise DataError(f"{label}: every input is constant; there is nothing to fit")
+    projector = np.eye(len(names)) - null @ null.T
+    return GaussianInput(mean, projector @ cov @ projector, null, kind, warnings)

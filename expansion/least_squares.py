@@ -1,0 +1,211 @@
+"""Closed-form least squares (Belrose & Rigg): the best polynomial of degree ≤ n under a Gaussian.
+
+For one hidden layer f(x) = W2 g(W1 x + b1) + b2 and x ~ N(μ, Σ), each pre-activation u_k is
+Gaussian with mean m_k and standard deviation s_k, and the least-squares projection of f onto
+polynomials of degree ≤ n is, neuron by neuron,
+
+    P_n f(x) = b2 + W2 [ Σ_{j≤n} (c_kj / j!) He_j((u_k − m_k)/s_k) ]_k,   c_kj = E[g(u_k) He_j(Z)].
+
+Each neuron's polynomial is re-expanded in powers of (u − u0), u0 its constant term in the
+engine, and the one propagation engine does the rest (the first-layer fast path: no neuron's
+polynomial in x is ever stored). Purely linear layers are folded first; a network with two or
+more non-linear layers has no closed form and gets the Monte-Carlo fit (``monte_carlo``).
+
+R² is analytic: with ρ the pre-activation correlations, E[He_j(z_k)He_i(z_l)] = δ_ij j! ρ_kl^j, so
+Var(P_n f)_o = Σ_{j=1..n} (1/j!) Σ_{k,l} W2[o,k] W2[o,l] ρ_kl^j c_kj c_lj, and Var f is the same
+sum over all j (``activation_covariance``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from polyx.converters.ir import LINEAR, Activation, DenseLayer, Network
+from polyx.errors import MethodError
+from polyx.expansion.activation_covariance import activation_covariance, correlations
+from polyx.expansion.budget import DEFAULT_MAX_MEMORY
+from polyx.expansion.gaussian_input import GaussianInput, gaussian_input
+from polyx.expansion.gaussian_moments import hermite_coefficients
+from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.propagate import Propagation, batch_to_polynomial, propagate
+from polyx.expansion.series import shift_series
+
+__all__ = [
+    "fold_linear_layers",
+    "hidden_layer_form",
+    "hermite_to_power_series",
+    "explained_variance",
+    "expand_lsq",
+]
+
+
+def fold_linear_layers(layers: Sequence[DenseLayer]) -> list[DenseLayer]:
+    """Merge every linear layer into the layer after it (W = W2 W1, b = W2 b1 + b2), so that only
+    the last layer may be linear: the shape the closed form is stated for."""
+    folded: list[DenseLayer] = []
+    for layer in layers:
+        if folded and folded[-1].activation.name == "linear":
+            previous = folded.pop()
+            layer = DenseLayer(layer.weight @ previous.weight, layer.weight @ previous.bias + layer.bias, layer.activation)
+        folded.append(layer)
+    return folded
+
+
+def hidden_layer_form(network: Network) -> tuple[DenseLayer, DenseLayer] | None:
+    """(hidden, output) when the network is W2 g(W1 x + b1) + b2 after folding, else None.
+
+    A single non-linear layer is its own hidden layer with an identity output; an affine network
+    is a linear 'hidden' layer (its projection is itself).
+    """
+    layers = fold_linear_layers(network.layers)
+    if len(layers) == 2 and layers[1].activation.name == "linear":
+        return layers[0], layers[1]
+    if len(layers) == 1:
+        width = layers[0].out_features
+        return layers[0], DenseLayer(np.eye(width), np.zeros(width), LINEAR)
+    return None
+
+
+def _hermite_monomials(degree: int) -> np.ndarray:
+    """table[j, i]: the coefficient of z^i in He_j(z), from He_{j+1} = z He_j − j He_{j−1}."""
+    table = np.zeros((degree + 1, degree + 1))
+    table[0, 0] = 1.0
+    if degree >= 1:
+        table[1, 1] = 1.0
+    for j in range(1, degree):
+        table[j + 1, 1:] = table[j, :-1]
+        table[j + 1] -= j * table[j - 1]
+    return table
+
+
+def hermite_to_power_series(coefficients: np.ndarray, mean: np.ndarray, std: np.ndarray, center: np.ndarray
+                            ) -> np.ndarray:
+    """Σ_j (c_j/j!) He_j((u − m)/s) rewritten as Σ_k a_k (u − center)^k, per neuron (rows).
+
+    In z the polynomial has power coefficients b = (c/j!)·He table; with t = u − center,
+    z = d + t/s for d = (center − m)/s, so a_k = [shift of b by d]_k / s^k. A neuron with s = 0
+    is the constant c_0.
+    """
+    degree = coefficients.shape[1] - 1
+    factorials = np.array([math.factorial(j) for j in range(degree + 1)], dtype=np.float64)
+    powers_of_z = (coefficients / factorials) @ _hermite_monomials(degree)
+    spread = std > 0
+    safe = np.where(spread, std, 1.0)
+    shifted = shift_series(powers_of_z, np.where(spread, (center - mean) / safe, 0.0), degree)
+    out = shifted / safe[:, None] ** np.arange(degree + 1)
+    out[~spread] = 0.0
+    out[~spread, 0] = coefficients[~spread, 0]
+    return out
+
+
+def explained_variance(weight: np.ndarray, coefficients: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Var(P_n f)_o = Σ_{j=1..n} (1/j!) Σ_{k,l} W[o,k] W[o,l] ρ_kl^j c_kj c_lj."""
+    total = np.zeros(weight.shape[0])
+    power = np.ones_like(rho)
+    for j in range(1, coefficients.shape[1]):
+        power = power * rho
+        scaled = weight * coefficients[:, j]
+        total += np.einsum("ok,kl,ol->o", scaled, power, scaled) / math.factorial(j)
+    return total
+
+
+def _r_squared(explained: np.ndarray, total: np.ndarray) -> list[float | None]:
+    """Var(P f)/Var f per output; 1 for an output that does not vary at all, None if undefined."""
+    out: list[float | None] = []
+    for part, whole in zip(explained, total):
+        out.append(1.0 if whole <= 0 and part <= 0 else (float(part / whole) if whole > 0 else None))
+    return out
+
+
+def _closed_form(network: Network, order: int, model: GaussianInput, hidden: DenseLayer, output: DenseLayer,
+                 max_memory: int) -> tuple[Polynomial, np.ndarray]:
+    """The projected polynomial and, for the diagnostics, each neuron's (m, s, c) and ρ."""
+    weight = hidden.weight @ model.projector
+    bias = hidden.bias + hidden.weight @ (model.mean - model.projector @ model.mean)
+    layer = DenseLayer(weight, bias, hidden.activation)
+    mean = weight @ model.mean + bias
+    cov = weight @ model.cov @ weight.T
+    std = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    coefficients = hermite_coefficients(hidden.activation, mean, std, order)
+
+    def projection(index: int, _: DenseLayer, center: np.ndarray) -> np.ndarray:
+        return hermite_to_power_series(coefficients, mean, std, center)
+
+    folded = Network((layer, output), input_shape=(network.input_size,))
+    plan = Propagation(order=order, degrees=[order, order], expanded=[True, False], max_memory=max_memory)
+    batch = propagate(folded, plan, projection)
+    explained = explained_variance(output.weight, coefficients, correlations(cov, std))
+    total = np.einsum("ok,kl,ol->o", output.weight, activation_covariance(hidden.activation, mean, cov), output.weight)
+    diagnostics = {
+        "r2": _r_squared(explained, total),
+        "r2_kind": "analytic",
+        "output_variance": total.tolist(),
+        "explained_variance": explained.tolist(),
+        "hidden_neurons": int(hidden.out_features),
+        "preactivation_std_range": [float(std.min()), float(std.max())],
+    }
+    return batch_to_polynomial(network, batch, order, {}, diagnostics), cov
+
+
+def expand_lsq(
+    network: Network,
+    order: int = 2,
+    mean: object | None = None,
+    cov: object | None = None,
+    data: np.ndarray | None = None,
+    samples: int | None = None,
+    seed: int = 0,
+    check_samples: int = 0,
+    input_source: str | None = None,
+    input_names: Sequence[str] | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> Polynomial:
+    """The least-squares polynomial of degree ≤ ``order`` of the network under a Gaussian input.
+
+    The Gaussian is (mean, cov) when given, else fitted to the ``data`` rows, else N(0, I). One
+    hidden layer (after folding linear layers): the closed form, with analytic R². Deeper: a
+    Monte-Carlo least-squares fit on ``samples`` draws (or on the ``data`` rows), labelled
+    empirical, with held-out R². ``input_names`` (the CSV's columns) name inputs in messages.
+    """
+    from polyx.expansion.monte_carlo import check_r_squared, fit_empirical
+
+    if order < 0:
+        raise MethodError(f"--order must be ≥ 0, got {order}")
+    model = gaussian_input(input_names or network.variable_names, mean, cov, data, input_source)
+    form = hidden_layer_form(network)
+    warnings = list(model.warnings)
+    method = {"name": "lsq", "order": order, "solution": "closed-form" if form else "empirical",
+              "input_model": {"standard": "N(0, I)", "gaussian": "gaussian", "data": "fitted to data"}[model.kind]}
+    if input_source:
+        method["input_source"] = input_source
+    if form is None:
+        polynomial, fit = fit_empirical(network, order, model, data if model.kind == "data" else None,
+                                        samples, seed, max_memory)
+        method.update(fit)
+        warnings.append(
+            f"empirical fit: the network has {sum(l.activation.name != 'linear' for l in fold_linear_layers(network.layers))} "
+            f"non-linear layers, so there is no closed form; this is Monte-Carlo least squares on "
+            f"{fit['samples']} {'data rows' if fit['rows'] == 'data' else 'Gaussian samples'}, "
+            f"held-out R² {', '.join(f'{r:.6g}' for r in polynomial.diagnostics['r2'] if r is not None)}"
+        )
+    else:
+        polynomial, _ = _closed_form(network, order, model, form[0], form[1], max_memory)
+        if samples is not None:
+            warnings.append("--samples is for the empirical fit of deeper networks; this one has a closed form")
+        if check_samples:
+            polynomial.diagnostics["r2_check"] = check_r_squared(network, polynomial, model, check_samples, seed)
+            warnings += polynomial.diagnostics["r2_check"].pop("warnings")
+    method["mean"] = model.mean.tolist()
+    method["cov"] = model.cov.tolist()
+    if network.output_activation == "softmax":
+        method["output_space"] = "logits"
+        warnings.append("the network ends in a softmax: the polynomial approximates the logits (its input)")
+    diagnostics = dict(polynomial.diagnostics)
+    warnings += diagnostics.pop("warnings", [])
+    if warnings:
+        diagnostics["warnings"] = warnings
+    return Polynomial(polynomial.variables, polynomial.outputs, polynomial.exponents, polynomial.coefficients,
+                      method=method, diagnostics=diagnostics)
