@@ -9,6 +9,7 @@ from polyx import __version__
 from polyx.converters.ir import Network
 from polyx.errors import MethodError
 from polyx.expansion.global_taylor import expand_global
+from polyx.expansion.least_squares import expand_lsq
 from polyx.expansion.local_taylor import expand_local
 from polyx.expansion.polynomial import Polynomial
 
@@ -17,6 +18,7 @@ __all__ = ["METHODS", "ALIASES", "expand", "provenance_of"]
 METHODS: dict[str, Callable[..., Polynomial]] = {
     "nn2poly": expand_global,
     "taylor": expand_local,
+    "lsq": expand_lsq,
 }
 ALIASES = {"global": "nn2poly", "hope": "taylor"}
 
