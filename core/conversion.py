@@ -144,7 +144,25 @@ def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[di
     return parameters, names
 
 
+def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[str, Any], list[str] | None]:
+    """The Gaussian input model from ``--gaussian FILE.json``, or fitted to ``--data`` (whose rows
+    also feed the empirical fit of deeper networks); neither means N(0, I)."""
+    if request.gaussian is not None and request.data is not None:
+        raise DataError("--gaussian and --data both give the input model; use only one of them")
+    parameters: dict[str, Any] = {"samples": request.samples, "seed": request.seed, "check_samples": request.check_samples}
+    names = None
+    if request.gaussian is not None:
+        parameters["mean"], parameters["cov"] = read_gaussian(request.gaussian)
+        parameters["input_source"] = str(request.gaussian)
+    elif request.data is not None:
+        parameters["data"], names = _read_inputs(request, request.data, network)
+        parameters["input_source"] = str(request.data)
+    parameters["input_names"] = names
+    return parameters, names
+
+
 _PARAMETERS = {
+    "lsq": _lsq_parameters,
     "nn2poly": _nn2poly_parameters,
     "global": _nn2poly_parameters,
     "taylor": _taylor_parameters,
