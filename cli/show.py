@@ -10,6 +10,7 @@ import click
 from polyx.cli.app import App
 
 if TYPE_CHECKING:
+    from polyx.expansion.polynomial import Polynomial
     from polyx.expansion.presentation import PolynomialSummary
 
 __all__ = ["show"]
@@ -53,6 +54,25 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     term.table(table)
 
 
+def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int) -> None:
+    from rich.table import Table
+
+    from polyx.expansion.quadratic_form import direction_text, quadratic_forms, quadratic_forms_to_json
+
+    if fmt == "json":
+        app.terminal.json(quadratic_forms_to_json(polynomial, top))
+        return
+    for form in quadratic_forms(polynomial):
+        shown = form.eigenvalues[: top or 10]
+        table = Table(title=f"{form.output}: quadratic form xᵀGx, {len(shown)} of {form.eigenvalues.size} eigenvalues by |λ|")
+        for header in ("#", "eigenvalue", "share", "eigenvector (largest loadings)"):
+            table.add_column(header, justify="left" if header.startswith("eigenvector") else "right")
+        for rank, value in enumerate(shown):
+            table.add_row(str(rank + 1), f"{value:.{digits}g}", f"{form.shares[rank]:.1%}",
+                          direction_text(form.eigenvectors[:, rank], polynomial.variables, digits=min(digits, 3)))
+        app.terminal.table(table)
+
+
 @click.command("show")
 @click.argument("poly", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "latex", "sympy", "json"]), default="table", show_default=True,
@@ -60,14 +80,19 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
 @click.option("-k", "--top", type=click.IntRange(min=1), help="Terms to show per output [table: 10; other formats: all].")
 @click.option("--threshold", type=float, default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
 @click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True, help="Significant digits of the coefficients shown.")
+@click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
 @click.pass_obj
-def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int) -> None:
+def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.presentation import render_polynomial, summarize_polynomial
 
+    if eig and fmt not in ("table", "json"):
+        raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")
     polynomial = load_polynomial(poly)
-    if fmt == "table":
+    if eig:
+        _render_eig(app, polynomial, fmt, top, digits)
+    elif fmt == "table":
         _render(app, summarize_polynomial(polynomial, top=10 if top is None else top, threshold=threshold), digits)
     else:
         app.terminal.out.file.write(render_polynomial(polynomial, fmt, digits=digits, threshold=threshold, top=top))
