@@ -355,7 +355,8 @@ def heatmap_figure(poly: "Polynomial", shape: tuple[int, ...] | None, outputs: S
             ax = next(cells)
             values = image[output]
             bound = float(np.abs(values).max()) or 1.0
-            shown = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest", aspect="auto")
+            shown = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest",
+                              aspect="equal" if 0.25 <= aspect <= 4 else "auto")
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"{poly.outputs[output]}: order {order}", fontsize=9)
