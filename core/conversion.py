@@ -9,7 +9,7 @@ file behind, and each file is written atomically.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -40,7 +40,7 @@ class ConversionRequest:
     exclude: Sequence[str] = ()
     max_memory: int = DEFAULT_MAX_MEMORY
     data: Path | None = None
-    taylor_orders: int | Sequence[int] = 8
+    taylor_orders: int | Sequence[int] | None = None
     taylor_center: float = 0.0
     fit: Path | None = None
     at: Sequence[float] | None = None
@@ -191,7 +191,7 @@ def convert(request: ConversionRequest) -> Conversion:
     polynomial = expand(network, request.method, request.order, max_memory=request.max_memory, **parameters)
     renamed = _written_names(names, network)
     if renamed:
-        polynomial = replace(polynomial, variables=tuple(renamed))
+        polynomial = polynomial.relabelled(variables=tuple(renamed))
     output = request.output or default_output_path(request.model)
     rendered = [(request.latex, render_latex(polynomial, request.digits, request.threshold) if request.latex else None),
                 (request.sympy, render_sympy_module(polynomial) if request.sympy else None)]

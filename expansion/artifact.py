@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -276,4 +275,4 @@ def _rows(items: list[str], indent: int) -> str:
 
 
 def _with_provenance(poly: Polynomial, **changes: Any) -> Polynomial:
-    return replace(poly, provenance={**poly.provenance, **changes})
+    return poly.relabelled(provenance={**poly.provenance, **changes})

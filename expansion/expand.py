@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Callable
 
 from polyx import __version__
@@ -48,4 +47,4 @@ def expand(network: Network, method: str = "nn2poly", order: int = 2, **paramete
         known = ", ".join(sorted(set(METHODS) | set(ALIASES)))
         raise MethodError(f"unknown method '{method}'; choose one of {known}")
     polynomial = METHODS[name](network, order=order, **parameters)
-    return replace(polynomial, provenance=provenance_of(network))
+    return polynomial.relabelled(provenance=provenance_of(network))

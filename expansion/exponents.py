@@ -20,6 +20,7 @@ __all__ = [
     "exponents_to_labels",
     "exponents_to_names",
     "duplicate_exponent_rows",
+    "is_strictly_graded",
     "unique_exponent_rows",
 ]
 
@@ -38,6 +39,27 @@ def graded_order(exponents: np.ndarray) -> np.ndarray:
     keys = [-exponents[:, i] for i in range(exponents.shape[1] - 1, -1, -1)]
     keys.append(exponents.sum(axis=1))
     return np.lexsort(keys)
+
+
+def is_strictly_graded(exponents: np.ndarray) -> bool:
+    """True when the rows are already in strict graded order: sorted and without repeats.
+
+    One pass over neighbouring rows, so the expansions (which produce sorted terms) skip the sort
+    and the duplicate check, which on 300k-term tables cost more than the expansion itself. Each
+    row is compared as a byte string of 255 − exponent, whose ascending order is the descending
+    lexicographic order of the exponents.
+    """
+    exponents = np.asarray(exponents, dtype=np.int64)
+    if exponents.shape[0] < 2:
+        return True
+    if exponents.max() > 255:
+        order = graded_order(exponents)
+        return bool((order == np.arange(order.size)).all()) and duplicate_exponent_rows(exponents).size == 0
+    degrees = exponents.sum(axis=1)
+    keys = (255 - exponents.astype(np.uint8)).view(f"S{exponents.shape[1]}").ravel()
+    rising = degrees[1:] > degrees[:-1]
+    level = degrees[1:] == degrees[:-1]
+    return bool((rising | (level & (keys[1:] > keys[:-1]))).all())
 
 
 def duplicate_exponent_rows(exponents: np.ndarray) -> np.ndarray:

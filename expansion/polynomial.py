@@ -21,6 +21,7 @@ from polyx.expansion.exponents import (
     exponents_to_labels,
     exponents_to_names,
     graded_order,
+    is_strictly_graded,
     labels_to_exponents,
 )
 
@@ -56,12 +57,13 @@ class Polynomial:
             )
         if (exponents < 0).any():
             raise DataError("polynomial exponents must be non-negative integers")
-        repeated = duplicate_exponent_rows(exponents)
-        if repeated.size:
-            name = exponents_to_names(exponents[repeated[:1]], variables)[0]
-            raise DataError(f"polynomial lists the term {name} twice; merge its coefficients into one term")
-        order = graded_order(exponents)
-        exponents, coefficients = exponents[order], coefficients[:, order]
+        if not is_strictly_graded(exponents):
+            repeated = duplicate_exponent_rows(exponents)
+            if repeated.size:
+                name = exponents_to_names(exponents[repeated[:1]], variables)[0]
+                raise DataError(f"polynomial lists the term {name} twice; merge its coefficients into one term")
+            order = graded_order(exponents)
+            exponents, coefficients = exponents[order], coefficients[:, order]
         exponents.setflags(write=False)
         coefficients.setflags(write=False)
         for name, value in (("variables", variables), ("outputs", outputs)):
@@ -93,6 +95,23 @@ class Polynomial:
         variables = variables if variables is not None else [f"x{i + 1}" for i in range(n_vars)]
         outputs = outputs if outputs is not None else [f"y{k + 1}" for k in range(values.shape[0])]
         return cls(tuple(variables), tuple(outputs), labels_to_exponents(labels, len(variables)), values, **metadata)
+
+    def relabelled(self, **fields: object) -> "Polynomial":
+        """The same terms and coefficients with other names or metadata (variables, outputs, method,
+        provenance, diagnostics); the arrays are shared, not re-checked or re-sorted."""
+        terms = {"exponents", "coefficients", "center"} & set(fields)
+        if terms:
+            raise ValueError(f"relabelled() changes names and metadata only, not {sorted(terms)}")
+        copy = object.__new__(Polynomial)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.pop("_plan", None)
+        for name in ("variables", "outputs"):
+            if name in fields:
+                fields[name] = _names(fields[name], name[:-1])  # type: ignore[arg-type]
+                if len(fields[name]) != len(getattr(self, name)):  # type: ignore[arg-type]
+                    raise DataError(f"{len(fields[name])} {name} given for a polynomial with {len(getattr(self, name))}")  # type: ignore[arg-type]
+        copy.__dict__.update(fields)
+        return copy
 
     @property
     def n_terms(self) -> int:

@@ -80,7 +80,7 @@ def batch_to_polynomial(
 ) -> Polynomial:
     """Wrap the output batch as a Polynomial listing every monomial up to ``degree``, zeros included."""
     space = batch.space
-    exponents = space.all_exponents()[: int(space.offsets[degree + 1])]
+    exponents = space.all_exponents(degree)
     return Polynomial(
         variables=network.variable_names,
         outputs=network.output_names,

@@ -109,9 +109,10 @@ class MonomialSpace:
         """Exponent vectors of block ``degree``, shape (size(degree), n_vars)."""
         return self._blocks[degree]
 
-    def all_exponents(self) -> np.ndarray:
-        """Every monomial in graded order, shape (n_terms, n_vars)."""
-        return np.vstack(self._blocks).astype(np.int64)
+    def all_exponents(self, max_degree: int | None = None) -> np.ndarray:
+        """Every monomial up to ``max_degree`` (default: the order) in graded order, shape (terms, n_vars)."""
+        top = self.order if max_degree is None else max_degree
+        return np.vstack(self._blocks[: top + 1]).astype(np.int64)
 
     def _hash(self, exponents: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):

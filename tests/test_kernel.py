@@ -156,3 +156,16 @@ def test_monomial_order_is_nn2polys(path: Path) -> None:
     degree = max(len(label) if label != [0] else 0 for label in labels)
     space = MonomialSpace(n, degree)
     assert space.all_exponents().tolist() == labels_to_exponents(labels, n).tolist()
+
+
+def test_strict_graded_check_agrees_with_sorting() -> None:
+    from polyx.expansion.exponents import graded_order, is_strictly_graded
+
+    exponents = MonomialSpace(4, 3).all_exponents()
+    assert is_strictly_graded(exponents)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        rows = exponents[rng.choice(len(exponents), size=12, replace=True)]
+        ordered = rows[graded_order(rows)]
+        distinct = len({tuple(r) for r in rows.tolist()}) == len(rows)
+        assert is_strictly_graded(rows) == (distinct and (ordered == rows).all())

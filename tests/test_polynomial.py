@@ -189,3 +189,14 @@ def test_scattered_parents_and_repeated_leaf_variables() -> None:
     x = np.array([[2, -1, 3], [0.5, 4, -2]])
     expected = [2 * a * c**2 - 3 * a**2 * b + 5 * a**3 * b**3 * c for a, b, c in x.tolist()]
     assert poly.evaluate(x)[:, 0].tolist() == expected
+
+
+def test_relabelled_shares_terms_and_checks_names() -> None:
+    poly = Polynomial(("a", "b"), ("y",), [[0, 0], [1, 0], [0, 1]], [[1.0, 2.0, 3.0]])
+    renamed = poly.relabelled(variables=("u", "v"), provenance={"source": "m.onnx"})
+    assert renamed.variables == ("u", "v") and renamed.provenance == {"source": "m.onnx"}
+    assert renamed.coefficients is poly.coefficients and poly.variables == ("a", "b")
+    with pytest.raises(DataError, match="duplicate variable names"):
+        poly.relabelled(variables=("u", "u"))
+    with pytest.raises(ValueError, match="names and metadata only"):
+        poly.relabelled(coefficients=[[0.0, 0.0, 0.0]])
