@@ -26,10 +26,10 @@ def _render(terminal: Terminal, result: "Demo") -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from polyx.demo import MIN_R2, ORDER
+    from polyx.demo import MIN_R2, ORDER, SAMPLE_DESCRIPTION
 
-    terminal.info(f"polyx demo: [bold]{result.model}[/bold], a 4-16-1 tanh network trained on {result.data} "
-                  f"({result.rows} rows), whose target is {result.formula}")
+    terminal.info(f"polyx demo: [bold]{escape(result.model)}[/bold], "
+                  + escape(f"{SAMPLE_DESCRIPTION} on {result.data} ({result.rows} rows), whose target is {result.formula}"))
     for run in result.runs:
         terminal.info(f"  {run.method:8} {run.description}: {run.polynomial.n_terms} terms up to degree "
                       f"{run.polynomial.degree} in {run.seconds:.2f} s")

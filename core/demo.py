@@ -24,9 +24,10 @@ from polyx.errors import DataError
 from polyx.expansion.polynomial import Polynomial
 from polyx.verification import VerificationReport
 
-__all__ = ["SAMPLE_MODEL", "SAMPLE_DATA", "ORDER", "MIN_R2", "MethodRun", "TermRow", "Demo", "run_demo"]
+__all__ = ["SAMPLE_MODEL", "SAMPLE_DESCRIPTION", "SAMPLE_DATA", "ORDER", "MIN_R2", "MethodRun", "TermRow", "Demo", "run_demo"]
 
 SAMPLE_MODEL = "polynomial4_tanh_l1.onnx"
+SAMPLE_DESCRIPTION = "a 4-16-1 tanh network trained with nn2poly's weight constraint"
 SAMPLE_DATA = "polynomial4.csv"
 TARGET = "y"
 ORDER = 4
