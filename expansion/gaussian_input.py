@@ -77,6 +77,23 @@ def _checked(mean: object, cov: object, names: Sequence[str], source: str) -> tu
     return mean, 0.5 * (cov + cov.T)
 
 
+def _collinear_directions(cov: np.ndarray, varying: np.ndarray, source: str) -> list[np.ndarray]:
+    """Null eigenvectors of the varying columns' correlation matrix (eigenvalue ≤ 1e-10); the
+    eigenvectors are only computed when the smallest eigenvalue says there are some."""
+    if varying.size == 0:
+        return []
+    sd = np.sqrt(np.diag(cov)[varying])
+    correlation = cov[np.ix_(varying, varying)] / np.outer(sd, sd)
+    smallest = np.linalg.eigvalsh(correlation)[0]
+    if smallest < -1e-8:
+        raise DataError(f"{source}: the covariance is not positive semi-definite (its correlation matrix has "
+                        f"eigenvalue {smallest:.3g}); give a valid covariance")
+    if smallest > COLLINEAR_TOLERANCE:
+        return []
+    values, vectors = np.linalg.eigh(correlation)
+    return [vectors[:, i] for i in np.flatnonzero(values <= COLLINEAR_TOLERANCE)]
+
+
 def _null_directions(mean: np.ndarray, cov: np.ndarray, names: Sequence[str], source: str
                      ) -> tuple[np.ndarray, list[str]]:
     """Orthonormal basis of the null directions, and the warning naming the columns involved.
@@ -86,9 +103,9 @@ def _null_directions(mean: np.ndarray, cov: np.ndarray, names: Sequence[str], so
     collinear groups. A clearly negative eigenvalue means the matrix is not a covariance.
     """
     variance = np.diag(cov)
-    constant = (variance <= 0) | (np.sqrt(np.maximum(variance, 0)) <= CONSTANT_TOLERANCE * np.abs(mean))
-    if np.any(variance < 0) and np.min(variance) < -SYMMETRY_TOLERANCE * max(np.max(np.abs(variance)), 1e-300):
+    if variance.min() < -SYMMETRY_TOLERANCE * np.abs(variance).max():
         raise DataError(f"{source}: the covariance has a negative variance; it must be positive semi-definite")
+    constant = (variance <= 0) | (np.sqrt(np.maximum(variance, 0)) <= CONSTANT_TOLERANCE * np.abs(mean))
     columns = []
     for j in np.flatnonzero(constant):
         direction = np.zeros(mean.size)
@@ -96,21 +113,12 @@ def _null_directions(mean: np.ndarray, cov: np.ndarray, names: Sequence[str], so
         columns.append(direction)
     varying = np.flatnonzero(~constant)
     groups: list[list[str]] = []
-    if varying.size:
-        sd = np.sqrt(variance[varying])
-        correlation = cov[np.ix_(varying, varying)] / np.outer(sd, sd)
-        values, vectors = np.linalg.eigh(correlation)
-        if values[0] < -1e-8:
-            raise DataError(f"{source}: the covariance is not positive semi-definite (its correlation matrix has "
-                            f"eigenvalue {values[0]:.3g}); give a valid covariance")
-        for value, vector in zip(values, vectors.T):
-            if value > COLLINEAR_TOLERANCE:
-                break
-            direction = np.zeros(mean.size)
-            direction[varying] = vector / sd
-            columns.append(direction)
-            involved = np.abs(vector) > 1e-6 * np.abs(vector).max()
-            groups.append([names[varying[i]] for i in np.flatnonzero(involved)])
+    for vector in _collinear_directions(cov, varying, source):
+        direction = np.zeros(mean.size)
+        direction[varying] = vector / np.sqrt(variance[varying])
+        columns.append(direction)
+        involved = np.abs(vector) > 1e-6 * np.abs(vector).max()
+        groups.append([names[varying[i]] for i in np.flatnonzero(involved)])
     if not columns:
         return np.zeros((mean.size, 0)), []
     null, _ = np.linalg.qr(np.stack(columns, axis=1))
@@ -147,5 +155,7 @@ def gaussian_input(
     null, warnings = _null_directions(mean, cov, names, label)
     if null.shape[1] == len(names):
         raise DataError(f"{label}: every input is constant; there is nothing to fit")
-    projector = np.eye(len(names)) - null @ null.T
-    return GaussianInput(mean, projector @ cov @ projector, null, kind, warnings)
+    if null.shape[1]:
+        projector = np.eye(len(names)) - null @ null.T
+        cov = projector @ cov @ projector
+    return GaussianInput(mean, cov, null, kind, warnings)

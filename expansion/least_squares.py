@@ -207,5 +207,4 @@ def expand_lsq(
     warnings += diagnostics.pop("warnings", [])
     if warnings:
         diagnostics["warnings"] = warnings
-    return Polynomial(polynomial.variables, polynomial.outputs, polynomial.exponents, polynomial.coefficients,
-                      method=method, diagnostics=diagnostics)
+    return polynomial.relabelled(method=method, diagnostics=diagnostics)
