@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import erfcx, ndtr
 
 from polyx.converters.ir import Activation
-from polyx.expansion.activations import activation_function
+from polyx.expansion.activations import SELU_ALPHA, SELU_GAMMA, activation_function
 
 __all__ = [
     "SPAN",
@@ -180,10 +180,15 @@ def _clip(x: np.ndarray) -> np.ndarray:
 
 
 def _relu_coefficients(mean: np.ndarray, std: np.ndarray, degree: int) -> np.ndarray:
-    """c_0 = mΦ(m/s) + sφ(m/s), c_1 = sΦ(m/s), c_j = sφ(m/s)He_{j−2}(−m/s) (methods.md)."""
+    """c_0 = mΦ(m/s) + sφ(m/s), c_1 = sΦ(m/s), c_j = sφ(m/s)He_{j−2}(−m/s) (methods.md).
+
+    For m < 0, c_0 = sφ(x)(1 − x·M(x)) with x = −m/s and the Mills ratio M(x) = Φ(−x)/φ(x) =
+    √(π/2)·erfcx(x/√2): the two terms of the textbook form cancel to 1/x² of their size."""
     ratio = mean / std
     out = np.zeros(mean.shape + (degree + 1,))
-    out[..., 0] = mean * ndtr(ratio) + std * _phi(ratio)
+    x = np.maximum(-ratio, 0.0)
+    below = std * _phi(ratio) * (1.0 - x * math.sqrt(math.pi / 2) * erfcx(x / math.sqrt(2.0)))
+    out[..., 0] = np.where(ratio < 0, below, mean * ndtr(ratio) + std * _phi(ratio))
     if degree >= 1:
         out[..., 1] = std * ndtr(ratio)
     if degree >= 2:
@@ -243,7 +248,8 @@ def _elu_expectation(mean: np.ndarray, std: np.ndarray, alpha: float = 1.0) -> n
     return _relu_coefficients(mean, std, 0)[..., 0] + alpha * (tail - ndtr(a))
 
 
-def _selu_expectation(mean: np.ndarray, std: np.ndarray, alpha: float, gamma: float) -> np.ndarray:
+def _selu_expectation(mean: np.ndarray, std: np.ndarray, alpha: float = SELU_ALPHA, gamma: float = SELU_GAMMA
+                      ) -> np.ndarray:
     return gamma * _elu_expectation(mean, std, alpha)
 
 
