@@ -7,21 +7,11 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import column_options, comma_list, parse_taylor_orders
 
 __all__ = ["convert"]
 
 METHOD_CHOICES = ["nn2poly", "global", "taylor", "hope", "lsq"]
-
-
-def _orders(text: str) -> int | list[int]:
-    from polyx.conversion import parse_numbers
-
-    values = parse_numbers(text, "--taylor-orders")
-    orders = [int(v) for v in values]
-    if orders != values:
-        raise click.BadParameter("Taylor orders are whole numbers, e.g. 8 or 8,8,1")
-    return orders[0] if len(orders) == 1 and "," not in text else orders
 
 
 @click.command("convert")
@@ -59,7 +49,7 @@ def convert(app: App, model: Path, **options: object) -> None:
     from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference
     from polyx.expansion.budget import DEFAULT_MAX_MEMORY, parse_memory
 
-    options["taylor_orders"] = _orders(str(options["taylor_orders"])) if options["taylor_orders"] else None
+    options["taylor_orders"] = parse_taylor_orders(str(options["taylor_orders"])) if options["taylor_orders"] else None
     options["max_memory"] = parse_memory(options["max_memory"]) if options["max_memory"] else DEFAULT_MAX_MEMORY
     options["at"] = parse_numbers(str(options["at"]), "--at") if options["at"] else None
     options["at_row"] = parse_row_reference(str(options["at_row"])) if options["at_row"] else None

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import column_options, comma_list, parse_taylor_orders
 
 __all__ = ["plot"]
 
@@ -32,11 +32,10 @@ def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: 
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
     from rich.markup import escape
 
-    from polyx.cli.convert import _orders
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
     request = PlotRequest(kind=kind, source=source, output=output or default_plot_path(source, kind),
-                          taylor_orders=_orders(taylor_orders),
+                          taylor_orders=parse_taylor_orders(taylor_orders),
                           shape=parse_shape(shape) if shape else None, outputs=comma_list(outputs) or None,
                           columns=comma_list(columns) or None, exclude=tuple(comma_list(exclude)), **options)  # type: ignore[arg-type]
     app.terminal.success(escape(f"wrote {draw(request)}"))

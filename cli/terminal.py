@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["Terminal"]
@@ -32,11 +33,11 @@ class Terminal:
 
     def warning(self, message: str) -> None:
         """Something the user should know but that does not stop the command (stderr)."""
-        self.err.print(f"[yellow]warning:[/yellow] {message}")
+        self.err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
     def error(self, message: str) -> None:
         """The one-line failure message (stderr)."""
-        self.err.print(f"[bold red]polyx: error:[/bold red] {message}", markup=True, emoji=False)
+        self.err.print(f"[bold red]polyx: error:[/bold red] {escape(message)}", emoji=False)
 
     def table(self, table: Table) -> None:
         """Render a rich table on stdout."""

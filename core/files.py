@@ -13,6 +13,13 @@ from polyx.errors import ArtifactError
 __all__ = ["open_atomic", "write_atomic"]
 
 
+def _default_mode() -> int:
+    """The permissions a plain open() would give a new file (0666 minus the umask); mkstemp uses 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def open_atomic(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
     """A stream to a temporary file beside ``path``, renamed into place only if the block succeeds.
@@ -30,6 +37,7 @@ def open_atomic(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
     try:
+        os.fchmod(handle, _default_mode())
         with os.fdopen(handle, mode, **text) as stream:
             yield stream
         os.replace(temp_name, target)

@@ -177,7 +177,7 @@ def _first_rows(table: CsvTable, limit: int) -> np.ndarray:
 def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarray, np.ndarray, str, int]:
     """(network, polynomial) values on the first rows of the data, in the space ``polyx verify`` gates."""
     from polyx.reference import ReferenceNetwork
-    from polyx.verification import _in_space, _plan, resolve_model
+    from polyx.verification import comparison_plan, resolve_model, values_in_space
 
     if request.data is None:
         raise DataError("--kind diagonal needs --data DATA.csv: the rows to run the network and the polynomial on")
@@ -186,12 +186,12 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
     table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
                        exclude=request.exclude, variable_names=list(poly.variables))
     x = _first_rows(table, request.max_rows)
-    plan = _plan(network, poly, None, False)
+    plan = comparison_plan(network, poly, None, False)
     net = {"outputs": network.outputs(x)}
     if plan.compared == "logits":
         net["logits"] = network.logits(x)
     with np.errstate(over="ignore", invalid="ignore"):
-        polynomial, reference = _in_space(plan.compared, plan, poly.evaluate(x), net)
+        polynomial, reference = values_in_space(plan.compared, plan, poly.evaluate(x), net)
     return reference, polynomial, plan.compared, x.shape[0]
 
 

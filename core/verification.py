@@ -40,6 +40,9 @@ __all__ = [
     "resolve_model",
     "file_sha256",
     "REPORT_FORMAT",
+    "ComparisonPlan",
+    "comparison_plan",
+    "values_in_space",
 ]
 
 REPORT_FORMAT = "polyx.verification/1"
@@ -150,7 +153,7 @@ def resolve_model(provenance: dict, poly_path: Path, model: Path | None) -> tupl
 
 
 @dataclass(frozen=True)
-class _Plan:
+class ComparisonPlan:
     """Which spaces are compared: decided once from the file, the artifact and the options."""
 
     poly_space: str
@@ -169,7 +172,9 @@ def _declared_space(polynomial: Polynomial) -> str | None:
     return None
 
 
-def _plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool) -> _Plan:
+def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool) -> ComparisonPlan:
+    """Decide what is compared with what (logits, probabilities or plain outputs), so that verify and
+    the diagonal plot never compare a polynomial of logits with a network's probabilities."""
     softmax = network.ends_in_softmax or polynomial.provenance.get("output_activation") == "softmax"
     declared = _declared_space(polynomial)
     poly_space = declared or ("logits" if softmax else "outputs")
@@ -179,11 +184,11 @@ def _plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None
         many = network.output_size >= 2
         if argmax_gate and not many:
             raise DataError("--min-argmax-agreement needs a model with two or more outputs (one per class)")
-        return _Plan(poly_space, "outputs", None, poly_space == "logits" or (argmax_gate and many))
+        return ComparisonPlan(poly_space, "outputs", None, poly_space == "logits" or (argmax_gate and many))
     if poly_space != "logits":
         if compare == "logits":
             raise DataError("--compare logits: the polynomial stands for probabilities, not logits")
-        return _Plan(poly_space, "probabilities", None, True)
+        return ComparisonPlan(poly_space, "probabilities", None, True)
     if compare == "logits" and not network.ends_in_softmax:
         raise DataError(
             f"--compare logits: the logits of {network.path} cannot be read (its output is not a Softmax node); "
@@ -191,7 +196,7 @@ def _plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None
         )
     compared = compare or ("logits" if network.ends_in_softmax else "probabilities")
     secondary = "probabilities" if compared == "logits" else ("logits" if network.ends_in_softmax else None)
-    return _Plan(poly_space, compared, secondary, True)
+    return ComparisonPlan(poly_space, compared, secondary, True)
 
 
 def _softmax(values: np.ndarray) -> np.ndarray:
@@ -199,8 +204,9 @@ def _softmax(values: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def _in_space(space: str, plan: _Plan, poly: np.ndarray, net: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(polynomial, network) values in one space for a chunk."""
+def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(polynomial, network) values of a chunk in one space: the polynomial's logits go through a softmax
+    when probabilities are compared."""
     if space == "probabilities" and plan.poly_space == "logits":
         return _softmax(poly), net["outputs"]
     return poly, net["logits" if space == "logits" else "outputs"]
@@ -249,7 +255,7 @@ class _TargetScores:
 class _Streams:
     """The accumulators of one verification, fed chunk by chunk."""
 
-    def __init__(self, plan: _Plan, names: list[str], table: CsvTable) -> None:
+    def __init__(self, plan: ComparisonPlan, names: list[str], table: CsvTable) -> None:
         self.plan = plan
         self.primary = ErrorAccumulator(names)
         self.secondary = ErrorAccumulator(names) if plan.secondary else None
@@ -258,16 +264,16 @@ class _Streams:
 
     def add(self, poly: np.ndarray, net: dict[str, np.ndarray], target: np.ndarray | None, lines: np.ndarray) -> None:
         """Fold in one chunk of polynomial values and network outputs."""
-        self.primary.add(*_in_space(self.plan.compared, self.plan, poly, net), lines)
+        self.primary.add(*values_in_space(self.plan.compared, self.plan, poly, net), lines)
         if self.secondary is not None and self.plan.secondary is not None:
-            self.secondary.add(*_in_space(self.plan.secondary, self.plan, poly, net), lines)
+            self.secondary.add(*values_in_space(self.plan.secondary, self.plan, poly, net), lines)
         if self.agreement is not None:
             self.agreement.add(poly.argmax(axis=1), net["outputs"].argmax(axis=1))
         if self.target is not None and target is not None:
             self.target.add(poly, net["outputs"], target, lines)
 
 
-def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: _Plan, target: str | None) -> None:
+def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: ComparisonPlan, target: str | None) -> None:
     variables, outputs = len(polynomial.variables), len(polynomial.outputs)
     if variables != network.input_size or outputs != network.output_size:
         raise ArtifactError(
@@ -281,7 +287,7 @@ def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: _Plan
         )
 
 
-def _notes(plan: _Plan, network: ReferenceNetwork, declared: str | None) -> list[str]:
+def _notes(plan: ComparisonPlan, network: ReferenceNetwork, declared: str | None) -> list[str]:
     notes = []
     if plan.poly_space == "logits" and plan.compared != "outputs":
         why = "as its artifact declares" if declared else "the convention for softmax networks"
@@ -317,7 +323,7 @@ def verify_polynomial(
     """
     network = ReferenceNetwork(model)
     argmax_gate = any(gate.metric == "argmax_agreement" for gate in gates)
-    plan = _plan(network, polynomial, compare, argmax_gate)
+    plan = comparison_plan(network, polynomial, compare, argmax_gate)
     _check_shapes(polynomial, network, plan, target)
     table = open_table(
         data,
@@ -338,7 +344,7 @@ def _stream(
     polynomial: Polynomial,
     network: ReferenceNetwork,
     table: CsvTable,
-    plan: _Plan,
+    plan: ComparisonPlan,
     streams: _Streams,
     progress: Progress | None,
 ) -> dict:
@@ -381,7 +387,7 @@ def _report(
     polynomial: Polynomial,
     network: ReferenceNetwork,
     table: CsvTable,
-    plan: _Plan,
+    plan: ComparisonPlan,
     streams: _Streams,
     gates: Sequence[Gate],
     seconds: dict,

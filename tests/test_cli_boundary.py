@@ -32,3 +32,28 @@ def test_version() -> None:
     assert result.exit_code == 0
     assert "polyx" in result.output
     assert isinstance(cli, click.Group)
+
+
+@cli.command("_raise_brackets_for_test", hidden=True)
+def _raise_brackets_for_test() -> None:
+    raise DataError('matplotlib is missing; pip install "polyx[plot]"')
+
+
+def test_error_line_keeps_square_brackets() -> None:
+    result = CliRunner().invoke(cli, ["_raise_brackets_for_test"])
+    assert result.exit_code == 2
+    assert 'pip install "polyx[plot]"' in result.stderr
+
+
+def test_written_files_get_ordinary_permissions(tmp_path) -> None:
+    import os
+
+    from polyx.files import write_atomic
+
+    umask = os.umask(0o022)
+    try:
+        path = write_atomic(tmp_path / "out.json", "{}")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
