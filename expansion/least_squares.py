@@ -121,8 +121,8 @@ def _r_squared(explained: np.ndarray, total: np.ndarray) -> list[float | None]:
 
 
 def _closed_form(network: Network, order: int, model: GaussianInput, hidden: DenseLayer, output: DenseLayer,
-                 max_memory: int) -> tuple[Polynomial, np.ndarray]:
-    """The projected polynomial and, for the diagnostics, each neuron's (m, s, c) and ρ."""
+                 max_memory: int) -> Polynomial:
+    """The projected polynomial, with the analytic R² and the variances behind it as diagnostics."""
     weight = hidden.weight @ model.projector
     bias = hidden.bias + hidden.weight @ (model.mean - model.projector @ model.mean)
     layer = DenseLayer(weight, bias, hidden.activation)
@@ -147,7 +147,43 @@ def _closed_form(network: Network, order: int, model: GaussianInput, hidden: Den
         "hidden_neurons": int(hidden.out_features),
         "preactivation_std_range": [float(std.min()), float(std.max())],
     }
-    return batch_to_polynomial(network, batch, order, {}, diagnostics), cov
+    return batch_to_polynomial(network, batch, order, {}, diagnostics)
+
+
+INPUT_MODELS = {"standard": "N(0, I)", "gaussian": "gaussian", "data": "fitted to data"}
+
+
+def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndarray | None, samples: int | None,
+               seed: int, check_samples: int, max_memory: int, method: dict) -> tuple[Polynomial, list[str]]:
+    """The Monte-Carlo fit; its settings go into ``method``, and the warning that labels it empirical."""
+    from polyx.expansion.monte_carlo import fit_empirical
+
+    polynomial, fit = fit_empirical(network, order, model, data if model.kind == "data" else None, samples, seed,
+                                    max_memory)
+    method.update(fit)
+    layers = sum(layer.activation.name != "linear" for layer in fold_linear_layers(network.layers))
+    scores = ", ".join(f"{r:.6g}" for r in polynomial.diagnostics["r2"] if r is not None)
+    notes = [f"empirical fit: the network has {layers} non-linear layers, so there is no closed form; this is "
+             f"Monte-Carlo least squares on {fit['samples']} {'data rows' if fit['rows'] == 'data' else 'Gaussian samples'}, "
+             f"held-out R² {scores}"]
+    if check_samples:
+        notes.append("--check-samples checks the analytic R² of the closed form; the empirical fit reports a held-out R²")
+    return polynomial, notes
+
+
+def _closed_form_checks(network: Network, polynomial: Polynomial, model: GaussianInput, samples: int | None,
+                        seed: int, check_samples: int) -> tuple[dict, list[str]]:
+    """The optional Monte-Carlo check of the analytic R² (for the diagnostics), and notes on the options."""
+    notes, extra = [], {}
+    if samples is not None:
+        notes.append("--samples is for the empirical fit of deeper networks; this one has a closed form")
+    if check_samples:
+        from polyx.expansion.monte_carlo import check_r_squared
+
+        check = check_r_squared(network, polynomial, model, check_samples, seed)
+        notes += check.pop("warnings")
+        extra["r2_check"] = check
+    return extra, notes
 
 
 def expand_lsq(
@@ -170,41 +206,27 @@ def expand_lsq(
     Monte-Carlo least-squares fit on ``samples`` draws (or on the ``data`` rows), labelled
     empirical, with held-out R². ``input_names`` (the CSV's columns) name inputs in messages.
     """
-    from polyx.expansion.monte_carlo import check_r_squared, fit_empirical
-
     if order < 0:
         raise MethodError(f"--order must be ≥ 0, got {order}")
     model = gaussian_input(input_names or network.variable_names, mean, cov, data, input_source)
     form = hidden_layer_form(network)
-    warnings = list(model.warnings)
-    method = {"name": "lsq", "order": order, "solution": "closed-form" if form else "empirical",
-              "input_model": {"standard": "N(0, I)", "gaussian": "gaussian", "data": "fitted to data"}[model.kind]}
+    method: dict = {"name": "lsq", "order": order, "solution": "closed-form" if form else "empirical",
+                    "input_model": INPUT_MODELS[model.kind]}
     if input_source:
         method["input_source"] = input_source
+    extra: dict = {}
     if form is None:
-        polynomial, fit = fit_empirical(network, order, model, data if model.kind == "data" else None,
-                                        samples, seed, max_memory)
-        method.update(fit)
-        warnings.append(
-            f"empirical fit: the network has {sum(l.activation.name != 'linear' for l in fold_linear_layers(network.layers))} "
-            f"non-linear layers, so there is no closed form; this is Monte-Carlo least squares on "
-            f"{fit['samples']} {'data rows' if fit['rows'] == 'data' else 'Gaussian samples'}, "
-            f"held-out R² {', '.join(f'{r:.6g}' for r in polynomial.diagnostics['r2'] if r is not None)}"
-        )
+        polynomial, notes = _empirical(network, order, model, data, samples, seed, check_samples, max_memory, method)
     else:
-        polynomial, _ = _closed_form(network, order, model, form[0], form[1], max_memory)
-        if samples is not None:
-            warnings.append("--samples is for the empirical fit of deeper networks; this one has a closed form")
-        if check_samples:
-            polynomial.diagnostics["r2_check"] = check_r_squared(network, polynomial, model, check_samples, seed)
-            warnings += polynomial.diagnostics["r2_check"].pop("warnings")
+        polynomial = _closed_form(network, order, model, form[0], form[1], max_memory)
+        extra, notes = _closed_form_checks(network, polynomial, model, samples, seed, check_samples)
     method["mean"] = model.mean.tolist()
     method["cov"] = model.cov.tolist()
+    diagnostics = {**polynomial.diagnostics, **extra}
+    warnings = model.warnings + notes + diagnostics.pop("warnings", [])
     if network.output_activation == "softmax":
         method["output_space"] = "logits"
         warnings.append("the network ends in a softmax: the polynomial approximates the logits (its input)")
-    diagnostics = dict(polynomial.diagnostics)
-    warnings += diagnostics.pop("warnings", [])
     if warnings:
         diagnostics["warnings"] = warnings
     return polynomial.relabelled(method=method, diagnostics=diagnostics)
