@@ -6,7 +6,9 @@ grid) is expanded with ``polyx.expand(network, method="lsq", ...)`` under a *gen
 that reports: the first call (cold: LAPACK and the caches warm up), the median wall and CPU time of
 the next calls, the process's peak resident memory (VmHWM, interpreter and libraries included, the
 measure polyapprox's numbers use) and the tracemalloc peak of one call (what the call itself
-allocates). polyapprox's columns come from tests/data/anchors/polyapprox/timing.csv: ``main`` is
+allocates). BLAS runs single-threaded by default (``--threads``): on a shared 2-core machine
+threaded BLAS spins against other processes and the wall time stops meaning anything; the CPU
+time column is the cost either way. polyapprox's columns come from tests/data/anchors/polyapprox/timing.csv: ``main`` is
 the package (N(0, I) only; no degree 3), ``reference`` the plain Hermite formulation, and
 ``superquadratic`` the unmerged branch that handles a general Gaussian at degree 2.
 Goal (issue 6): the quadratic at d=256, hidden 512 in ≤ 0.5 s and ≤ 200 MB.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -92,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed calls after the cold one")
     parser.add_argument("--only", help="one configuration d_in,hidden,order")
+    parser.add_argument("--threads", default="1", help="BLAS threads in the measured processes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -99,13 +103,15 @@ def main() -> None:
         return
     grid = [tuple(map(int, args.only.split(",")))] if args.only else GRID
     rows = polyapprox_rows()
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": args.threads, "OMP_NUM_THREADS": args.threads,
+                   "MKL_NUM_THREADS": args.threads}
     header = ["d_in", "hidden", "order", "polyx cold", "polyx wall", "polyx cpu", "peak RSS", "traced",
               "polyapprox main (N(0,I))", "reference (N(0,I))", "superquadratic (general)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for inputs, hidden, order in grid:
         done = subprocess.run([sys.executable, __file__, "--child", f"{inputs},{hidden},{order}", "--repeat", str(args.repeat)],
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True, check=True, env=environment)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         key = (inputs, hidden, order)
         if "refused" in result:

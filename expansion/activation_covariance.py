@@ -49,22 +49,37 @@ def correlations(cov: np.ndarray, std: np.ndarray) -> np.ndarray:
 
 def _mehler(spec: Activation, mean: np.ndarray, std: np.ndarray, rho: np.ndarray, variance: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
-    """The truncated Mehler sums for every pair, and the mask of off-diagonal pairs it cannot certify."""
+    """The Mehler sums for every pair, and the mask of off-diagonal pairs they cannot certify.
+
+    Every pair gets the terms up to the first order; only pairs that order cannot certify get the
+    higher terms (computed pair by pair, so a few correlated neurons do not cost H²·J)."""
     scale = np.sqrt(np.outer(variance, variance))
-    off = ~np.eye(mean.size, dtype=bool) & (scale > 0)
-    for order in MEHLER_ORDERS:
-        coefficients = normalised_coefficients(spec, mean, std, order)[:, 1:]
-        tail = np.maximum(variance - np.sum(coefficients**2, axis=1), 0.0)
-        bound = np.abs(rho) ** (order + 1) * np.sqrt(np.outer(tail, tail))
-        failing = off & (bound > PAIR_TOLERANCE * scale)
-        if not failing.any() or order == MEHLER_ORDERS[-1]:
-            break
+    low, high = MEHLER_ORDERS
+    coefficients = normalised_coefficients(spec, mean, std, high if low >= high else low)[:, 1:]
+    failing = _uncertified(coefficients, variance, rho, scale)
     total = np.zeros_like(rho)
     power = np.ones_like(rho)
     for j in range(coefficients.shape[1]):
         power = power * rho
         total += np.outer(coefficients[:, j], coefficients[:, j]) * power
+    if failing.any():
+        more = normalised_coefficients(spec, mean, std, high)[:, 1:]
+        still = failing & _uncertified(more, variance, rho, scale)
+        k, l = np.nonzero(failing & ~still)
+        r = rho[k, l]
+        powers = np.cumprod(np.repeat(r[:, None], high - low, axis=1), axis=1) * (r**low)[:, None]
+        total[k, l] += np.sum(more[k, low:] * more[l, low:] * powers, axis=1)
+        failing = still
     return total, failing
+
+
+def _uncertified(coefficients: np.ndarray, variance: np.ndarray, rho: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Off-diagonal pairs whose truncation bound |ρ|^{J+1}√(t_k t_l) exceeds PAIR_TOLERANCE·√(v_k v_l)."""
+    order = coefficients.shape[1]
+    tail = np.maximum(variance - np.sum(coefficients**2, axis=1), 0.0)
+    bound = np.abs(rho) ** (order + 1) * np.sqrt(np.outer(tail, tail))
+    off = ~np.eye(variance.size, dtype=bool) & (scale > 0)
+    return off & (bound > PAIR_TOLERANCE * scale)
 
 
 def _pair_integrals(spec: Activation, mean: np.ndarray, std: np.ndarray, rho: np.ndarray,

@@ -112,14 +112,34 @@ def _rule(breaks: np.ndarray, nodes: int = GAUSS_LEGENDRE_NODES) -> tuple[np.nda
     return z, w
 
 
+def _hermite_projection(weighted: np.ndarray, z: np.ndarray, degree: int, normalised: bool) -> np.ndarray:
+    """Σ_n weighted·He_j(z_n) for j ≤ degree, running the recurrence node-wise instead of storing
+    every He_j (the Mehler series goes to j = 96)."""
+    out = np.empty((z.shape[0], degree + 1))
+    previous, current = np.ones_like(z), z
+    out[:, 0] = weighted.sum(axis=1)
+    if degree >= 1:
+        out[:, 1] = np.einsum("rn,rn->r", weighted, z)
+    for j in range(1, degree):
+        if normalised:
+            previous, current = current, (z * current - math.sqrt(j) * previous) / math.sqrt(j + 1)
+        else:
+            previous, current = current, z * current - j * previous
+        out[:, j + 1] = np.einsum("rn,rn->r", weighted, current)
+    return out
+
+
 def gaussian_integral(
-    integrand: Callable[[np.ndarray, slice], np.ndarray], mean: np.ndarray, std: np.ndarray, features: np.ndarray
+    integrand: Callable[[np.ndarray, slice], np.ndarray], mean: np.ndarray, std: np.ndarray, features: np.ndarray,
+    hermite_degree: int | None = None, normalised: bool = False,
 ) -> np.ndarray:
     """E[F(Z)] for each row: ``integrand(z, rows)`` gets the nodes z (chunk, nodes) of the rows
     ``rows`` (a slice) and returns values (chunk, nodes[, k]).
 
     ``features`` (F,) or (rows, F) are the u-points (u = m + s z) where F changes character;
-    they become panel ends. Rows are processed in chunks of about CHUNK_NODES nodes.
+    they become panel ends. Rows are processed in chunks of about CHUNK_NODES nodes. With
+    ``hermite_degree`` the integrand returns (chunk, nodes) and the result is E[F(Z) He_j(Z)],
+    j ≤ degree (He_j/√j! when ``normalised``).
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
     std = np.atleast_1d(np.asarray(std, dtype=np.float64))
@@ -129,7 +149,11 @@ def gaussian_integral(
     for start in range(0, mean.size, step):
         rows = slice(start, min(start + step, mean.size))
         z, w = _rule(_breakpoints(mean[rows], std[rows], features[rows] if features.shape[0] > 1 else features))
-        parts.append(np.einsum("rn,rn...->r...", w, integrand(z, rows)))
+        values = integrand(z, rows)
+        if hermite_degree is None:
+            parts.append(np.einsum("rn,rn...->r...", w, values))
+        else:
+            parts.append(_hermite_projection(w * values, z, hermite_degree, normalised))
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
@@ -162,9 +186,7 @@ def quadrature_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray,
     if rows.size:
         m, s = mean[rows], std[rows]
         out[rows] = gaussian_integral(
-            lambda z, r: function.value(m[r, None] + s[r, None] * z, **spec.kwargs)[..., None]
-            * hermite_values(z, degree),
-            m, s, features,
+            lambda z, r: function.value(m[r, None] + s[r, None] * z, **spec.kwargs), m, s, features, degree
         )
     return out
 
@@ -311,9 +333,8 @@ def normalised_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray,
         return hermite_coefficients(spec, mean, std, degree) / roots
     function = activation_function(spec)
     return gaussian_integral(
-        lambda z, r: function.value(mean[r, None] + std[r, None] * z, **spec.kwargs)[..., None]
-        * hermite_values(z, degree, normalised=True),
-        mean, std, feature_points(spec),
+        lambda z, r: function.value(mean[r, None] + std[r, None] * z, **spec.kwargs), mean, std, feature_points(spec),
+        degree, normalised=True,
     )
 
 
