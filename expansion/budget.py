@@ -53,12 +53,14 @@ def _block_sizes(n_vars: int, order: int) -> list[int]:
 
 def expansion_bytes(n_vars: int, order: int, widths: list[int]) -> int:
     """Peak bytes of a layer-by-layer expansion: about four coefficient arrays of the widest layer
-    (previous layer, pre-activation, Horner accumulator, product) plus the product index tables."""
+    (previous layer, pre-activation, Horner accumulator, product) plus the product index tables,
+    plus the result's int64 exponent table (terms × n_vars), which building the Polynomial holds
+    about three times at once."""
     sizes = _block_sizes(n_vars, order)
     terms = sum(sizes)
     widest = max(widths) if widths else 1
     pairs = sum(sizes[a] * sizes[c - a] for c in range(2, order + 1) for a in range(1, c))
-    return 4 * 8 * terms * widest + 4 * 8 * pairs
+    return 4 * 8 * terms * widest + 4 * 8 * pairs + 3 * 8 * terms * n_vars
 
 
 def check_expansion_memory(n_vars: int, order: int, widths: list[int], max_memory: int) -> int:
