@@ -28,6 +28,7 @@ __all__ = ["PAIR_TOLERANCE", "correlations", "activation_covariance"]
 PAIR_TOLERANCE = 1e-12
 MEHLER_ORDERS = (16, 96)
 PAIR_CHUNK = 8
+PAIR_BLOCK = 8192
 
 
 def _sin_covariance(mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -65,10 +66,12 @@ def _mehler(spec: Activation, mean: np.ndarray, std: np.ndarray, rho: np.ndarray
     if failing.any():
         more = normalised_coefficients(spec, mean, std, high)[:, 1:]
         still = failing & _uncertified(more, variance, rho, scale)
-        k, l = np.nonzero(failing & ~still)
-        r = rho[k, l]
-        powers = np.cumprod(np.repeat(r[:, None], high - low, axis=1), axis=1) * (r**low)[:, None]
-        total[k, l] += np.sum(more[k, low:] * more[l, low:] * powers, axis=1)
+        pairs = np.argwhere(failing & ~still)
+        for start in range(0, len(pairs), PAIR_BLOCK):
+            k, l = pairs[start : start + PAIR_BLOCK].T
+            r = rho[k, l]
+            powers = np.cumprod(np.repeat(r[:, None], high - low, axis=1), axis=1) * (r**low)[:, None]
+            total[k, l] += np.sum(more[k, low:] * more[l, low:] * powers, axis=1)
         failing = still
     return total, failing
 
