@@ -127,9 +127,9 @@ def _null_directions(mean: np.ndarray, cov: np.ndarray, names: Sequence[str], so
         parts.append(f"constant: {', '.join(names[j] for j in np.flatnonzero(constant))}")
     if groups:
         parts.append("collinear: " + "; ".join(", ".join(group) for group in groups))
-    warning = (f"the input covariance ({source}) is singular ({'; '.join(parts)}); the polynomial drops those "
-               f"{len(columns)} null direction(s): it is the least-squares polynomial on the data's support "
-               "and does not use what varies only off it")
+    count = f"{len(columns)} null direction{'s' if len(columns) > 1 else ''}"
+    warning = (f"the input covariance ({source}) is singular ({'; '.join(parts)}); the polynomial ignores its {count}: "
+               "it is the least-squares polynomial on the data's support and constant along what never varies there")
     return null, [warning]
 
 

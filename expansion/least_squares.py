@@ -164,7 +164,7 @@ def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndar
     layers = sum(layer.activation.name != "linear" for layer in fold_linear_layers(network.layers))
     scores = ", ".join(f"{r:.6g}" for r in polynomial.diagnostics["r2"] if r is not None)
     notes = [f"empirical fit: the network has {layers} non-linear layers, so there is no closed form; this is "
-             f"Monte-Carlo least squares on {fit['samples']} {'data rows' if fit['rows'] == 'data' else 'Gaussian samples'}, "
+             f"Monte-Carlo least squares on {fit['samples']} {fit['fitted_on']}, "
              f"held-out R² {scores}"]
     if check_samples:
         notes.append("--check-samples checks the analytic R² of the closed form; the empirical fit reports a held-out R²")
@@ -220,8 +220,7 @@ def expand_lsq(
     else:
         polynomial = _closed_form(network, order, model, form[0], form[1], max_memory)
         extra, notes = _closed_form_checks(network, polynomial, model, samples, seed, check_samples)
-    method["mean"] = model.mean.tolist()
-    method["cov"] = model.cov.tolist()
+    method["gaussian"] = {"mean": model.mean.tolist(), "cov": model.cov.tolist()}
     diagnostics = {**polynomial.diagnostics, **extra}
     warnings = model.warnings + notes + diagnostics.pop("warnings", [])
     if network.output_activation == "softmax":

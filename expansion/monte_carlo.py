@@ -166,7 +166,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
     batch = monomials_to_polynomial(space_z, coefficients, whiten, -whiten @ model.mean, space_x)
     diagnostics: dict = {"r2": _r_squared(y_test, prediction), "r2_kind": "held-out", "held_out_rows": int(len(y_test)),
                          "basis_terms": terms, "basis_rank": rank}
-    fit = {"samples": fit_rows, "rows": "gaussian" if data is None else "data",
+    fit = {"samples": fit_rows, "fitted_on": "gaussian samples" if data is None else "data rows",
            "basis": "monomials of the whitened inputs, streamed QR"}
     if data is None:
         fit["seed"] = seed

@@ -45,7 +45,7 @@ def test_data_rows_fit_equals_ordinary_least_squares(order):
     rows = np.column_stack([rng.exponential(size=3000), rng.uniform(-2, 2, 3000), rng.normal(size=3000)])
     rows[:, 2] += 0.8 * rows[:, 0]
     polynomial = polyx.expand(network, method="lsq", order=order, data=rows)
-    assert polynomial.method["solution"] == "empirical" and polynomial.method["rows"] == "data"
+    assert polynomial.method["solution"] == "empirical" and polynomial.method["fitted_on"] == "data rows"
     fit_rows = rows[np.arange(len(rows)) % HOLDOUT_EVERY != HOLDOUT_EVERY - 1]
     oracle = _ols(polynomial, network, fit_rows)
     assert np.abs(polynomial.coefficients - oracle).max() <= TOLERANCE * np.abs(oracle).max()
