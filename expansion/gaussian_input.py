@@ -35,10 +35,13 @@ class GaussianInput:
     kind: str
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def projector(self) -> np.ndarray:
-        """P: the orthogonal projector onto the support's directions."""
-        return np.eye(self.mean.size) - self.null @ self.null.T
+    def onto_support(self, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first layer u = Wx + b composed with x ↦ μ + P(x − μ), P the orthogonal projector
+        onto the support's directions: unchanged on the support, blind to the null directions."""
+        if self.null.shape[1] == 0:
+            return weight, bias
+        dropped = (weight @ self.null) @ self.null.T
+        return weight - dropped, bias + dropped @ self.mean
 
     def whitening(self) -> tuple[np.ndarray, np.ndarray]:
         """(A, B) with z = A(x − mean) ~ N(0, I_r) on the support and x = mean + B z, r = rank."""

@@ -4,10 +4,10 @@ For a pre-activation u = m + sZ with Z ~ N(0, 1), the least-squares projection o
 polynomials of degree ≤ n is Σ_j (c_j / j!) He_j(Z) with c_j = E[g(m + sZ) He_j(Z)]
 (probabilists' Hermite polynomials). ``hermite_coefficients`` returns c_0 … c_n for every neuron.
 
-Closed forms where they exist (identity, ReLU, leaky ReLU, sin, exact GELU); otherwise a panel
-Gauss–Legendre quadrature on Z ∈ [−12, 12] whose breakpoints follow both the Gaussian (unit steps
-in Z) and the activation (its kink and a geometric grid ±2^k around its transition at u = 0), so a
-wide pre-activation (s = 64) still gets nodes where tanh turns. A fixed 50-node Gauss–Hermite rule
+Closed forms where they exist (identity, ReLU, leaky ReLU, sin, exact GELU; E[g] also for ELU and
+SELU); otherwise a panel Gauss–Legendre quadrature on Z ∈ [−12, 12] whose breakpoints follow both
+the Gaussian (unit steps in Z) and the activation (its kink and a geometric grid ±2^k around its
+transition at u = 0), so a wide pre-activation (s = 64) still gets nodes where tanh turns. A fixed 50-node Gauss–Hermite rule
 has no such nodes (4.6 % off for E[tanh'] at s = 4). For a narrow pre-activation (s ≤ 1/2) the
 coefficient is computed as c_j = s^j E[g^(j)(u)] from the activation's Taylor series at the
 nodes, which keeps its relative accuracy where ∫ g He_j φ would cancel down to s^j.
@@ -33,6 +33,8 @@ __all__ = [
     "gaussian_integral",
     "feature_points",
     "quadrature_coefficients",
+    "normalised_coefficients",
+    "centred_second_moment",
 ]
 
 SPAN = 12.0
@@ -46,22 +48,15 @@ _TRANSITION_GRID = np.concatenate([[0.0], 2.0 ** np.arange(-2, 12), -(2.0 ** np.
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def hermite_values(z: np.ndarray, degree: int, normalised: bool = False) -> np.ndarray:
-    """He_0(z) … He_degree(z), shape z.shape + (degree + 1,); ``normalised`` divides He_j by √j!.
-
-    The normalised recurrence ψ_{j+1} = (z ψ_j − √j ψ_{j−1}) / √(j+1) stays bounded by
-    about e^{z²/4}, so high orders (the Mehler series) do not overflow.
-    """
+def hermite_values(z: np.ndarray, degree: int) -> np.ndarray:
+    """He_0(z) … He_degree(z), shape z.shape + (degree + 1,), from He_{j+1} = z He_j − j He_{j−1}."""
     z = np.asarray(z, dtype=np.float64)
     out = np.empty(z.shape + (degree + 1,))
     out[..., 0] = 1.0
     if degree >= 1:
         out[..., 1] = z
     for j in range(1, degree):
-        if normalised:
-            out[..., j + 1] = (z * out[..., j] - math.sqrt(j) * out[..., j - 1]) / math.sqrt(j + 1)
-        else:
-            out[..., j + 1] = z * out[..., j] - j * out[..., j - 1]
+        out[..., j + 1] = z * out[..., j] - j * out[..., j - 1]
     return out
 
 
@@ -114,7 +109,8 @@ def _rule(breaks: np.ndarray, nodes: int = GAUSS_LEGENDRE_NODES) -> tuple[np.nda
 
 def _hermite_projection(weighted: np.ndarray, z: np.ndarray, degree: int, normalised: bool) -> np.ndarray:
     """Σ_n weighted·He_j(z_n) for j ≤ degree, running the recurrence node-wise instead of storing
-    every He_j (the Mehler series goes to j = 96)."""
+    every He_j (the Mehler series goes to j = 96). Normalised, ψ_j = He_j/√j! follows
+    ψ_{j+1} = (z ψ_j − √j ψ_{j−1})/√(j+1) and stays below about e^{z²/4}, so it never overflows."""
     out = np.empty((z.shape[0], degree + 1))
     previous, current = np.ones_like(z), z
     out[:, 0] = weighted.sum(axis=1)

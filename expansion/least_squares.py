@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from polyx.converters.ir import LINEAR, Activation, DenseLayer, Network
+from polyx.converters.ir import LINEAR, DenseLayer, Network
 from polyx.errors import MethodError
 from polyx.expansion.activation_covariance import activation_covariance, correlations
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY
@@ -123,15 +123,14 @@ def _r_squared(explained: np.ndarray, total: np.ndarray) -> list[float | None]:
 def _closed_form(network: Network, order: int, model: GaussianInput, hidden: DenseLayer, output: DenseLayer,
                  max_memory: int) -> Polynomial:
     """The projected polynomial, with the analytic R² and the variances behind it as diagnostics."""
-    weight = hidden.weight @ model.projector
-    bias = hidden.bias + hidden.weight @ (model.mean - model.projector @ model.mean)
+    weight, bias = model.onto_support(hidden.weight, hidden.bias)
     layer = DenseLayer(weight, bias, hidden.activation)
     mean = weight @ model.mean + bias
     cov = weight @ model.cov @ weight.T
     std = np.sqrt(np.maximum(np.diag(cov), 0.0))
     coefficients = hermite_coefficients(hidden.activation, mean, std, order)
 
-    def projection(index: int, _: DenseLayer, center: np.ndarray) -> np.ndarray:
+    def projection(_index: int, _layer: DenseLayer, center: np.ndarray) -> np.ndarray:
         return hermite_to_power_series(coefficients, mean, std, center)
 
     folded = Network((layer, output), input_shape=(network.input_size,))
