@@ -7,8 +7,8 @@ polynomials of degree ≤ n is Σ_j (c_j / j!) He_j(Z) with c_j = E[g(m + sZ) He
 Closed forms where they exist (identity, ReLU, leaky ReLU, sin, exact GELU; E[g] also for ELU and
 SELU); otherwise a panel Gauss–Legendre quadrature on Z ∈ [−12, 12] whose breakpoints follow both
 the Gaussian (unit steps in Z) and the activation (its kink and a geometric grid ±2^k around its
-transition at u = 0), so a wide pre-activation (s = 64) still gets nodes where tanh turns. A fixed 50-node Gauss–Hermite rule
-has no such nodes (4.6 % off for E[tanh'] at s = 4). For a narrow pre-activation (s ≤ 1/2) the
+transition at u = 0), so a wide pre-activation (s = 64) still gets nodes where tanh turns. A
+fixed 50-node Gauss–Hermite rule has no such nodes (4.6 % off for E[tanh'] at s = 4). For a narrow pre-activation (s ≤ 1/2) the
 coefficient is computed as c_j = s^j E[g^(j)(u)] from the activation's Taylor series at the
 nodes, which keeps its relative accuracy where ∫ g He_j φ would cancel down to s^j.
 """
