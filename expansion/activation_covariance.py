@@ -56,7 +56,7 @@ def _mehler(spec: Activation, mean: np.ndarray, std: np.ndarray, rho: np.ndarray
     higher terms (computed pair by pair, so a few correlated neurons do not cost H²·J)."""
     scale = np.sqrt(np.outer(variance, variance))
     low, high = MEHLER_ORDERS
-    coefficients = normalised_coefficients(spec, mean, std, high if low >= high else low)[:, 1:]
+    coefficients = normalised_coefficients(spec, mean, std, low)[:, 1:]
     failing = _uncertified(coefficients, variance, rho, scale)
     total = np.zeros_like(rho)
     power = np.ones_like(rho)
