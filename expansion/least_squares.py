@@ -167,6 +167,8 @@ def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndar
              f"held-out R² {scores}"]
     if check_samples:
         notes.append("--check-samples checks the analytic R² of the closed form; the empirical fit reports a held-out R²")
+    if samples is not None and fit["fitted_on"] == "data rows":
+        notes.append("--samples is for draws from a Gaussian; with --data the fit uses the data rows")
     return polynomial, notes
 
 
