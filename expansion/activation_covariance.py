@@ -16,11 +16,14 @@ import numpy as np
 from polyx.converters.ir import Activation
 from polyx.expansion.activations import activation_function
 from polyx.expansion.gaussian_moments import (
+    CLOSED_EXPECTATIONS,
+    CLOSED_FORMS,
     centred_second_moment,
     feature_points,
     gaussian_expectation,
     gaussian_integral,
     normalised_coefficients,
+    quadrature_coefficients,
 )
 
 __all__ = ["PAIR_TOLERANCE", "correlations", "activation_covariance"]
@@ -28,6 +31,9 @@ __all__ = ["PAIR_TOLERANCE", "correlations", "activation_covariance"]
 PAIR_TOLERANCE = 1e-12
 MEHLER_ORDERS = (16, 96)
 PAIR_CHUNK = 8
+PAIR_NODES = 10
+SMOOTHED_STEPS = np.array([-4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0])
+"""Panel ends at u_l = ±t·σ around the transition, σ the smoothing width of a nearly collinear pair."""
 PAIR_BLOCK = 8192
 
 
@@ -85,31 +91,47 @@ def _uncertified(coefficients: np.ndarray, variance: np.ndarray, rho: np.ndarray
     return off & (bound > PAIR_TOLERANCE * scale)
 
 
+def _smoothing(spec: Activation, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """E[g(mean + std·W)] at every outer node: closed form where there is one, else the panel rule
+    with PAIR_NODES per panel (an expectation of analytic pieces converges there already)."""
+    if spec.name in CLOSED_FORMS or spec.name in CLOSED_EXPECTATIONS:
+        return gaussian_expectation(spec, mean, std)
+    shape = mean.shape
+    mean, std = mean.ravel(), np.ascontiguousarray(std).ravel()
+    out = activation_function(spec).value(mean, **spec.kwargs).astype(np.float64)
+    spread = std > 0
+    out[spread] = quadrature_coefficients(spec, mean[spread], std[spread], 0, nodes=PAIR_NODES)[:, 0]
+    return out.reshape(shape)
+
+
 def _pair_integrals(spec: Activation, mean: np.ndarray, std: np.ndarray, rho: np.ndarray,
                     centre: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """E[(g(u_k) − Eg_k)(g(u_l) − Eg_l)] for each (k, l) by conditioning u_l on u_k's Z1:
-    u_l = m_l + s_l ρ Z1 + s_l √(1 − ρ²) W, and the W-integral is the Gaussian smoothing of g."""
+    u_l = m_l + s_l ρ Z1 + s_l √(1 − ρ²) W, and the W-integral is the Gaussian smoothing of g.
+
+    The outer panels end at u_k's features and at u_l's features mapped to Z1, plus steps of the
+    smoothing width around u_l = 0: for ρ → ±1 the smoothed kink or turn is that narrow."""
     function = activation_function(spec)
     k, l = pairs[:, 0], pairs[:, 1]
     r = rho[k, l]
     inner_std = std[l] * np.sqrt(np.maximum(1.0 - r * r, 0.0))
     features = feature_points(spec)
     slope = np.where(r != 0, std[l] * r, 1.0)
-    mapped = mean[k, None] + std[k, None] * (features[None, :] - mean[l, None]) / slope[:, None]
-    all_features = np.concatenate([np.broadcast_to(features, mapped.shape), mapped], axis=1)
+    smoothed = np.concatenate([features[None, :].repeat(len(pairs), axis=0), inner_std[:, None] * SMOOTHED_STEPS], axis=1)
+    mapped = mean[k, None] + std[k, None] * (smoothed - mean[l, None]) / slope[:, None]
+    all_features = np.concatenate([np.broadcast_to(features, (len(pairs), features.size)), mapped], axis=1)
 
     def integrand(z: np.ndarray, rows: slice) -> np.ndarray:
         kk, ll = k[rows], l[rows]
         outer = function.value(mean[kk, None] + std[kk, None] * z, **spec.kwargs) - centre[kk, None]
-        smoothed = gaussian_expectation(
-            spec, mean[ll, None] + std[ll, None] * r[rows, None] * z, np.broadcast_to(inner_std[rows, None], z.shape)
-        )
+        smoothed = _smoothing(spec, mean[ll, None] + std[ll, None] * r[rows, None] * z,
+                              np.broadcast_to(inner_std[rows, None], z.shape))
         return outer * (smoothed - centre[ll, None])
 
     parts = [
         gaussian_integral(lambda z, rows, s=start: integrand(z, slice(s + rows.start, s + rows.stop)),
                           mean[k[start:start + PAIR_CHUNK]], std[k[start:start + PAIR_CHUNK]],
-                          all_features[start:start + PAIR_CHUNK])
+                          all_features[start:start + PAIR_CHUNK], nodes=PAIR_NODES)
         for start in range(0, len(pairs), PAIR_CHUNK)
     ]
     return np.concatenate(parts) if parts else np.zeros(0)
