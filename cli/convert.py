@@ -38,10 +38,12 @@ METHOD_CHOICES = ["nn2poly", "global", "taylor", "hope", "lsq"]
 @click.option("--terms", type=click.Choice(["all", "diagonal"]), default="all", show_default=True,
               help="[taylor] 'diagonal': only the pure powers of each input (image-sized inputs).")
 @click.option("--max-interaction", type=click.IntRange(1), help="[taylor] Keep monomials with ≤ K distinct inputs.")
+@click.option("--validity-tolerance", type=click.FloatRange(0, min_open=True),
+              help="[taylor] Error allowed within the reported validity radius, × max(1, |f(x0)|); default 1e-3.")
 @click.option("--gaussian", type=click.Path(path_type=Path), help="[lsq] Input model {'mean': [...], 'cov': [[...]]}.")
 @click.option("--check-samples", type=click.IntRange(0), default=0, help="[lsq] Monte-Carlo check of the R².")
 @click.option("--samples", type=click.IntRange(1), help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
-@click.option("--seed", type=int, default=0, show_default=True, help="[lsq] Random seed.")
+@click.option("--seed", type=int, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:
     """Expand MODEL (ONNX, nn2poly weight-list JSON or .npz) into a polynomial."""
