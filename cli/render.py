@@ -23,6 +23,7 @@ def render_conversion(terminal: Terminal, result: "Conversion") -> None:
         f"{poly.degree} ({settings})"
     )
     render_layer_diagnostics(terminal, poly.method, poly.diagnostics)
+    _render_least_squares_r2(terminal, poly.diagnostics, list(poly.outputs))
     for warning in poly.diagnostics.get("warnings", []):
         terminal.warning(warning)
     for path in result.written:
@@ -42,6 +43,17 @@ def _scores(values: list[float | None] | None, outputs: list[str]) -> str:
         return "n/a"
     texts = ["overflow" if v is None else f"{v:.6g}" for v in values]
     return texts[0] if len(texts) == 1 else ", ".join(f"{name} {text}" for name, text in zip(outputs, texts))
+
+
+def _render_least_squares_r2(terminal: Terminal, diagnostics: dict, outputs: list[str]) -> None:
+    """lsq's share of the network's variance the polynomial explains (analytic, or held-out when empirical)."""
+    if "r2_kind" not in diagnostics:
+        return
+    line = f"R² ({diagnostics['r2_kind']}): {_scores(diagnostics['r2'], outputs)}"
+    check = diagnostics.get("r2_check")
+    if check:
+        line += f"; Monte-Carlo check on {check['samples']} samples: {_scores(check['r2'], outputs)}"
+    terminal.info(line)
 
 
 def render_layer_diagnostics(terminal: Terminal, method: dict, diagnostics: dict) -> None:

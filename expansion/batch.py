@@ -18,7 +18,7 @@ from polyx.expansion.space import MonomialSpace
 __all__ = ["PolyBatch"]
 
 SCATTER_CHUNK_ELEMENTS = 32_768
-LINEAR_CHUNK_ELEMENTS = 4_000_000
+LINEAR_CHUNK_ELEMENTS = 1_000_000
 GATHER_BREAK_EVEN = 1_000
 
 

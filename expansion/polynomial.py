@@ -49,8 +49,8 @@ class Polynomial:
 
     def __post_init__(self) -> None:
         variables, outputs = _names(self.variables, "variable"), _names(self.outputs, "output")
-        exponents = np.array(self.exponents, dtype=np.int64).reshape(-1, len(variables))
-        coefficients = np.array(self.coefficients, dtype=np.float64).reshape(len(outputs), -1)
+        exponents = _owned(self.exponents, np.int64).reshape(-1, len(variables))
+        coefficients = _owned(self.coefficients, np.float64).reshape(len(outputs), -1)
         if coefficients.shape[1] != exponents.shape[0]:
             raise DataError(
                 f"polynomial has {exponents.shape[0]} terms but {coefficients.shape[1]} coefficients per output"
@@ -196,6 +196,14 @@ class Polynomial:
     def term_names(self, *, ascii: bool = False) -> list[str]:
         """Readable term names (``x1²·x3``; ``x1^2*x3`` with ``ascii``), aligned with the terms."""
         return exponents_to_names(self.exponents, self.variables, ascii=ascii)
+
+
+def _owned(values: object, dtype: type) -> np.ndarray:
+    """A read-only array the caller cannot change under us: read-only input of the right dtype is
+    taken as it is (the kernel hands over 100 MB exponent tables this way), anything else is copied."""
+    if isinstance(values, np.ndarray) and values.dtype == dtype and not values.flags.writeable:
+        return values
+    return np.array(values, dtype=dtype)
 
 
 def _names(names: Sequence[str], kind: str) -> tuple[str, ...]:

@@ -81,11 +81,14 @@ def batch_to_polynomial(
     """Wrap the output batch as a Polynomial listing every monomial up to ``degree``, zeros included."""
     space = batch.space
     exponents = space.all_exponents(degree)
+    coefficients = batch.to_dense(degree)
+    for fresh in (exponents, coefficients):
+        fresh.setflags(write=False)
     return Polynomial(
         variables=network.variable_names,
         outputs=network.output_names,
         exponents=exponents,
-        coefficients=batch.to_dense(degree),
+        coefficients=coefficients,
         center=center,
         method=method,
         diagnostics=diagnostics,
