@@ -20,7 +20,7 @@ import numpy as np
 
 from polyx.converters.ir import DenseLayer, Network
 from polyx.errors import DataError, MethodError, OrderTooLargeError
-from polyx.expansion.activations import taylor_coefficients
+from polyx.expansion.activations import activation_function, taylor_coefficients
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
 from polyx.expansion.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
 from polyx.expansion.polynomial import Polynomial
@@ -104,7 +104,7 @@ def _expand_diagonal(
     network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool,
     centered: bool, max_memory: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exponents and coefficients of the pure powers, and the per-axis coefficients for evaluation."""
+    """Exponents and coefficients of the pure powers, the per-axis coefficients (for evaluation), f(x0)."""
     rows = 1 + network.input_size * order
     need = rows * network.input_size * 8
     if need > max_memory:
@@ -113,11 +113,21 @@ def _expand_diagonal(
             f"({format_bytes(need)}), over the --max-memory limit; lower --order or raise --max-memory"
         )
     finish = (lambda batch: softmax_of_series(batch, order)) if softmax else None
-    constant, terms = propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
+    value, terms = propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
+    constant = value
     if not centered:
-        constant, terms = unmixed_to_powers(constant, terms, point)
+        constant, terms = unmixed_to_powers(value, terms, point)
     coefficients = np.hstack([constant[:, None], terms.transpose(0, 2, 1).reshape(constant.size, -1)])
-    return diagonal_exponents(network.input_size, order), coefficients, terms
+    return diagonal_exponents(network.input_size, order), coefficients, terms, value
+
+
+def _kinks(network: Network, point: np.ndarray) -> KinkDistance | None:
+    """Refuse a neuron sitting exactly on a kink; else the nearest kink, or None when no activation has one."""
+    if not any(activation_function(layer.activation).kinks for layer in network.layers):
+        return None
+    preactivations = preactivations_at(network, point)
+    refuse_kinks(network, preactivations)
+    return nearest_kink(network, point, preactivations)
 
 
 def _exactness(terms: str, max_interaction: int | None) -> str:
@@ -181,8 +191,7 @@ def expand_local(
     point = reference_point(network, at)
     tolerance = DEFAULT_VALIDITY_TOLERANCE if validity_tolerance is None else float(validity_tolerance)
     _check_options(order, terms, max_interaction, tolerance)
-    preactivations = preactivations_at(network, point)
-    refuse_kinks(network, preactivations)
+    kinks = _kinks(network, point)
     has_softmax = network.output_activation == "softmax"
     softmax = has_softmax and not logits
     expanded = [layer.activation.name != "linear" for layer in network.layers]
@@ -190,11 +199,12 @@ def expand_local(
     if logits and not has_softmax:
         warnings.append("the network has no softmax output: --logits changes nothing")
     if terms == "diagonal":
-        exponents, coefficients, axis_terms = _expand_diagonal(
+        exponents, coefficients, axis_terms, value = _expand_diagonal(
             network, point, order, expanded, softmax, centered, max_memory
         )
     else:
         exponents, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
+        value = coefficients[:, 0].copy()
         if not centered:
             coefficients = centered_to_powers(exponents, coefficients, point)
     method: dict = {
@@ -215,10 +225,9 @@ def expand_local(
     else:
         evaluate = Polynomial(network.variable_names, network.output_names, exponents, coefficients, center).evaluate
     diagnostics: dict = {
-        "value_at_reference": network.forward(point[None, :], logits=not softmax)[0].tolist(),
+        "value_at_reference": value.tolist(),
         "exact": _exactness(terms, max_interaction),
     }
-    kinks = nearest_kink(network, point, preactivations)
     if kinks is not None:
         diagnostics["kinks"] = kinks.to_json()
         warnings.append(_kink_warning(kinks, network))
