@@ -24,6 +24,7 @@ def render_conversion(terminal: Terminal, result: "Conversion") -> None:
     )
     render_layer_diagnostics(terminal, poly.method, poly.diagnostics)
     _render_least_squares_r2(terminal, poly.diagnostics, list(poly.outputs))
+    _render_validity(terminal, poly.diagnostics)
     for warning in poly.diagnostics.get("warnings", []):
         terminal.warning(warning)
     for path in result.written:
@@ -54,6 +55,19 @@ def _render_least_squares_r2(terminal: Terminal, diagnostics: dict, outputs: lis
     if check:
         line += f"; Monte-Carlo check on {check['samples']} samples: {_scores(check['r2'], outputs)}"
     terminal.info(line)
+
+
+def _render_validity(terminal: Terminal, diagnostics: dict) -> None:
+    """taylor's validity radius: how far from x0 the polynomial stays within the tolerance of the network."""
+    validity = diagnostics.get("validity")
+    if not validity:
+        return
+    bound = "≥ " if validity["beyond_tested"] else ""
+    terminal.info(
+        f"validity radius {bound}{validity['radius']:.3g}: |network − polynomial| ≤ "
+        f"{validity['tolerance'] * validity['scale']:.3g} on {validity['region']} "
+        f"({validity['samples_per_radius']} random points per radius, seed {validity['seed']})"
+    )
 
 
 def render_layer_diagnostics(terminal: Terminal, method: dict, diagnostics: dict) -> None:

@@ -59,6 +59,7 @@ def test_summary_line_and_artifact_fields(model: Path, tmp_path: Path) -> None:
     assert data["method"]["at"] == [0.1, 0.2, -0.3] and data["method"]["order"] == 3
     validity = data["diagnostics"]["validity"]
     assert validity["tolerance"] == 1e-2 and validity["seed"] == 4 and validity["radius"] > 0
+    assert f"validity radius {validity['radius']:.3g}: |network − polynomial| ≤ " in result.output
 
 
 def test_diagonal_and_max_interaction_through_the_cli(model: Path, tmp_path: Path) -> None:
