@@ -219,6 +219,8 @@ def expand_local(
         method["at_source"] = at_source
     if has_softmax:
         method["output_space"] = "probabilities" if softmax else "logits"
+    for fresh in (exponents, coefficients):
+        fresh.setflags(write=False)
     center = point if centered else None
     if terms == "diagonal":
         evaluate = _diagonal_evaluator(coefficients[:, 0], axis_terms, point if centered else np.zeros_like(point))
