@@ -14,6 +14,7 @@ most K distinct inputs, exactly, in a smaller monomial space.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -24,11 +25,17 @@ from polyx.expansion.activations import activation_function, taylor_coefficients
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
 from polyx.expansion.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
 from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.propagate import Propagation, propagate
+from polyx.expansion.propagate import NeuronSeries, Propagation, propagate
 from polyx.expansion.softmax_series import softmax_of_series
 from polyx.expansion.translate import centered_to_powers
 from polyx.expansion.unmixed import diagonal_exponents, propagate_unmixed, unmixed_to_powers
-from polyx.expansion.validity import DEFAULT_VALIDITY_SAMPLES, DEFAULT_VALIDITY_TOLERANCE, validity_profile
+from polyx.expansion.validity import (
+    DEFAULT_VALIDITY_SAMPLES,
+    DEFAULT_VALIDITY_TOLERANCE,
+    VALIDITY_RADII,
+    Evaluate,
+    validity_profile,
+)
 
 __all__ = ["TERMS", "expand_local", "reference_point"]
 
@@ -74,7 +81,7 @@ def _check_options(order: int, terms: str, max_interaction: int | None, toleranc
         raise MethodError(f"the validity tolerance must be > 0, got {tolerance}")
 
 
-def _neuron_series(order: int):
+def _neuron_series(order: int) -> NeuronSeries:
     """Each neuron's Taylor series around its own value; trailing zero columns dropped (ReLU's are affine)."""
 
     def series(index: int, layer: DenseLayer, values: np.ndarray) -> np.ndarray:
@@ -101,10 +108,9 @@ def _expand_all(
 
 
 def _expand_diagonal(
-    network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool,
-    centered: bool, max_memory: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exponents and coefficients of the pure powers, the per-axis coefficients (for evaluation), f(x0)."""
+    network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool, max_memory: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """f(x0) and the per-axis coefficients (outputs, inputs, Q) of the pure powers of (x − x0)."""
     rows = 1 + network.input_size * order
     need = rows * network.input_size * 8
     if need > max_memory:
@@ -113,12 +119,33 @@ def _expand_diagonal(
             f"({format_bytes(need)}), over the --max-memory limit; lower --order or raise --max-memory"
         )
     finish = (lambda batch: softmax_of_series(batch, order)) if softmax else None
-    value, terms = propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
-    constant = value
-    if not centered:
-        constant, terms = unmixed_to_powers(value, terms, point)
-    coefficients = np.hstack([constant[:, None], terms.transpose(0, 2, 1).reshape(constant.size, -1)])
-    return diagonal_exponents(network.input_size, order), coefficients, terms, value
+    return propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
+
+
+def _expand(
+    network: Network, point: np.ndarray, order: int, terms: str, softmax: bool, centered: bool,
+    max_interaction: int | None, max_memory: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None]:
+    """Exponents, coefficients (read-only, in the written form), f(x0), and a direct evaluator for the
+    diagonal form (None: ``Polynomial.evaluate`` serves)."""
+    expanded = [layer.activation.name != "linear" for layer in network.layers]
+    evaluate = None
+    if terms == "diagonal":
+        value, axis_terms = _expand_diagonal(network, point, order, expanded, softmax, max_memory)
+        constant = value
+        if not centered:
+            constant, axis_terms = unmixed_to_powers(value, axis_terms, point)
+        coefficients = np.hstack([constant[:, None], axis_terms.transpose(0, 2, 1).reshape(constant.size, -1)])
+        exponents = diagonal_exponents(network.input_size, order)
+        evaluate = _diagonal_evaluator(constant, axis_terms, point if centered else np.zeros_like(point))
+    else:
+        exponents, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
+        value = coefficients[:, 0].copy()
+        if not centered:
+            coefficients = centered_to_powers(exponents, coefficients, point)
+    for fresh in (exponents, coefficients):
+        fresh.setflags(write=False)
+    return exponents, coefficients, value, evaluate
 
 
 def _kinks(network: Network, point: np.ndarray) -> KinkDistance | None:
@@ -137,7 +164,7 @@ def _exactness(terms: str, max_interaction: int | None) -> str:
     return f"every partial derivative up to the order, at x0{limit}"
 
 
-def _diagonal_evaluator(constant: np.ndarray, terms: np.ndarray, origin: np.ndarray):
+def _diagonal_evaluator(constant: np.ndarray, terms: np.ndarray, origin: np.ndarray) -> Evaluate:
     """Evaluate C + Σ_i Σ_k b_ik z_i^k with z = x − origin directly: one product per power, any input size."""
 
     def evaluate(x: np.ndarray) -> np.ndarray:
@@ -194,58 +221,34 @@ def expand_local(
     kinks = _kinks(network, point)
     has_softmax = network.output_activation == "softmax"
     softmax = has_softmax and not logits
-    expanded = [layer.activation.name != "linear" for layer in network.layers]
-    warnings: list[str] = []
-    if logits and not has_softmax:
-        warnings.append("the network has no softmax output: --logits changes nothing")
-    if terms == "diagonal":
-        exponents, coefficients, axis_terms, value = _expand_diagonal(
-            network, point, order, expanded, softmax, centered, max_memory
-        )
-    else:
-        exponents, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
-        value = coefficients[:, 0].copy()
-        if not centered:
-            coefficients = centered_to_powers(exponents, coefficients, point)
-    method: dict = {
-        "name": "taylor",
-        "order": order,
-        "at": point.tolist(),
-        "centered": centered,
-        "terms": terms,
-        "max_interaction": max_interaction,
-    }
+    exponents, coefficients, value, evaluate = _expand(
+        network, point, order, terms, softmax, centered, max_interaction, max_memory
+    )
+    method: dict = {"name": "taylor", "order": order, "at": point.tolist(), "centered": centered, "terms": terms,
+                    "max_interaction": max_interaction}
     if at_source is not None:
         method["at_source"] = at_source
     if has_softmax:
         method["output_space"] = "probabilities" if softmax else "logits"
-    for fresh in (exponents, coefficients):
-        fresh.setflags(write=False)
-    center = point if centered else None
-    if terms == "diagonal":
-        evaluate = _diagonal_evaluator(coefficients[:, 0], axis_terms, point if centered else np.zeros_like(point))
-    else:
-        evaluate = Polynomial(network.variable_names, network.output_names, exponents, coefficients, center).evaluate
-    diagnostics: dict = {
-        "value_at_reference": value.tolist(),
-        "exact": _exactness(terms, max_interaction),
-    }
+    polynomial = Polynomial(
+        network.variable_names, network.output_names, exponents, coefficients, point if centered else None, method
+    )
+    diagnostics: dict = {"value_at_reference": value.tolist(), "exact": _exactness(terms, max_interaction)}
+    warnings = ["the network has no softmax output: --logits changes nothing"] if logits and not has_softmax else []
     if kinks is not None:
         diagnostics["kinks"] = kinks.to_json()
         warnings.append(_kink_warning(kinks, network))
     if validity_samples > 0:
-        profile = validity_profile(
-            lambda x: network.forward(x, logits=not softmax), evaluate, point, tolerance=tolerance,
-            samples=validity_samples, seed=seed, coordinates=1 if terms == "diagonal" else max_interaction,
+        diagnostics["validity"] = validity_profile(
+            lambda x: network.forward(x, logits=not softmax), evaluate or polynomial.evaluate, point,
+            tolerance=tolerance, samples=validity_samples, seed=seed,
+            coordinates=1 if terms == "diagonal" else max_interaction,
         )
-        diagnostics["validity"] = profile
-        if profile["radius"] == 0.0:
+        if diagnostics["validity"]["radius"] == 0.0:
             warnings.append(
                 f"the polynomial misses the network by more than the tolerance ({tolerance:g}) already "
-                f"{profile['radii'][0]:g} from x0; raise --order or check the reference point"
+                f"{VALIDITY_RADII[0]:g} from x0; raise --order or check the reference point"
             )
     if warnings:
         diagnostics["warnings"] = warnings
-    return Polynomial(
-        network.variable_names, network.output_names, exponents, coefficients, center, method, diagnostics=diagnostics
-    )
+    return replace(polynomial, diagnostics=diagnostics)

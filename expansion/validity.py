@@ -18,13 +18,14 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["DEFAULT_VALIDITY_TOLERANCE", "DEFAULT_VALIDITY_SAMPLES", "VALIDITY_RADII", "validity_profile"]
+__all__ = ["DEFAULT_VALIDITY_TOLERANCE", "DEFAULT_VALIDITY_SAMPLES", "VALIDITY_RADII", "Evaluate", "validity_profile"]
 
 DEFAULT_VALIDITY_TOLERANCE = 1e-3
 DEFAULT_VALIDITY_SAMPLES = 16
 VALIDITY_RADII = 10.0 ** np.arange(-4.0, 1.0 + 1e-9, 0.25)
 
 Evaluate = Callable[[np.ndarray], np.ndarray]
+"""Rows of inputs -> (rows, outputs) values: the network or a polynomial."""
 
 
 def _offsets(rng: np.random.Generator, n_vars: int, samples: int, coordinates: int | None) -> np.ndarray:

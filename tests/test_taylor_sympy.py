@@ -26,29 +26,19 @@ from sympy.core.function import AppliedUndef
 from polyx.converters.ir import Activation, DenseLayer, Network
 from polyx.expansion.activations import activation_value
 from polyx.expansion.expand import expand
+from test_series import SELU_ALPHA, SELU_GAMMA, SYMBOLIC
 
 RELATIVE = 1e-10
 DIGITS = 30
 XI = sp.Symbol("xi")
-SELU_ALPHA = sp.Float("1.6732632423543772848170429916717", DIGITS)
-SELU_GAMMA = sp.Float("1.0507009873554804934193349852946", DIGITS)
-SMOOTH = {
-    "tanh": sp.tanh,
-    "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-    "softplus": lambda u: sp.log(1 + sp.exp(u)),
-    "sin": sp.sin,
-    "silu": lambda u: u / (1 + sp.exp(-u)),
-    "gelu": lambda u: u * (1 + sp.erf(u / sp.sqrt(2))) / 2,
-    "gelu_tanh": lambda u: u * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (u + sp.Rational(44715, 10**6) * u**3))) / 2,
-}
 
 
 def branch(activation: Activation, value: float) -> sp.Expr:
     """The activation's formula in XI; for a kinked one, the branch ``value`` lies on."""
     name = activation.name
     params = {key: sp.Float(v, DIGITS) for key, v in activation.params}
-    if name in SMOOTH:
-        return SMOOTH[name](XI)
+    if name in SYMBOLIC:
+        return SYMBOLIC[name](XI)
     if value > 0:
         return SELU_GAMMA * XI if name == "selu" else XI
     below = {
