@@ -101,7 +101,12 @@ def _expand_all(
         order=order, degrees=[order] * len(network.layers), expanded=expanded, shift=point,
         max_interaction=max_interaction, max_memory=max_memory,
     )
-    outputs = propagate(network, plan, _neuron_series(order))
+    try:
+        outputs = propagate(network, plan, _neuron_series(order))
+    except OrderTooLargeError as error:
+        if max_interaction is not None:
+            raise
+        raise OrderTooLargeError(f"{error}; --terms diagonal keeps only the pure powers (1 + n·Q terms)") from None
     if softmax:
         outputs = softmax_of_series(outputs, order)
     return outputs.space.all_exponents(), outputs.to_dense()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from polyx.converters.ir import Activation, DenseLayer, Network
-from polyx.errors import DataError, MethodError
+from polyx.errors import DataError, MethodError, OrderTooLargeError
 from polyx.expansion.expand import expand
 from polyx.expansion.validity import VALIDITY_RADII
 
@@ -222,3 +222,10 @@ def test_logits_on_a_network_without_softmax_warns() -> None:
     polynomial = expand(NETWORKS["sin-tanh"], "taylor", 1, at=X0["sin-tanh"], logits=True, validity_samples=0)
     assert "no softmax" in polynomial.diagnostics["warnings"][0]
     assert "output_space" not in polynomial.method
+
+
+def test_too_many_mixed_terms_points_to_the_diagonal_mode() -> None:
+    net = network([60, 4, 1], ["tanh", "linear"], seed=8)
+    with pytest.raises(OrderTooLargeError, match="--terms diagonal keeps only the pure powers"):
+        expand(net, "taylor", 8, at=np.zeros(60), max_memory=10**8)
+    assert expand(net, "taylor", 8, at=np.zeros(60), terms="diagonal", max_memory=10**8).n_terms == 1 + 60 * 8
