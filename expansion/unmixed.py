@@ -21,16 +21,13 @@ from typing import Callable
 
 import numpy as np
 
-from polyx.converters.ir import DenseLayer, Network
+from polyx.converters.ir import Network
+from polyx.expansion.propagate import NeuronSeries
 from polyx.expansion.series import shift_series
 
-__all__ = ["UnivariateBatch", "LayerSeries", "propagate_unmixed", "unmixed_to_powers", "diagonal_exponents"]
+__all__ = ["UnivariateBatch", "propagate_unmixed", "unmixed_to_powers", "diagonal_exponents"]
 
 CHUNK_BYTES = 4 * 2**20
-
-LayerSeries = Callable[[int, DenseLayer, np.ndarray], np.ndarray]
-"""(layer index, layer, pre-activations at x0) -> each neuron's series (neurons, K+1) around its value."""
-
 
 @dataclass
 class UnivariateBatch:
@@ -145,7 +142,7 @@ def _chunk_directions(network: Network, order: int) -> int:
 
 
 def propagate_unmixed(
-    network: Network, point: np.ndarray, order: int, layer_series: LayerSeries,
+    network: Network, point: np.ndarray, order: int, layer_series: NeuronSeries,
     expanded: list[bool], finish: Callable[[UnivariateBatch], UnivariateBatch] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Outputs' series along every input axis at ``point``: (constant (outputs,), terms (outputs, inputs, Q)).
