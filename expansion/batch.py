@@ -98,10 +98,23 @@ class PolyBatch:
         return PolyBatch(self.space, blocks, self.batch)
 
     def linear_map(self, weight: np.ndarray, bias: np.ndarray | None = None) -> "PolyBatch":
-        """``weight @ self + bias``: the pre-activations of the next layer (weight shaped (out, batch))."""
-        weight_t = np.ascontiguousarray(np.asarray(weight, dtype=np.float64).T)
-        blocks = [None if block is None else block @ weight_t for block in self.blocks]
-        out = PolyBatch(self.space, blocks, weight_t.shape[1])
+        """``weight @ self + bias``: the pre-activations of the next layer (weight shaped (out, batch)).
+
+        When the polynomials are smaller than the weight matrix, all blocks go through one matrix
+        product, so the weights are read once per layer, not once per degree.
+        """
+        weight = np.asarray(weight, dtype=np.float64)
+        present = [d for d, block in enumerate(self.blocks) if block is not None]
+        rows = [self.blocks[d].shape[0] for d in present]
+        blocks: list[np.ndarray | None] = [None] * len(self.blocks)
+        if sum(rows) * self.batch <= weight.size:
+            mapped = np.vstack([self.blocks[d] for d in present]) @ weight.T
+            parts = np.split(mapped, np.cumsum(rows)[:-1])
+        else:
+            parts = [self.blocks[d] @ weight.T for d in present]
+        for d, part in zip(present, parts):
+            blocks[d] = part
+        out = PolyBatch(self.space, blocks, weight.shape[0])
         if bias is not None:
             constant = np.zeros((1, out.batch)) if blocks[0] is None else blocks[0]
             blocks[0] = constant + np.asarray(bias, dtype=np.float64)[None, :]

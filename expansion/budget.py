@@ -13,7 +13,9 @@ import re
 
 from polyx.errors import OrderTooLargeError
 
-__all__ = ["DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "expansion_bytes", "check_expansion_memory"]
+__all__ = [
+    "DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "block_sizes", "expansion_bytes", "check_expansion_memory",
+]
 
 _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20,
           "G": 10**9, "GB": 10**9, "GIB": 2**30, "T": 10**12, "TB": 10**12, "TIB": 2**40}
@@ -47,30 +49,39 @@ def format_bytes(size: float) -> str:
     return f"{size:.1f} TiB"
 
 
-def _block_sizes(n_vars: int, order: int) -> list[int]:
-    return [math.comb(n_vars + d - 1, d) for d in range(order + 1)]
+def block_sizes(n_vars: int, order: int, max_interaction: int | None = None) -> list[int]:
+    """Monomials per degree: C(n+d−1, d), or with at most K distinct variables
+    Σ_{j ≤ K} C(n, j)·C(d−1, j−1) (choose the j variables, then split d among them)."""
+    if max_interaction is None:
+        return [math.comb(n_vars + d - 1, d) for d in range(order + 1)]
+    return [1] + [
+        sum(math.comb(n_vars, j) * math.comb(d - 1, j - 1) for j in range(1, min(max_interaction, d) + 1))
+        for d in range(1, order + 1)
+    ]
 
 
-def expansion_bytes(n_vars: int, order: int, widths: list[int]) -> int:
+def expansion_bytes(n_vars: int, order: int, widths: list[int], max_interaction: int | None = None) -> int:
     """Peak bytes of a layer-by-layer expansion: about four coefficient arrays of the widest layer
     (previous layer, pre-activation, Horner accumulator, product) plus the product index tables,
-    plus the result's int64 exponent table (terms × n_vars), which building the Polynomial holds
-    about three times at once."""
-    sizes = _block_sizes(n_vars, order)
+    plus the result's exponent table (terms × n_vars, int16 blocks and the int64 table built from them)."""
+    sizes = block_sizes(n_vars, order, max_interaction)
     terms = sum(sizes)
     widest = max(widths) if widths else 1
     pairs = sum(sizes[a] * sizes[c - a] for c in range(2, order + 1) for a in range(1, c))
-    return 4 * 8 * terms * widest + 4 * 8 * pairs + 3 * 8 * terms * n_vars
+    return 4 * 8 * terms * widest + 4 * 8 * pairs + 10 * terms * n_vars
 
 
-def check_expansion_memory(n_vars: int, order: int, widths: list[int], max_memory: int) -> int:
+def check_expansion_memory(
+    n_vars: int, order: int, widths: list[int], max_memory: int, max_interaction: int | None = None
+) -> int:
     """Return the estimate, or raise OrderTooLargeError naming the term count and what to lower."""
-    need = expansion_bytes(n_vars, order, widths)
+    need = expansion_bytes(n_vars, order, widths, max_interaction)
     if need <= max_memory:
         return need
-    terms = math.comb(n_vars + order, order)
+    terms = sum(block_sizes(n_vars, order, max_interaction))
     lower = next(
-        (q for q in range(order - 1, 0, -1) if expansion_bytes(n_vars, q, widths) <= max_memory), None
+        (q for q in range(order - 1, 0, -1)
+         if expansion_bytes(n_vars, q, widths, max_interaction) <= max_memory), None
     )
     hint = f"lower --order to {lower}" if lower else "reduce the number of inputs"
     raise OrderTooLargeError(

@@ -48,7 +48,7 @@ def propagate(network: Network, plan: Propagation, neuron_series: NeuronSeries) 
     """
     layers = network.layers
     widths = [layer.out_features for layer in layers]
-    check_expansion_memory(network.input_size, plan.order, widths, plan.max_memory)
+    check_expansion_memory(network.input_size, plan.order, widths, plan.max_memory, plan.max_interaction)
     space = MonomialSpace(network.input_size, plan.order, plan.max_interaction)
     first = layers[0]
     offset = first.bias if plan.shift is None else first.bias + first.weight @ plan.shift

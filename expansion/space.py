@@ -27,29 +27,34 @@ def count_terms(n_vars: int, order: int) -> int:
 
 
 def _next_block(
-    previous: np.ndarray, hashes: np.ndarray, weights: np.ndarray
+    previous: np.ndarray, hashes: np.ndarray, weights: np.ndarray, max_interaction: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Degree d+1 from degree d, both in descending-lexicographic order.
 
     In nn2poly's multiset labels (i1 ≤ i2 ≤ …) this order is ascending, and the labels that start
     with variable i are i followed by the degree-d labels whose smallest index is ≥ i: a suffix of
     the previous block. So the block is n slices of the previous one, each with one variable raised.
+    With ``max_interaction`` K, a suffix row is kept only if raising x_i leaves at most K distinct
+    variables (one more unless x_i is already its first), so no discarded row is ever built.
     Returns the exponents, their additive hashes, and for each monomial its parent (the slot in
     block d of the monomial without its first variable) and that first variable.
     """
     n_vars = previous.shape[1]
     nonzero = previous != 0
     first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), n_vars)
+    distinct = nonzero.sum(axis=1)
     parts, part_hashes, parents, variables = [], [], [], []
     for variable in range(n_vars):
-        start = int(np.searchsorted(first, variable))
-        part = previous[start:].copy()
+        rows = np.arange(int(np.searchsorted(first, variable)), previous.shape[0])
+        if max_interaction is not None:
+            rows = rows[distinct[rows] + (first[rows] != variable) <= max_interaction]
+        part = previous[rows]
         part[:, variable] += 1
         parts.append(part)
         with np.errstate(over="ignore"):
-            part_hashes.append(hashes[start:] + weights[variable])
-        parents.append(np.arange(start, previous.shape[0]))
-        variables.append(np.full(previous.shape[0] - start, variable))
+            part_hashes.append(hashes[rows] + weights[variable])
+        parents.append(rows)
+        variables.append(np.full(rows.size, variable))
     return np.vstack(parts), np.concatenate(part_hashes), np.concatenate(parents), np.concatenate(variables)
 
 
@@ -77,10 +82,9 @@ class MonomialSpace:
         hashes = np.zeros(1, dtype=np.uint64)
         for degree in range(self.order + 1):
             if degree > 0:
-                exponents, hashes, parent, variable = _next_block(exponents, hashes, self._hash_weights)
-                if max_interaction is not None:
-                    kept = np.count_nonzero(exponents, axis=1) <= max_interaction
-                    exponents, hashes, parent, variable = exponents[kept], hashes[kept], parent[kept], variable[kept]
+                exponents, hashes, parent, variable = _next_block(
+                    exponents, hashes, self._hash_weights, max_interaction
+                )
                 self._parents[degree] = (parent, variable)
             exponents.setflags(write=False)
             self._blocks.append(exponents)
