@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from polyx.expansion.exponents import graded_order, unique_exponent_rows
+from polyx.expansion.exponents import descending_keys, graded_order, unique_exponent_rows
 
 __all__ = ["MonomialPlan", "plan_monomials", "BUFFER_BYTES"]
 
@@ -219,18 +219,31 @@ def _transpose_into(out: np.ndarray, x: np.ndarray, center: np.ndarray | None) -
 
 
 def _closure_under_parents(exponents: np.ndarray) -> np.ndarray:
-    """The monomials plus all their ancestors down to the constant, unique, in graded order."""
-    n_vars = exponents.shape[1]
-    levels = [exponents, np.zeros((1, n_vars), dtype=np.int64)]
-    current = exponents[exponents.sum(axis=1) > 0]
-    while current.size:
-        first = _first_used_variable(current)
-        parents = current.copy()
-        parents[np.arange(current.shape[0]), first] -= 1
-        current = unique_exponent_rows(parents[parents.sum(axis=1) > 0])
-        levels.append(current)
-    closure = unique_exponent_rows(np.concatenate(levels))
-    return closure[graded_order(closure)]
+    """The monomials plus all their ancestors down to the constant, unique, in graded order.
+
+    Only parents not already listed are carried to the next level, so a closed set (every
+    expansion's output) is confirmed in one pass over its rows.
+    """
+    known = unique_exponent_rows(np.vstack([exponents, np.zeros((1, exponents.shape[1]), dtype=np.int64)]))
+    frontier = exponents[exponents.sum(axis=1) > 0]
+    while frontier.size:
+        parents = frontier.copy()
+        parents[np.arange(frontier.shape[0]), _first_used_variable(frontier)] -= 1
+        parents = parents[parents.sum(axis=1) > 0]
+        frontier = unique_exponent_rows(parents[~_listed(parents, known)])
+        known = np.vstack([known, frontier])
+    return known[graded_order(known)]
+
+
+def _listed(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Which rows occur in table."""
+    keys, table_keys = descending_keys(rows), descending_keys(table)
+    if keys is None or table_keys is None:
+        present = set(map(tuple, table.tolist()))
+        return np.array([row in present for row in map(tuple, rows.tolist())], dtype=bool)
+    ordered = np.sort(table_keys)
+    position = np.minimum(np.searchsorted(ordered, keys), ordered.size - 1)
+    return ordered[position] == keys
 
 
 def _first_used_variable(exponents: np.ndarray) -> np.ndarray:

@@ -21,10 +21,20 @@ __all__ = [
     "exponents_to_names",
     "duplicate_exponent_rows",
     "is_strictly_graded",
+    "descending_keys",
     "unique_exponent_rows",
 ]
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def descending_keys(exponents: np.ndarray) -> np.ndarray | None:
+    """Each row as one byte string of 255 − exponent: ascending string order is descending
+    lexicographic exponent order, so a single sort key replaces one key per variable (784 for an
+    image). None when an exponent exceeds 255."""
+    if exponents.size and (exponents.max() > 255 or exponents.min() < 0):
+        return None
+    return (255 - exponents.astype(np.uint8)).view(f"S{exponents.shape[1]}").ravel()
 
 
 def graded_order(exponents: np.ndarray) -> np.ndarray:
@@ -36,27 +46,28 @@ def graded_order(exponents: np.ndarray) -> np.ndarray:
     exponents = np.asarray(exponents)
     if exponents.ndim != 2 or exponents.shape[0] == 0:
         return np.arange(exponents.shape[0] if exponents.ndim else 0)
-    keys = [-exponents[:, i] for i in range(exponents.shape[1] - 1, -1, -1)]
-    keys.append(exponents.sum(axis=1))
-    return np.lexsort(keys)
+    keys = descending_keys(exponents)
+    if keys is not None and exponents.shape[1] > 0:
+        return np.lexsort((keys, exponents.sum(axis=1)))
+    columns = [-exponents[:, i] for i in range(exponents.shape[1] - 1, -1, -1)]
+    columns.append(exponents.sum(axis=1))
+    return np.lexsort(columns)
 
 
 def is_strictly_graded(exponents: np.ndarray) -> bool:
     """True when the rows are already in strict graded order: sorted and without repeats.
 
     One pass over neighbouring rows, so the expansions (which produce sorted terms) skip the sort
-    and the duplicate check, which on 300k-term tables cost more than the expansion itself. Each
-    row is compared as a byte string of 255 − exponent, whose ascending order is the descending
-    lexicographic order of the exponents.
+    and the duplicate check, which on 300k-term tables cost more than the expansion itself.
     """
     exponents = np.asarray(exponents, dtype=np.int64)
     if exponents.shape[0] < 2:
         return True
-    if exponents.max() > 255:
+    keys = descending_keys(exponents)
+    if keys is None:
         order = graded_order(exponents)
         return bool((order == np.arange(order.size)).all()) and duplicate_exponent_rows(exponents).size == 0
     degrees = exponents.sum(axis=1)
-    keys = (255 - exponents.astype(np.uint8)).view(f"S{exponents.shape[1]}").ravel()
     rising = degrees[1:] > degrees[:-1]
     level = degrees[1:] == degrees[:-1]
     return bool((rising | (level & (keys[1:] > keys[:-1]))).all())
@@ -67,22 +78,29 @@ def duplicate_exponent_rows(exponents: np.ndarray) -> np.ndarray:
     exponents = np.asarray(exponents, dtype=np.int64)
     if exponents.shape[0] < 2:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort(exponents.T[::-1])
+    order = _lexicographic_order(exponents)
     repeated = np.zeros(exponents.shape[0], dtype=bool)
     repeated[order[1:]] = (exponents[order[1:]] == exponents[order[:-1]]).all(axis=1)
     return np.flatnonzero(repeated)
 
 
 def unique_exponent_rows(exponents: np.ndarray) -> np.ndarray:
-    """The distinct rows, sorted lexicographically (np.unique(axis=0), but a column lexsort is
-    far faster on tall integer tables)."""
+    """The distinct rows, in one lexicographic order (np.unique(axis=0), but sorting one byte-string
+    key per row is far faster on wide integer tables)."""
     exponents = np.asarray(exponents, dtype=np.int64)
     if exponents.shape[0] < 2:
         return exponents.copy()
-    ordered = exponents[np.lexsort(exponents.T[::-1])]
+    ordered = exponents[_lexicographic_order(exponents)]
     keep = np.ones(ordered.shape[0], dtype=bool)
     keep[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
     return ordered[keep]
+
+
+def _lexicographic_order(exponents: np.ndarray) -> np.ndarray:
+    keys = descending_keys(exponents)
+    if keys is not None and exponents.shape[1] > 0:
+        return np.argsort(keys, kind="stable")
+    return np.lexsort(exponents.T[::-1])
 
 
 def labels_to_exponents(labels: Sequence[Sequence[int]], n_vars: int) -> np.ndarray:

@@ -200,3 +200,12 @@ def test_relabelled_shares_terms_and_checks_names() -> None:
         poly.relabelled(variables=("u", "u"))
     with pytest.raises(ValueError, match="names and metadata only"):
         poly.relabelled(coefficients=[[0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("power", [3, 300])
+def test_pruned_high_powers_evaluate_exactly(power: int) -> None:
+    """Hidden parents are found for exponents above and below 255 (two lookup paths)."""
+    poly = Polynomial(("a", "b"), ("y",), [[power, 0], [1, 1]], [[1.0, 2.0]])
+    x = np.array([[1.001, 3.0], [-0.999, 0.5]])
+    expected = x[:, 0] ** power + 2.0 * x[:, 0] * x[:, 1]
+    assert np.allclose(poly.evaluate(x)[:, 0], expected, rtol=1e-12, atol=0)
