@@ -170,6 +170,29 @@ _PARAMETERS = {
 }
 
 
+_METHOD_OPTIONS = {
+    "nn2poly": {"taylor_orders", "taylor_center", "fit", "data"},
+    "taylor": {"at", "at_row", "at_mean", "centered", "logits", "terms", "max_interaction", "validity_tolerance", "seed"},
+    "lsq": {"gaussian", "data", "check_samples", "samples", "seed"},
+}
+_METHOD_OPTIONS["global"] = _METHOD_OPTIONS["nn2poly"]
+_METHOD_OPTIONS["hope"] = _METHOD_OPTIONS["taylor"]
+
+
+def _check_options(request: ConversionRequest) -> None:
+    """Refuse an option the chosen method would silently ignore (``--at`` with nn2poly, say)."""
+    allowed = _METHOD_OPTIONS.get(request.method, set())
+    defaults = ConversionRequest(model=request.model)
+    for name in sorted(set().union(*_METHOD_OPTIONS.values()) - allowed):
+        if getattr(request, name) != getattr(defaults, name):
+            users = sorted(method for method, options in _METHOD_OPTIONS.items()
+                           if name in options and method not in ("global", "hope"))
+            raise DataError(
+                f"--{name.replace('_', '-')} applies to --method {' or '.join(users)}, not {request.method}; "
+                "drop it or choose that method"
+            )
+
+
 def _written_names(names: list[str] | None, network: Network) -> list[str] | None:
     if names is None or list(names) == list(network.variable_names):
         return None
@@ -179,12 +202,13 @@ def _written_names(names: list[str] | None, network: Network) -> list[str] | Non
 def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
-    from polyx.expansion.artifact import polynomial_to_json, save_polynomial
+    from polyx.expansion.artifact import save_polynomial
     from polyx.expansion.expand import expand
     from polyx.expansion.latex import render_latex
     from polyx.expansion.sympy_io import render_sympy_module
     from polyx.files import write_atomic
 
+    _check_options(request)
     network = load_network(request.model)
     resolve = _PARAMETERS.get(request.method, lambda request, network: ({}, None))
     parameters, names = resolve(request, network)
@@ -195,7 +219,6 @@ def convert(request: ConversionRequest) -> Conversion:
     output = request.output or default_output_path(request.model)
     rendered = [(request.latex, render_latex(polynomial, request.digits, request.threshold) if request.latex else None),
                 (request.sympy, render_sympy_module(polynomial) if request.sympy else None)]
-    polynomial_to_json(polynomial)
     written = [save_polynomial(polynomial, output)]
     for path, text in rendered:
         if path is not None and text is not None:
