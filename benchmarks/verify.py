@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import tempfile

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from polyx.converters.chain import Activate, ChainBuilder, Cursor, Dense, OutputSoftmax, Reshape, Step
+from polyx.converters.chain import ChainBuilder, Cursor, Dense, OutputSoftmax, Reshape, Step
 from polyx.converters.elementwise import REGION_OPS, RegionRefusal, identify_region
 from polyx.converters.graph import OnnxGraph, OnnxNode, parse_model
 from polyx.converters.ir import Network

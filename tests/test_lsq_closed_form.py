@@ -21,7 +21,6 @@ from polyx.cli.main import cli
 from polyx.converters.ir import Activation, DenseLayer, Network
 from polyx.errors import DataError
 from polyx.expansion.least_squares import fold_linear_layers, hermite_to_power_series
-from polyx.expansion.space import MonomialSpace
 
 TOLERANCE = 1e-9
 

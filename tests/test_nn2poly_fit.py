@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from polyx import expand, load_network
+from polyx import expand
 from polyx.cli.main import cli
 from polyx.converters.ir import Activation, DenseLayer, Network
 from polyx.errors import DataError

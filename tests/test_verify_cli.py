@@ -192,7 +192,7 @@ def test_argmax_gate_needs_classes(project: Path) -> None:
 def test_fixed_batch_sample_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = shutil.copy(SAMPLES / "pt_dyn20_default_seq_relu_4-8-8-1_batch2.onnx", tmp_path / "relu.onnx")
     table = np.loadtxt(DATA, delimiter=",", skiprows=1)[:301]  # odd: the last batch of 2 is padded
-    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3", "x4", "y"], table)
+    write_csv(tmp_path / "d.csv", ["x1", "x2", "x3", "x4", "y"], table)
     padded = np.vstack([table[:, :4], np.zeros((1, 4))])
     network = np.concatenate([ort_outputs(Path(model), padded[i : i + 2]) for i in range(0, 302, 2)])[:301]
     fit = least_squares_polynomial(table[:, :4], network, 2)
