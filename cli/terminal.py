@@ -7,6 +7,7 @@ still sees warnings; styles live in one place.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from rich.console import Console
@@ -16,12 +17,24 @@ from rich.table import Table
 __all__ = ["Terminal"]
 
 
+PIPE_WIDTH = 160
+
+
+def _console(stderr: bool) -> Console:
+    """A terminal is used at its own width; a pipe or a CI log gets a wide one (rich would assume 80
+    columns and squeeze tables into unreadable cells), unless COLUMNS says otherwise."""
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
 class Terminal:
     """Semantic output methods; commands never build a Console themselves."""
 
     def __init__(self, stdout: Console | None = None, stderr: Console | None = None) -> None:
-        self.out = stdout or Console(highlight=False, soft_wrap=True)
-        self.err = stderr or Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = stdout or _console(stderr=False)
+        self.err = stderr or _console(stderr=True)
 
     def info(self, message: str) -> None:
         """A plain result line on stdout."""
