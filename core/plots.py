@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from polyx.errors import DataError, PolyxError
+from polyx.files import default_output_name
 from polyx.tabular import CsvTable, open_table
 
 if TYPE_CHECKING:
@@ -88,12 +89,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def default_plot_path(source: Path, kind: str) -> Path:
     """``model.poly.json`` → ``model.coefficients.png`` in the current directory."""
-    name = source.name
-    for suffix in (".poly.json", ".json", ".onnx", ".npz"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return Path(f"{name}.{kind}.png")
+    return default_output_name(source, (".poly.json", ".json", ".onnx", ".npz"), f".{kind}.png")
 
 
 def _require_matplotlib() -> None:

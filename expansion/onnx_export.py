@@ -28,6 +28,7 @@ from polyx import __version__
 from polyx.errors import ArtifactError, DataError
 from polyx.expansion.evaluation import plan_monomials
 from polyx.expansion.polynomial import Polynomial
+from polyx.files import default_output_name
 
 if TYPE_CHECKING:
     import onnx
@@ -282,9 +283,7 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
 
 def default_export_path(poly_path: str | Path) -> Path:
     """``model.poly.json`` → ``model.poly.onnx`` in the current directory: never the network's own file name."""
-    name = Path(poly_path).name
-    stem = name[: -len(".json")] if name.lower().endswith(".json") else name
-    return Path(f"{stem}.onnx")
+    return default_output_name(poly_path, (".json",), ".onnx")
 
 
 def _refuse_overwriting_source(poly: Polynomial, poly_path: Path, output: Path) -> None:

@@ -119,7 +119,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, monke
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ArtifactError, match=r"p.json: cannot write \(disk full\)"):
         save_polynomial(_example(), target)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["p.json"]
