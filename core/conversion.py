@@ -2,8 +2,9 @@
 
 Options that name data files (``--data``, ``--fit``, ``--at-row``, ``--at-mean``, ``--gaussian``)
 are resolved here, after the model is loaded, because matching CSV columns needs the model's
-input size. Every artifact is rendered before the first one is written, so a failure leaves no
-file behind, and each file is written atomically.
+input size. Every output path is checked before the model is loaded, every artifact is rendered
+before the first one is written, each file is written atomically, and when a later write still
+fails the files already written are removed: a failed convert leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from polyx.converters.ir import Network
 from polyx.errors import DataError
+from polyx.files import default_output_name
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.polynomial import Polynomial
 from polyx.tabular import read_table
@@ -67,12 +69,7 @@ class Conversion:
 
 def default_output_path(model: Path) -> Path:
     """``model.poly.json`` in the current directory, the file ``polyx verify`` finds by default."""
-    name = model.name
-    for suffix in (".onnx", ".json", ".npz"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return Path(f"{name}.poly.json")
+    return default_output_name(model, (".onnx", ".json", ".npz"), ".poly.json")
 
 
 def parse_numbers(text: str, option: str) -> list[float]:
@@ -202,13 +199,15 @@ def _written_names(names: list[str] | None, network: Network) -> list[str] | Non
 def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
-    from polyx.expansion.artifact import save_polynomial
+    from polyx.expansion.artifact import artifact_text
     from polyx.expansion.expand import expand
     from polyx.expansion.latex import render_latex
     from polyx.expansion.sympy_io import render_sympy_module
-    from polyx.files import write_atomic
+    from polyx.files import write_all_atomic
 
     _check_options(request)
+    output = request.output or default_output_path(request.model)
+    _check_outputs({"-o": output, "--latex": request.latex, "--sympy": request.sympy})
     network = load_network(request.model)
     resolve = _PARAMETERS.get(request.method, lambda request, network: ({}, None))
     parameters, names = resolve(request, network)
@@ -216,14 +215,27 @@ def convert(request: ConversionRequest) -> Conversion:
     renamed = _written_names(names, network)
     if renamed:
         polynomial = polynomial.relabelled(variables=tuple(renamed))
-    output = request.output or default_output_path(request.model)
-    rendered = [(request.latex, render_latex(polynomial, request.digits, request.threshold) if request.latex else None),
-                (request.sympy, render_sympy_module(polynomial) if request.sympy else None)]
-    written = [save_polynomial(polynomial, output)]
-    for path, text in rendered:
-        if path is not None and text is not None:
-            written.append(write_atomic(path, text))
-    return Conversion(polynomial, written)
+    rendered = [(output, artifact_text(polynomial, output))]
+    if request.latex:
+        rendered.append((request.latex, render_latex(polynomial, request.digits, request.threshold)))
+    if request.sympy:
+        rendered.append((request.sympy, render_sympy_module(polynomial)))
+    return Conversion(polynomial, write_all_atomic(rendered))
+
+
+def _check_outputs(outputs: dict[str, Path | None]) -> None:
+    """Every output can be written, and no two options name the same file (the second would replace the first)."""
+    from polyx.files import check_writable
+
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        check_writable(path)
+        key = Path(path).resolve()
+        if key in seen:
+            raise DataError(f"{path}: {seen[key]} and {option} both name this file; give each output its own name")
+        seen[key] = option
 
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:

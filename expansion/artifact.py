@@ -31,6 +31,7 @@ __all__ = [
     "PROVENANCE_KEYS",
     "polynomial_to_json",
     "polynomial_from_json",
+    "artifact_text",
     "save_polynomial",
     "load_polynomial",
     "polynomial_schema",
@@ -74,19 +75,24 @@ def polynomial_to_json(poly: Polynomial) -> str:
     return "{\n" + ",\n".join(f"  {json.dumps(name)}: {text}" for name, text in fields.items()) + "\n}\n"
 
 
-def save_polynomial(poly: Polynomial, path: str | os.PathLike[str]) -> Path:
-    """Write the artifact atomically: readers see the old file or the whole new one, never half.
+def artifact_text(poly: Polynomial, path: str | os.PathLike[str]) -> str:
+    """The text ``save_polynomial`` writes at ``path``, rendered without writing anything.
 
     ``provenance.source`` is written relative to the artifact's folder when it names an existing
-    file, so a model and its polynomial can be moved together.
+    file, so a model and its polynomial can be moved together. Callers that write several files
+    render them all first, so a polynomial that cannot be written fails before any file exists.
     """
-    target = Path(path)
     source = poly.provenance.get("source")
     if isinstance(source, str) and Path(source).is_file():
-        folder = (target.parent if str(target.parent) else Path(".")).resolve()
+        folder = Path(path).parent.resolve()
         relative = os.path.relpath(Path(source).resolve(), folder)
         poly = _with_provenance(poly, source=Path(relative).as_posix())
-    return write_atomic(target, polynomial_to_json(poly))
+    return polynomial_to_json(poly)
+
+
+def save_polynomial(poly: Polynomial, path: str | os.PathLike[str]) -> Path:
+    """Write the artifact atomically: readers see the old file or the whole new one, never half."""
+    return write_atomic(path, artifact_text(poly, path))
 
 
 def load_polynomial(path: str | os.PathLike[str]) -> Polynomial:

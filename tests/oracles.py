@@ -1,0 +1,42 @@
+"""Helpers shared by the tests: independent evaluations of polynomials, and the CLI's error contract.
+
+The evaluations here never call polyx: each term is computed from its exponents and
+coefficients with plain numpy powers, so they serve as oracles for ``Polynomial.evaluate``,
+the ONNX export and the verification metrics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from click.testing import Result
+
+__all__ = ["explicit_values", "term_by_term", "one_error_line"]
+
+
+def _monomials(exponents: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.prod(x[:, None, :] ** np.asarray(exponents)[None, :, :], axis=2)
+
+
+def explicit_values(exponents: np.ndarray, coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Σ c·Π x^e with numpy powers: the independent polynomial evaluation, (rows, outputs)."""
+    return _monomials(exponents, x) @ np.atleast_2d(coefficients).T
+
+
+def term_by_term(poly, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values, scale) of a Polynomial at rows x: Σ_t c_t·m_t(x − center) and Σ_t |c_t·m_t(x − center)|.
+
+    The scale bounds the rounding error of any evaluation order, so tolerances can be stated
+    relative to it.
+    """
+    shifted = x - (poly.center if poly.center is not None else 0.0)
+    monomials = _monomials(poly.exponents, shifted)
+    return monomials @ poly.coefficients.T, np.abs(monomials) @ np.abs(poly.coefficients).T
+
+
+def one_error_line(result: Result) -> str:
+    """The single stderr line of a refused command (exit 2, no traceback), whitespace normalised."""
+    assert result.exit_code == 2, result.output + result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return " ".join(lines[0].split())

@@ -1,0 +1,94 @@
+"""Bad input through the CLI: one stderr line, exit 2, no traceback, and no file left behind.
+
+Each row is a command a user can type, run in a folder holding a model, its polynomial and a
+CSV (plus what the row's setup adds); the folder must hold exactly the same files afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from click.testing import CliRunner
+
+from oracles import one_error_line
+from polyx.cli.main import cli
+from polyx.conversion import ConversionRequest, convert
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
+MODEL = SAMPLES / "k3_t2o15_seq_tanh_4-8-1.onnx"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """m.onnx (4 inputs), its polynomial m.poly.json, data.csv (x1..x4, y) and an empty folder d."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(MODEL, "m.onnx")
+    shutil.copy(SAMPLES / "polynomial4.csv", "data.csv")
+    convert(ConversionRequest(model=Path("m.onnx"), output=Path("m.poly.json")))
+    Path("d").mkdir()
+    return tmp_path
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def _nothing(folder: Path) -> None:
+    return None
+
+
+def _folder_named_like_an_image(folder: Path) -> None:
+    (folder / "d.png").mkdir()
+
+
+Row = tuple[str, Callable[[Path], None], list[str], str]
+
+ROWS: list[Row] = [
+    ("convert-second-output-folder-missing", _nothing,
+     ["convert", "m.onnx", "-o", "a.poly.json", "--latex", "nodir/a.tex"],
+     "nodir/a.tex: cannot write, folder 'nodir' does not exist"),
+    ("convert-output-is-a-folder", _nothing, ["convert", "m.onnx", "-o", "d"], "d: is a folder; give a file name"),
+    ("convert-latex-is-a-folder", _nothing, ["convert", "m.onnx", "-o", "a.poly.json", "--latex", "d"],
+     "d: is a folder; give a file name"),
+    ("convert-two-outputs-one-file", _nothing, ["convert", "m.onnx", "-o", "a.txt", "--latex", "./a.txt"],
+     "a.txt: -o and --latex both name this file"),
+    ("verify-report-is-a-folder", _nothing, ["verify", "data.csv", "--target", "y", "--report", "d"],
+     "d: is a folder; give a file name"),
+    ("verify-junit-is-a-folder", _nothing, ["verify", "data.csv", "--target", "y", "--junit", "d"],
+     "d: is a folder; give a file name"),
+    ("predict-output-is-a-folder", _nothing, ["predict", "m.poly.json", "data.csv", "--target", "y", "-o", "d"],
+     "d: is a folder; give a file name"),
+    ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
+     "d.png: is a folder; give a file name"),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
+def test_bad_input_is_one_line_and_writes_nothing(folder: Path, row: Row) -> None:
+    _, setup, args, message = row
+    setup(folder)
+    before = _files(folder)
+    line = one_error_line(CliRunner().invoke(cli, args))
+    assert message in line
+    assert _files(folder) == before
+
+
+def test_a_failed_later_write_removes_the_artifact_already_written(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills up while the LaTeX is written: the JSON written just before must not stay behind."""
+    import os
+
+    replace = os.replace
+
+    def full_disk_for_latex(source: str, destination: object) -> None:
+        if str(destination).endswith(".tex"):
+            raise OSError(28, "No space left on device")
+        replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", full_disk_for_latex)
+    before = _files(folder)
+    line = one_error_line(CliRunner().invoke(cli, ["convert", "m.onnx", "-o", "a.poly.json", "--latex", "a.tex"]))
+    assert line == "polyx: error: a.tex: cannot write (No space left on device); check the folder's permissions and free space, or choose another path"
+    assert _files(folder) == before
