@@ -100,12 +100,13 @@ class UnivariateBatch:
         if np.any(self.constant):
             raise ValueError("compose needs series without a constant term")
         coefficients = np.asarray(coefficients, dtype=np.float64)
-        top = min(coefficients.shape[1] - 1, self.order if max_degree is None else max_degree)
+        top = self.order if max_degree is None else min(max_degree, self.order)
+        last = min(coefficients.shape[1] - 1, top)
         if self.terms.shape[0] == 1:
-            return self._compose_linear(coefficients, top)
-        constant, terms = coefficients[:, top].copy(), np.zeros((0, self.batch, self.directions))
+            return self._compose_linear(coefficients, last)
+        constant, terms = coefficients[:, last].copy(), np.zeros((0, self.batch, self.directions))
         scratch = np.empty((self.batch, self.directions))
-        for k in range(top - 1, -1, -1):
+        for k in range(last - 1, -1, -1):
             terms = self._times_truncated(constant, terms, top - k, scratch)
             constant = coefficients[:, k].copy()
         return UnivariateBatch(constant, terms, self.order)

@@ -225,9 +225,19 @@ def test_softmax_output_probabilities_and_logits() -> None:
     check(network, x0, order=3, logits=True)
 
 
-def test_unmixed_mode_matches_pure_derivatives() -> None:
-    network = random_network([3, 3, 2, 2], [Activation("sin"), Activation("tanh"), Activation("linear")], seed=13,
-                             softmax=True)
+@pytest.mark.parametrize(
+    ("sizes", "activations", "softmax"),
+    [
+        ([3, 3, 2, 2], ["sin", "tanh", "linear"], True),
+        ([3, 5, 4, 1], ["tanh", "relu", "linear"], False),
+        ([3, 4, 3, 1], ["sin", "elu", "linear"], False),
+    ],
+    ids=["sin-tanh-softmax", "tanh-relu", "sin-elu"],
+)
+def test_unmixed_mode_matches_pure_derivatives(sizes: list[int], activations: list[str], softmax: bool) -> None:
+    """A kinked activation after a smooth layer has a short series of its own (ReLU's stops at
+    degree 1) but composes with a full-degree series, so its output still has every degree."""
+    network = random_network(sizes, [Activation(name) for name in activations], seed=13, softmax=softmax)
     x0 = point_away_from_kinks(network, seed=4)
     exponents, expected = SymbolicNetwork(network, x0).taylor(3, pure_only=True)
     polynomial = expand(network, "taylor", 3, at=x0, terms="diagonal", centered=True, validity_samples=0)
