@@ -184,9 +184,10 @@ def _diagonal_evaluator(constant: np.ndarray, terms: np.ndarray, origin: np.ndar
     return evaluate
 
 
-def _kink_warning(kinks: KinkDistance, network: Network) -> str:
+def _kink_warning(kinks: KinkDistance, network: Network, softmax: bool) -> str:
+    """``softmax``: the output is expanded as probabilities, which curve even over affine logits."""
     names = ", ".join(kinks.activations)
-    affine = all(layer.activation.name in AFFINE_KINKS | {"linear"} for layer in network.layers)
+    affine = not softmax and all(layer.activation.name in AFFINE_KINKS | {"linear"} for layer in network.layers)
     how = "" if kinks.exact else "; a first-order estimate, since an earlier layer is smooth"
     where = (f"the nearest sign change of a pre-activation is {kinks.distance:.4g} from x0 "
              f"(layer {kinks.layer}, neuron {kinks.neuron}{how})")
@@ -242,7 +243,7 @@ def expand_local(
     warnings = ["the network has no softmax output: --logits changes nothing"] if logits and not has_softmax else []
     if kinks is not None:
         diagnostics["kinks"] = kinks.to_json()
-        warnings.append(_kink_warning(kinks, network))
+        warnings.append(_kink_warning(kinks, network, softmax))
     if validity_samples > 0:
         diagnostics["validity"] = validity_profile(
             lambda x: network.forward(x, logits=not softmax), evaluate or polynomial.evaluate, point,

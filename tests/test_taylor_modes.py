@@ -157,6 +157,25 @@ def test_relu_after_a_smooth_layer_reports_an_estimate() -> None:
     assert "first-order estimate" in polynomial.diagnostics["warnings"][0]
 
 
+@pytest.mark.parametrize("logits", [False, True])
+def test_relu_warning_says_affine_only_when_the_expanded_output_is(logits: bool) -> None:
+    """A softmax of ReLU logits curves; the logits themselves are piecewise affine. The oracle is a
+    central second difference of the network (step 1e-3, inside the kink distance): well above
+    1e-6 for the probabilities, rounding-level (below 1e-6) for the logits."""
+    net = network([3, 6, 3], ["relu", "linear"], seed=4, softmax=True)
+    x0 = np.array([0.4, -0.3, 0.2])
+    polynomial = expand(net, "taylor", 2, at=x0, logits=logits, validity_samples=0)
+    step = 1e-3
+    along = np.array([step, 0.0, 0.0])
+    points = np.vstack([x0 + along, x0, x0 - along])
+    values = net.forward(points, logits=logits)
+    curvature = np.abs(values[0] - 2 * values[1] + values[2]).max() / step**2
+    assert polynomial.diagnostics["kinks"]["distance"] > step
+    assert (curvature < 1e-6) == logits
+    claims_affine = "no terms above degree 1" in polynomial.diagnostics["warnings"][0]
+    assert claims_affine == logits
+
+
 def test_a_neuron_exactly_on_a_kink_is_refused() -> None:
     net = Network((DenseLayer(np.array([[2.0, 0.0]]), np.array([-1.0]), Activation("relu")),
                    DenseLayer(np.array([[1.0]]), np.array([0.0]))))
