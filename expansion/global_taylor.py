@@ -64,10 +64,11 @@ def _plan(network: Network, orders: Sequence[int], order: int, max_memory: int) 
     return Propagation(order=order, degrees=degrees, expanded=expanded, max_memory=max_memory)
 
 
-def _non_analytic_layer(network: Network, center: float, orders: Sequence[int]) -> str | None:
-    """'layer 2 uses relu' for the first layer whose activation has a kink at the centre, else None."""
-    for index, (layer, q) in enumerate(zip(network.layers, orders)):
-        if q > 1 and center in activation_function(layer.activation).kinks:
+def _non_analytic_layer(network: Network, center: float) -> str | None:
+    """'layer 2 uses relu' for the first layer whose activation has a kink at the centre, else None
+    (whatever its Taylor order: even order 1 needs the derivative there)."""
+    for index, layer in enumerate(network.layers):
+        if center in activation_function(layer.activation).kinks:
             return f"layer {index + 1} uses {layer.activation}, which is not analytic at the Taylor centre {center:g}"
     return None
 
@@ -101,7 +102,7 @@ def _softmax_note(network: Network, method: dict, diagnostics: dict) -> None:
 
 def _taylor_polynomial(network: Network, order: int, orders: list[int], center: float, max_memory: int) -> Polynomial:
     """nn2poly's own polynomial; raises MethodError where a Taylor expansion does not exist."""
-    problem = _non_analytic_layer(network, center, orders)
+    problem = _non_analytic_layer(network, center)
     if problem:
         raise MethodError(
             f"{problem}: nn2poly's Taylor expansion does not exist there; use --fit DATA.csv "
@@ -185,7 +186,7 @@ def _data_diagnostics(
         r2["taylor"] = r2_against_network(network, rows, polynomial)
     else:
         r2["fit"] = r2_against_network(network, rows, polynomial)
-        problem = _non_analytic_layer(network, center, taylor_orders)
+        problem = _non_analytic_layer(network, center)
         if problem:
             r2["taylor"] = None
             r2["taylor_note"] = f"{problem}: nn2poly's Taylor expansion does not exist"

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from polyx import expand
 from polyx.cli.main import cli
 from polyx.converters.ir import Activation, DenseLayer, Network
-from polyx.errors import DataError
+from polyx.errors import DataError, MethodError
 
 SAMPLES = Path(__file__).parents[1] / "sample_models"
 MARGIN = 0.05
@@ -115,6 +115,24 @@ def test_a_constant_neuron_gets_its_constant_value() -> None:
     assert np.isfinite(polynomial.coefficients).all()
     np.testing.assert_allclose(polynomial.coefficients[0, 0], 0.1 + 2.0 * np.tanh(0.7), rtol=1e-13)
     np.testing.assert_allclose(polynomial.coefficients[0, 1:], 0.0, atol=1e-13)
+
+
+def test_taylor_order_one_on_relu_points_to_fit_and_the_fit_works() -> None:
+    """Taylor order 1 still needs ReLU's derivative at 0: refused with the --fit hint; with --fit the
+    neurons are fitted lines and the reported R² is the numpy R² against a numpy forward pass
+    (same rows, same sums in another order: 1e-12)."""
+    rng = np.random.default_rng(8)
+    network = _relu_network(rng, (2, 4, 1))
+    with pytest.raises(MethodError, match="not analytic at the Taylor centre 0.*--fit"):
+        expand(network, "nn2poly", 2, taylor_orders=1)
+    data = rng.uniform(-1.0, 1.0, (300, 2))
+    polynomial = expand(network, "nn2poly", 2, taylor_orders=1, fit=data)
+    hidden, output = network.layers
+    reference = np.maximum(data @ hidden.weight.T + hidden.bias, 0.0) @ output.weight.T + output.bias
+    prediction = np.prod(data[:, None, :] ** polynomial.exponents[None], axis=2) @ polynomial.coefficients.T
+    r2 = polynomial.diagnostics["r2_vs_network"]
+    assert r2["taylor"] is None and "not analytic" in r2["taylor_note"]
+    assert abs(r2["fit"][0] - _r2(prediction, reference)) < 1e-12
 
 
 @pytest.mark.parametrize("bad", [np.zeros((5, 3)), np.array([[0.0, np.nan]]), np.zeros((0, 2))])
