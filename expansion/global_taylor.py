@@ -59,9 +59,11 @@ def degree_schedule(orders: Sequence[int], order: int) -> list[int]:
 
 
 def _plan(network: Network, orders: Sequence[int], order: int, max_memory: int) -> Propagation:
+    """The space is sized for the last layer's degree, the highest any layer reaches (degrees never
+    decrease), not for Q: an affine network at Q = 6 stays at degree 1."""
     degrees = degree_schedule(orders, order)
     expanded = [not (q == 1 and layer.activation.name == "linear") for layer, q in zip(network.layers, orders)]
-    return Propagation(order=order, degrees=degrees, expanded=expanded, max_memory=max_memory)
+    return Propagation(order=degrees[-1], degrees=degrees, expanded=expanded, max_memory=max_memory)
 
 
 def _non_analytic_layer(network: Network, center: float) -> str | None:

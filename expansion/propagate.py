@@ -28,7 +28,11 @@ NeuronSeries = Callable[[int, DenseLayer, np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class Propagation:
-    """What the engine needs besides the network: how far to expand and around which input."""
+    """What the engine needs besides the network: how far to expand and around which input.
+
+    ``order`` sizes the monomial space and the memory check, so it should be the highest of
+    ``degrees``, not a larger nominal order that no layer reaches.
+    """
 
     order: int
     degrees: Sequence[int]

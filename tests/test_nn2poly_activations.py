@@ -109,3 +109,15 @@ def test_two_hidden_layers_match_sympy_composition(names: tuple[str, str], cente
     scale = max(abs(value) for value in expected.values())
     for monomial, value in found.items():
         assert abs(value - expected.get(monomial, 0.0)) <= 1e-12 * scale, monomial
+
+
+def test_affine_network_at_a_high_order_is_its_affine_map() -> None:
+    """Linear layers keep degree 1, so 100 inputs at Q = 6 need 101 terms, not C(106, 6) ≈ 1.7e9.
+    Oracle: the product of the weight matrices (numpy); 1e-12 of the largest coefficient."""
+    rng = np.random.default_rng(2)
+    first = DenseLayer(rng.normal(size=(8, 100)), rng.normal(size=8), Activation("linear"))
+    last = DenseLayer(rng.normal(size=(2, 8)), rng.normal(size=2), Activation("linear"))
+    polynomial = expand(Network((first, last)), "nn2poly", 6)
+    expected = np.hstack([(last.weight @ first.bias + last.bias)[:, None], last.weight @ first.weight])
+    assert polynomial.n_terms == 101 and polynomial.method["order"] == 6
+    assert np.abs(polynomial.coefficients - expected).max() <= 1e-12 * np.abs(expected).max()
