@@ -21,12 +21,10 @@ __all__ = ["export"]
 @click.pass_obj
 def export(app: App, poly: Path, output: Path | None, dtype: str, logits: bool) -> None:
     """Write POLY as an ONNX model with the original network's input and output names."""
-    from rich.markup import escape
-
     from polyx.expansion.onnx_export import default_export_path, export_polynomial
 
     result = export_polynomial(poly, output or default_export_path(poly), dtype=dtype, logits=logits)
     shape = ", ".join(str(d) for d in result.input_shape)
-    app.terminal.info(escape(f"input '{result.input_name}' [batch, {shape}] {result.dtype} → output '{result.output_name}' "
-                      f"[batch, {result.outputs}] ({result.output_space}); {result.terms} terms in {result.nodes} ONNX nodes"))
-    app.terminal.success(escape(f"wrote {result.path}"))
+    app.terminal.info(f"input '{result.input_name}' [batch, {shape}] {result.dtype} → output '{result.output_name}' "
+                      f"[batch, {result.outputs}] ({result.output_space}); {result.terms} terms in {result.nodes} ONNX nodes")
+    app.terminal.success(f"wrote {result.path}")

@@ -24,9 +24,9 @@ def _range(values: list[float]) -> str:
 
 
 def _layer_table(report: "ModelReport") -> "Table":
-    from rich.table import Table
+    from polyx.cli.terminal import PlainTable
 
-    table = Table(title="layers (norms: incoming weights + bias per neuron)")
+    table = PlainTable(title="layers (norms: incoming weights + bias per neuron)")
     for header in ("layer", "in → out", "activation", "weights", "biases", "max ‖·‖₁ (neuron)", "max ‖·‖₂ (neuron)",
                    "‖·‖₁ ≤ 1", "‖·‖₂ ≤ 1"):
         table.add_column(header, justify="right" if header.startswith(("in", "max")) else "left")
@@ -48,7 +48,7 @@ def _render(app: App, report: "ModelReport") -> None:
     origin = f"{info['format']}" + (f" from {info['producer']}" if info.get("producer") else "")
     origin += f", opset {info['opset']}" if info.get("opset") else ""
     batch = f"fixed batch {info['batch_size']}" if info["batch_size"] else "any batch size"
-    app.terminal.info(f"[bold]{info['source']}[/bold]: {origin}; {info['dtype']}; {batch}")
+    app.terminal.styled((str(info["source"]), "bold"), f": {origin}; {info['dtype']}; {batch}")
     softmax = " then softmax" if info["output_activation"] else ""
     outputs = f"{info['output_size']} value{'s' if info['output_size'] != 1 else ''}"
     app.terminal.info(f"input '{info['input_name']}' {info['input_shape']} ({info['input_size']} values) → "
@@ -65,7 +65,7 @@ def _render(app: App, report: "ModelReport") -> None:
         if check.passed:
             app.terminal.success(line)
         else:
-            app.terminal.info(f"[bold red]{line}[/bold red]")
+            app.terminal.styled((line, "bold red"))
 
 
 @click.command("inspect")

@@ -30,12 +30,10 @@ __all__ = ["plot"]
 def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: str, shape: str | None,
          outputs: str | None, columns: str | None, exclude: tuple[str, ...], **options: object) -> None:
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
-    from rich.markup import escape
-
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
     request = PlotRequest(kind=kind, source=source, output=output or default_plot_path(source, kind),
                           taylor_orders=parse_taylor_orders(taylor_orders),
                           shape=parse_shape(shape) if shape else None, outputs=comma_list(outputs) or None,
                           columns=comma_list(columns) or None, exclude=tuple(comma_list(exclude)), **options)  # type: ignore[arg-type]
-    app.terminal.success(escape(f"wrote {draw(request)}"))
+    app.terminal.success(f"wrote {draw(request)}")

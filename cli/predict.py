@@ -35,7 +35,7 @@ def predict(app: App, poly: Path, data: Path, output: Path | None, contributions
     if table.input_names != list(polynomial.variables):
         pairs = ", ".join(f"{c} as {v}" for c, v in zip(table.input_names, polynomial.variables) if c != v)
         app.terminal.warning(f"{data}: columns used by position: {pairs}")
-    result = write_predictions(polynomial, table, output if output is not None else app.terminal.out.file, contributions=contributions)
+    result = write_predictions(polynomial, table, output if output is not None else app.terminal.stream, contributions=contributions)
     if result.invalid_rows:
         app.terminal.warning(f"{data}: skipped {result.invalid_rows} rows with NaN/Inf inputs; the output has {result.rows} rows")
     if output is not None:

@@ -72,7 +72,7 @@ def _render_validity(terminal: Terminal, diagnostics: dict) -> None:
 
 def render_layer_diagnostics(terminal: Terminal, method: dict, diagnostics: dict) -> None:
     """The global method's data checks: the fit used, per-layer pre-activation coverage, R² vs the network."""
-    from rich.table import Table
+    from polyx.cli.terminal import PlainTable
 
     fit = method.get("fit")
     if fit:
@@ -80,7 +80,7 @@ def render_layer_diagnostics(terminal: Terminal, method: dict, diagnostics: dict
     if "layers" not in diagnostics:
         return
     data = diagnostics["data"]
-    table = Table(title=f"pre-activations on {data['source']} ({data['rows']} rows)",
+    table = PlainTable(title=f"pre-activations on {data['source']} ({data['rows']} rows)",
                   caption="Taylor 1%: where |Taylor_q − activation| ≤ 0.01·max(|activation|, 1)")
     columns = ["layer", "activation", "data range"]
     columns += ["Taylor out", "fit max err", "fit out"] if fit else ["q", "Taylor 1%", "outside"]

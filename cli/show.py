@@ -28,7 +28,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
-    from rich.table import Table
+    from polyx.cli.terminal import PlainTable
 
     term = app.terminal
     names = [o.name for o in summary.outputs]
@@ -40,13 +40,13 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     if summary.diagnostics:
         term.info(f"diagnostics {_describe(summary.diagnostics)}")
     for output in summary.outputs:
-        table = Table(title=f"{output.name}: top {len(output.top)} of {output.shown_from} terms by |coefficient|")
+        table = PlainTable(title=f"{output.name}: top {len(output.top)} of {output.shown_from} terms by |coefficient|")
         for header in ("#", "term", "coefficient", "share"):
             table.add_column(header, justify="left" if header == "term" else "right")
         for row in output.top:
             table.add_row(str(row.rank), row.name, f"{row.coefficient:.{digits}g}", f"{row.share:.1%}")
         term.table(table)
-    table = Table(title="terms per degree (share of each output's |coefficient| sum)")
+    table = PlainTable(title="terms per degree (share of each output's |coefficient| sum)")
     for header in ("degree", "terms", "non-zero", *names):
         table.add_column(header, justify="right")
     for row in summary.degrees:
@@ -55,7 +55,7 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
 
 
 def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int) -> None:
-    from rich.table import Table
+    from polyx.cli.terminal import PlainTable
 
     from polyx.expansion.quadratic_form import direction_text, quadratic_forms, quadratic_forms_to_json
 
@@ -64,7 +64,7 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
         return
     for form in quadratic_forms(polynomial):
         shown = form.eigenvalues[: top or 10]
-        table = Table(title=f"{form.output}: quadratic form xᵀGx, {len(shown)} of {form.eigenvalues.size} eigenvalues by |λ|")
+        table = PlainTable(title=f"{form.output}: quadratic form xᵀGx, {len(shown)} of {form.eigenvalues.size} eigenvalues by |λ|")
         for header in ("#", "eigenvalue", "share", "eigenvector (largest loadings)"):
             table.add_column(header, justify="left" if header.startswith("eigenvector") else "right")
         for rank, value in enumerate(shown):
@@ -95,4 +95,4 @@ def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digi
     elif fmt == "table":
         _render(app, summarize_polynomial(polynomial, top=10 if top is None else top, threshold=threshold), digits)
     else:
-        app.terminal.out.file.write(render_polynomial(polynomial, fmt, digits=digits, threshold=threshold, top=top))
+        app.terminal.write(render_polynomial(polynomial, fmt, digits=digits, threshold=threshold, top=top))

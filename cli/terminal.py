@@ -1,23 +1,28 @@
 """All terminal output goes through here: results on stdout, warnings and errors on stderr.
 
 Keeping stdout for results only is what lets a pipeline read ``--json`` output while a person
-still sees warnings; styles live in one place.
+still sees warnings; styles live in one place. Text is printed as it is: paths, column names
+and values such as ``[nan, nan]`` are never read as rich markup, and a command that wants a
+style says which part gets it (``styled``, ``verdict``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import IO, Any, Union
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-__all__ = ["Terminal"]
+__all__ = ["Terminal", "PlainTable", "Part", "verdict"]
 
 
 PIPE_WIDTH = 160
+
+Part = Union[str, tuple[str, str]]
+"""A piece of a styled line: plain text, or (text, rich style)."""
 
 
 def _console(stderr: bool) -> Console:
@@ -29,6 +34,34 @@ def _console(stderr: bool) -> Console:
     return console
 
 
+def _text(value: str | Text) -> Text:
+    return value if isinstance(value, Text) else Text(value)
+
+
+class PlainTable(Table):
+    """A rich Table whose string title, headers and cells are shown as they are, never as markup."""
+
+    def __init__(self, *headers: str, title: str | None = None, caption: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        for header in headers:
+            self.add_column(header)
+        self.title = None if title is None else Text(title, style="table.title")
+        self.caption = None if caption is None else Text(caption, style="table.caption")
+
+    def add_column(self, header: str | Text = "", *args: Any, **options: Any) -> None:
+        """As rich's, with a plain-text header."""
+        super().add_column(_text(header), *args, **options)
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        """As rich's, with each string cell shown as plain text."""
+        super().add_row(*(_text(cell) if isinstance(cell, str) else cell for cell in cells), **options)
+
+
+def verdict(passed: bool) -> Text:
+    """The gate cell every command shows the same way: green 'passed' or bold red 'FAILED'."""
+    return Text("passed", style="green") if passed else Text("FAILED", style="bold red")
+
+
 class Terminal:
     """Semantic output methods; commands never build a Console themselves."""
 
@@ -37,25 +70,38 @@ class Terminal:
         self.err = stderr or _console(stderr=True)
 
     def info(self, message: str) -> None:
-        """A plain result line on stdout."""
-        self.out.print(message)
+        """A plain result line on stdout, printed as it is."""
+        self.out.print(Text(message))
+
+    def styled(self, *parts: Part) -> None:
+        """A result line on stdout whose (text, style) parts are styled and plain strings are not."""
+        self.out.print(Text.assemble(*parts))
 
     def success(self, message: str) -> None:
-        """A result line that confirms something was done."""
-        self.out.print(f"[green]{message}[/green]")
+        """A result line that confirms something was done (green)."""
+        self.styled((message, "green"))
 
     def warning(self, message: str) -> None:
         """Something the user should know but that does not stop the command (stderr)."""
-        self.err.print(f"[yellow]warning:[/yellow] {escape(message)}")
+        self.err.print(Text.assemble(("warning:", "yellow"), " ", message))
 
     def error(self, message: str) -> None:
         """The one-line failure message (stderr)."""
-        self.err.print(f"[bold red]polyx: error:[/bold red] {escape(message)}", emoji=False)
+        self.err.print(Text.assemble(("polyx: error:", "bold red"), " ", message))
 
     def table(self, table: Table) -> None:
         """Render a rich table on stdout."""
         self.out.print(table)
 
+    def write(self, text: str) -> None:
+        """Text for programs (LaTeX, SymPy, CSV) on stdout exactly as given: no wrapping, no styles."""
+        self.out.file.write(text)
+
+    @property
+    def stream(self) -> IO[str]:
+        """The raw stdout stream, for writers that stream rows (``polyx predict`` without ``-o``)."""
+        return self.out.file
+
     def json(self, data: Any) -> None:
         """Machine-readable output on stdout: plain JSON, no markup."""
-        self.out.file.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+        self.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")

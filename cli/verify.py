@@ -10,7 +10,7 @@ import click
 
 from polyx.cli.app import App
 from polyx.cli.options import column_options, comma_list
-from polyx.cli.terminal import Terminal
+from polyx.cli.terminal import PlainTable, Terminal, verdict
 
 if TYPE_CHECKING:
     from polyx.verification import VerificationReport
@@ -102,18 +102,15 @@ def _number(value: float | None) -> str:
 
 
 def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
     report = result.to_dict()
     data = report["data"]
     skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
     source = report["polynomial"].get("path", "the polynomial")
-    terminal.info(escape(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
-                         f"(onnxruntime), comparing {report['compared']}"))
+    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
+                  f"(onnxruntime), comparing {report['compared']}")
     for note in report["notes"]:
-        terminal.info(escape(f"  {note}"))
-    metrics = Table("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
+        terminal.info(f"  {note}")
+    metrics = PlainTable("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
     for row in report["outputs"]:
         metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"] or "—"))
     terminal.table(metrics)
@@ -124,14 +121,13 @@ def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
         terminal.info(f"argmax agreement: {agreement['agreeing']}/{agreement['rows']} rows ({agreement['rate']:.4%})")
     if report["target"]:
         _render_target(terminal, report["target"])
-    gates = Table("gate", "output", "value", "result", title="gates")
+    gates = PlainTable("gate", "output", "value", "result", title="gates")
     for gate in result.gates:
-        verdict = "[green]passed[/green]" if gate.passed else "[bold red]FAILED[/bold red]"
-        gates.add_row(gate.label, gate.output or "(model)", _number(gate.value), verdict)
+        gates.add_row(gate.label, gate.output or "(model)", _number(gate.value), verdict(gate.passed))
     terminal.table(gates)
     failed = len(result.failed_gates)
     if failed:
-        terminal.info(f"[bold red]FAILED[/bold red]: {failed} of {len(result.gates)} gates")
+        terminal.styled(("FAILED", "bold red"), f": {failed} of {len(result.gates)} gates")
     else:
         terminal.success(f"passed: all {len(result.gates)} gates")
 
