@@ -36,29 +36,38 @@ def cauchy_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _riccati(value: np.ndarray, order: int, linear: float, constant: float) -> np.ndarray:
-    r"""Series of y solving :math:`y' = constant + linear\,y - y^2` around y(0) = value.
+def _riccati(value: np.ndarray, slope: np.ndarray, order: int, linear: float) -> np.ndarray:
+    r"""Series of y solving :math:`y' = constant + linear\,y - y^2` around y(0) = value, y'(0) = slope.
 
-    Matching powers of t gives :math:`(k+1) y_{k+1} = constant\,[k=0] + linear\,y_k - \sum_{j=0}^{k} y_j y_{k-j}`.
-    tanh is (1, 0) and the logistic sigmoid is (0, 1) in (constant, linear).
+    Matching powers of t gives :math:`(k+1) y_{k+1} = linear\,y_k - \sum_{j=0}^{k} y_j y_{k-j}` for
+    k ≥ 1. The first derivative is passed in, computed by the caller without the cancellation
+    of constant + linear·y0 − y0² (1 − tanh² at a saturated neuron keeps no digits); from there
+    on the leading term of the sum is 2·y0·y_k, so each coefficient keeps its relative accuracy.
     """
     value = np.asarray(value, dtype=np.float64)
     out = np.zeros(value.shape + (order + 1,), dtype=np.float64)
     out[..., 0] = value
-    for k in range(order):
+    if order >= 1:
+        out[..., 1] = slope
+    for k in range(1, order):
         square = np.einsum("...j,...j->...", out[..., : k + 1], out[..., k::-1])
-        out[..., k + 1] = ((constant if k == 0 else 0.0) + linear * out[..., k] - square) / (k + 1)
+        out[..., k + 1] = (linear * out[..., k] - square) / (k + 1)
     return out
 
 
 def tanh_series(center: np.ndarray, order: int) -> np.ndarray:
-    r"""tanh(c + t): from :math:`y' = 1 - y^2`, :math:`(k+1) y_{k+1} = [k=0] - \sum_{j\le k} y_j y_{k-j}`."""
-    return _riccati(np.tanh(center), order, linear=0.0, constant=1.0)
+    r"""tanh(c + t): from :math:`y' = 1 - y^2`, :math:`(k+1) y_{k+1} = - \sum_{j\le k} y_j y_{k-j}`, and
+    :math:`y_1 = 1/\cosh^2 c = 4e^{-2|c|}/(1 + e^{-2|c|})^2` (no overflow, no cancellation)."""
+    center = np.asarray(center, dtype=np.float64)
+    decay = np.exp(-2.0 * np.abs(center))
+    return _riccati(np.tanh(center), 4.0 * decay / (1.0 + decay) ** 2, order, linear=0.0)
 
 
 def sigmoid_series(center: np.ndarray, order: int) -> np.ndarray:
-    r"""σ(c + t): from :math:`y' = y - y^2`, :math:`(k+1) y_{k+1} = y_k - \sum_{j\le k} y_j y_{k-j}`."""
-    return _riccati(expit(center), order, linear=1.0, constant=0.0)
+    r"""σ(c + t): from :math:`y' = y - y^2`, :math:`(k+1) y_{k+1} = y_k - \sum_{j\le k} y_j y_{k-j}`, and
+    :math:`y_1 = σ(c)σ(-c)`."""
+    center = np.asarray(center, dtype=np.float64)
+    return _riccati(expit(center), expit(center) * expit(-center), order, linear=1.0)
 
 
 def softplus_series(center: np.ndarray, order: int) -> np.ndarray:
