@@ -7,6 +7,7 @@ the file, the line, the column, and what to do.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -39,7 +40,7 @@ class CsvTable:
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     invalid_rows: int = field(default=0, init=False)
     total_rows: int = field(default=0, init=False)
-    characters_read: int = field(default=0, init=False)
+    bytes_read: int = field(default=0, init=False)
 
     @property
     def input_names(self) -> list[str]:
@@ -54,20 +55,21 @@ class CsvTable:
     def numbered_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
         """Like ``chunks``, plus each row's line number in the file, so later checks can name the line.
 
-        ``characters_read`` grows as the file is consumed (against ``path.stat().st_size`` it
-        drives a progress bar).
+        ``bytes_read`` grows as the file is consumed (against ``path.stat().st_size`` it drives a
+        progress bar).
         """
         self.invalid_rows = 0
         self.total_rows = 0
-        self.characters_read = 0
-        with self.path.open("r", newline="", encoding="utf-8-sig") as stream:
-            self.characters_read = len(next(stream))
+        self.bytes_read = 0
+        with self.path.open("rb") as stream:
+            self.bytes_read = len(next(stream))
             line_number = 2
             while True:
-                lines = list(itertools.islice(stream, self.chunk_rows))
-                if not lines:
+                raw = list(itertools.islice(stream, self.chunk_rows))
+                if not raw:
                     break
-                self.characters_read += sum(map(len, lines))
+                lines = _decoded_lines(self.path, raw, self.bytes_read)
+                self.bytes_read += sum(map(len, raw))
                 numbers = [line_number + i for i, line in enumerate(lines) if line.strip()]
                 line_number += len(lines)
                 if numbers:
@@ -136,11 +138,33 @@ class CsvTable:
         return inputs, target
 
 
+def _not_utf8(path: Path, byte: int) -> DataError:
+    return DataError(f"{path}: not UTF-8 text (byte {byte}); save the CSV as UTF-8")
+
+
+def _decoded_lines(path: Path, raw: list[bytes], offset: int) -> list[str]:
+    """Lines read as bytes (so progress counts bytes, as the file size does), decoded as UTF-8.
+
+    The chunk is decoded in one piece, so an error names its byte offset in the file; lines are
+    then split where the bytes were (a multi-byte character never contains a newline byte).
+    """
+    try:
+        text = b"".join(raw).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, offset + error.start) from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def _read_header(path: Path) -> list[str]:
     if not path.is_file():
         raise DataError(f"{path}: no such data file; check the path")
-    with path.open("r", newline="", encoding="utf-8-sig") as stream:
-        first = stream.readline()
+    with path.open("rb") as stream:
+        raw = stream.readline()
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    first = _decoded_lines(path, [raw[bom:]], bom)[0] if raw[bom:] else ""
     if not first.strip():
         raise DataError(f"{path}: the file is empty; a CSV with a header row and data rows is expected")
     header = [name.strip() for name in next(csv.reader(io.StringIO(first)))]

@@ -369,7 +369,7 @@ def _stream(
             seconds["polynomial"] += compared - evaluated
             seconds["metrics"] += clock - compared
             if progress is not None:
-                progress(min(table.characters_read, size), size)
+                progress(min(table.bytes_read, size), size)
     return {name: round(value, 6) for name, value in seconds.items()}
 
 

@@ -44,6 +44,14 @@ def _folder_named_like_an_image(folder: Path) -> None:
     (folder / "d.png").mkdir()
 
 
+def _latin1_header(folder: Path) -> None:
+    (folder / "latin1.csv").write_bytes("x1,x2,x3,températ\n1,2,3,4\n".encode("latin-1"))
+
+
+def _latin1_value(folder: Path) -> None:
+    (folder / "latin1.csv").write_bytes(b"x1,x2,x3,x4,y\n1,2,3,4,5\n1,2,3,4,\xe9\n")
+
+
 Row = tuple[str, Callable[[Path], None], list[str], str]
 
 ROWS: list[Row] = [
@@ -61,6 +69,11 @@ ROWS: list[Row] = [
      "d: is a folder; give a file name"),
     ("predict-output-is-a-folder", _nothing, ["predict", "m.poly.json", "data.csv", "--target", "y", "-o", "d"],
      "d: is a folder; give a file name"),
+    ("csv-header-not-utf8", _latin1_header, ["verify", "latin1.csv"], "latin1.csv: not UTF-8 text (byte 13); save the CSV as UTF-8"),
+    ("csv-data-not-utf8", _latin1_value, ["predict", "m.poly.json", "latin1.csv", "--target", "y"],
+     "latin1.csv: not UTF-8 text (byte 32); save the CSV as UTF-8"),
+    ("csv-data-not-utf8-convert", _latin1_value, ["convert", "m.onnx", "-o", "a.poly.json", "--data", "latin1.csv", "--exclude", "y"],
+     "latin1.csv: not UTF-8 text (byte 32); save the CSV as UTF-8"),
     ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
      "d.png: is a folder; give a file name"),
 ]

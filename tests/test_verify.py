@@ -325,3 +325,15 @@ def test_progress_reaches_the_file_size(tanh_linear_fit) -> None:
     size = data.stat().st_size
     assert len(seen) == 3 and seen[-1] == (size, size)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_progress_counts_bytes_of_non_ascii_text(tanh_linear_fit) -> None:
+    """A BOM and a non-ASCII header make bytes outnumber characters; the bar still ends at the file size."""
+    model, data, poly = tanh_linear_fit
+    lines = data.read_bytes().splitlines(keepends=True)
+    lines[0] = "\ufefftempérature,x²,x3\n".encode("utf-8")
+    data.write_bytes(b"".join(lines))
+    seen: list[tuple[int, int]] = []
+    verify_polynomial(poly, model, data, chunk_rows=500, progress=lambda done, total: seen.append((done, total)))
+    size = data.stat().st_size
+    assert seen == [(len(b"".join(lines[: 1 + rows])), size) for rows in (500, 1000)] + [(size, size)]
