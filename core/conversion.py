@@ -23,7 +23,15 @@ from polyx.expansion.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.polynomial import Polynomial
 from polyx.tabular import read_table
 
-__all__ = ["ConversionRequest", "Conversion", "convert", "default_output_path", "parse_numbers", "parse_row_reference"]
+__all__ = [
+    "ConversionRequest",
+    "Conversion",
+    "convert",
+    "default_output_path",
+    "parse_numbers",
+    "parse_row_reference",
+    "read_gaussian",
+]
 
 
 @dataclass(frozen=True)
@@ -239,13 +247,19 @@ def _check_outputs(outputs: dict[str, Path | None]) -> None:
 
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}``."""
+    """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}``: lsq's answer to "which inputs?"."""
+    expected = 'write {"mean": [...], "cov": [[...]]}'
     try:
         spec = json.loads(Path(path).read_text(encoding="utf-8"))
-        mean = np.asarray(spec["mean"], dtype=np.float64)
-        cov = np.asarray(spec["cov"], dtype=np.float64)
     except FileNotFoundError:
         raise DataError(f"{path}: no such Gaussian file; give a JSON file with 'mean' and 'cov'") from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise DataError(f"{path}: not a Gaussian spec ({error}); write {{\"mean\": [...], \"cov\": [[...]]}}") from None
-    return mean, cov
+    except OSError as error:
+        raise DataError(f"{path}: cannot read the Gaussian file ({error.strerror or error}); give a JSON file with 'mean' and 'cov'") from None
+    except ValueError as error:
+        raise DataError(f"{path}: not a Gaussian spec ({error}); {expected}") from None
+    if not isinstance(spec, dict) or "mean" not in spec or "cov" not in spec:
+        raise DataError(f"{path}: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected); {expected}")
+    try:
+        return np.asarray(spec["mean"], dtype=np.float64), np.asarray(spec["cov"], dtype=np.float64)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"{path}: not a Gaussian spec ({error}); {expected}") from None

@@ -44,6 +44,10 @@ def _folder_named_like_an_image(folder: Path) -> None:
     (folder / "d.png").mkdir()
 
 
+def _gaussian_list(folder: Path) -> None:
+    (folder / "g.json").write_text("[[0, 0, 0, 0], [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]]")
+
+
 def _latin1_header(folder: Path) -> None:
     (folder / "latin1.csv").write_bytes("x1,x2,x3,températ\n1,2,3,4\n".encode("latin-1"))
 
@@ -74,6 +78,10 @@ ROWS: list[Row] = [
      "latin1.csv: not UTF-8 text (byte 32); save the CSV as UTF-8"),
     ("csv-data-not-utf8-convert", _latin1_value, ["convert", "m.onnx", "-o", "a.poly.json", "--data", "latin1.csv", "--exclude", "y"],
      "latin1.csv: not UTF-8 text (byte 32); save the CSV as UTF-8"),
+    ("gaussian-is-a-folder", _nothing, ["convert", "m.onnx", "-m", "lsq", "-o", "a.poly.json", "--gaussian", "d"],
+     "d: cannot read the Gaussian file (Is a directory); give a JSON file with 'mean' and 'cov'"),
+    ("gaussian-is-a-list", _gaussian_list, ["convert", "m.onnx", "-m", "lsq", "-o", "a.poly.json", "--gaussian", "g.json"],
+     "g.json: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected)"),
     ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
      "d.png: is a folder; give a file name"),
 ]
