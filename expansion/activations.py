@@ -69,9 +69,12 @@ def _piecewise_linear_series(center: np.ndarray, order: int, slope_below: float)
 
 
 def _elu_series(center: np.ndarray, order: int, alpha: float = 1.0) -> np.ndarray:
+    """The branch each centre is on. The exponential branch is evaluated at min(c, 0), so a large
+    positive centre cannot overflow, and its value is α·expm1(c), which keeps its digits near 0."""
     center = np.asarray(center, dtype=np.float64)
-    below = alpha * series.exp_series(center, order)
-    below[..., 0] -= alpha
+    negative = np.minimum(center, 0.0)
+    below = alpha * series.exp_series(negative, order)
+    below[..., 0] = alpha * np.expm1(negative)
     return np.where((center > 0)[..., None], _identity_series(center, order), below)
 
 

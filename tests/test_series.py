@@ -88,6 +88,25 @@ def test_exponential_branch_of_elu_and_selu(spec: Activation, center: float) -> 
     _assert_series_close(actual, _sympy_series(BELOW_ZERO[spec], center, ORDER))
 
 
+@pytest.mark.parametrize("alpha", [1.0, 0.7])
+@pytest.mark.parametrize("center", [-1e-9, -3e-5])
+def test_elu_just_below_zero_keeps_its_small_value(alpha: float, center: float) -> None:
+    """α(e^c − 1) must not be formed as αe^c − α, which keeps ~7 digits at c = −1e-9. Oracle:
+    mpmath at 50 digits; 1e-15 relative per coefficient (one rounding each)."""
+    with mpmath.workdps(50):
+        expected = np.array([float(v) for v in mpmath.taylor(lambda x: alpha * mpmath.expm1(x), mpmath.mpf(center), ORDER)])
+    actual = taylor_coefficients(Activation.of("elu", alpha=alpha), np.array([center]), ORDER)[0]
+    assert np.abs(actual / expected - 1).max() <= 1e-15
+
+
+def test_elu_far_above_zero_is_the_identity_without_overflow() -> None:
+    """exp(800) overflows; the positive branch must not compute it (overflow raises here; e^-800
+    underflows to 0, which is its correct float64 rounding)."""
+    with np.errstate(over="raise", invalid="raise"):
+        actual = taylor_coefficients(Activation("elu"), np.array([800.0, -800.0]), 3)
+    np.testing.assert_array_equal(actual, [[800.0, 1.0, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0]])
+
+
 @pytest.mark.parametrize("name", ["relu", "elu", "selu", "leaky_relu"])
 def test_kinks_have_no_series(name: str) -> None:
     with pytest.raises(MethodError, match="not analytic at 0"):
