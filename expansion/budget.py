@@ -31,13 +31,18 @@ def _physical_memory() -> int:
 DEFAULT_MAX_MEMORY = min(16 * 2**30, _physical_memory() // 2)
 
 
+_SIZE = re.compile(r"\s*((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*")
+
+
 def parse_memory(text: str) -> int:
-    """'4GB', '512MiB', '2e9' → bytes; the form ``--max-memory`` takes."""
-    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([A-Za-z]*)\s*", str(text))
+    """'4GB', '512MiB', '2e9' → bytes; the form ``--max-memory`` takes. Anything that is not a
+    finite size of at least one byte is the one-line error, never a traceback."""
+    match = _SIZE.fullmatch(str(text))
     unit = match.group(2).upper() if match else None
-    if not match or unit not in _UNITS:
+    size = float(match.group(1)) * _UNITS[unit] if match and unit in _UNITS else math.nan
+    if not (math.isfinite(size) and size >= 1):
         raise OrderTooLargeError(f"--max-memory '{text}' is not a size; write it like 4GB, 512MB or 2GiB")
-    return int(float(match.group(1)) * _UNITS[unit])
+    return int(size)
 
 
 def format_bytes(size: float) -> str:

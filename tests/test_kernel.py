@@ -16,7 +16,9 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from polyx.errors import OrderTooLargeError
 from polyx.expansion.batch import PolyBatch
+from polyx.expansion.budget import parse_memory
 from polyx.expansion.polynomial import labels_to_exponents
 from polyx.expansion.space import MonomialSpace
 
@@ -169,3 +171,17 @@ def test_strict_graded_check_agrees_with_sorting() -> None:
         ordered = rows[graded_order(rows)]
         distinct = len({tuple(r) for r in rows.tolist()}) == len(rows)
         assert is_strictly_graded(rows) == (distinct and (ordered == rows).all())
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("4GB", 4 * 10**9), ("512MiB", 512 * 2**20), ("2e9", 2 * 10**9), (" 1.5 GiB ", 3 * 2**29), (".5kb", 500)],
+)
+def test_memory_sizes_parse(text: str, size: int) -> None:
+    assert parse_memory(text) == size
+
+
+@pytest.mark.parametrize("text", ["e", ".", "1.2.3GB", "1e400", "1e400GB", "0", "0.5B", "-1GB", "4 GBs", "", "nan"])
+def test_bad_memory_sizes_are_one_clear_error(text: str) -> None:
+    with pytest.raises(OrderTooLargeError, match=r"--max-memory '.*' is not a size; write it like 4GB"):
+        parse_memory(text)
