@@ -118,7 +118,7 @@ class OnnxGraph:
         )
         self.output_specs = tuple((value.name, _value_type(value)) for value in graph.output)
         self._check_defined(initializer_names)
-        self.constants = MappingProxyType(_fold_constants(self.nodes, constants))
+        self.constants = MappingProxyType(_fold_constants(self.nodes, constants, source))
         self.data_nodes = tuple(
             node for node in self.nodes if not (node.outputs and all(out in self.constants for out in node.outputs))
         )
@@ -193,7 +193,20 @@ def _value_type(value: Any) -> tuple[int, tuple[int | str, ...] | None]:
     return int(tensor_type.elem_type), dims
 
 
-def _fold_constants(nodes: tuple[OnnxNode, ...], constants: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _folded(node: OnnxNode, constants: dict[str, np.ndarray], source: str) -> np.ndarray | None:
+    """The value of an all-constant node; an op its constants break (a Reshape to an impossible shape,
+    a Concat without axis) is a broken file, reported with the node rather than as a crash."""
+    try:
+        return fold_node(node.op_type, [constants[name] if name else None for name in node.inputs], node.attributes)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        reason = f"missing attribute {error}" if isinstance(error, KeyError) else str(error)
+        raise ModelLoadError(
+            f"{source}: node '{node.label}' ({node.op_type}) cannot be computed from its constant inputs ({reason}); "
+            "the file is corrupt or the op is used against its definition, export it again"
+        ) from None
+
+
+def _fold_constants(nodes: tuple[OnnxNode, ...], constants: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:
     """Evaluate Constant nodes and all-constant nodes until nothing changes (files need not be sorted)."""
     changed = True
     while changed:
@@ -204,7 +217,7 @@ def _fold_constants(nodes: tuple[OnnxNode, ...], constants: dict[str, np.ndarray
             if node.op_type == "Constant" and node.domain == "":
                 value = _constant_node_value(node)
             elif node.inputs and all(not name or name in constants for name in node.inputs) and len(node.outputs) == 1:
-                value = fold_node(node.op_type, [constants[name] if name else None for name in node.inputs], node.attributes)
+                value = _folded(node, constants, source)
             else:
                 value = None
             if value is not None:

@@ -10,9 +10,12 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from onnx import TensorProto
 
+from converters_graphs import GraphBuilder
 from oracles import one_error_line
 from polyx.cli.main import cli
 from polyx.conversion import ConversionRequest, convert
@@ -46,6 +49,17 @@ def _folder_named_like_an_image(folder: Path) -> None:
 
 def _gaussian_list(folder: Path) -> None:
     (folder / "g.json").write_text("[[0, 0, 0, 0], [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]]")
+
+
+def _broken_constant(op_type: str, *values: np.ndarray, **attributes: object) -> Callable[[Path], None]:
+    """broken.onnx: y = x + op(constants), where op cannot be computed from those constants."""
+
+    def build(folder: Path) -> None:
+        g = GraphBuilder(opset=17)
+        constant = g.op(op_type, *(g.value(v, dtype=v.dtype) for v in values), **attributes)
+        g.save(folder, "broken", g.op("Add", "x", g.op("Cast", constant, to=TensorProto.FLOAT)), (4,))
+
+    return build
 
 
 def _latin1_header(folder: Path) -> None:
@@ -82,6 +96,12 @@ ROWS: list[Row] = [
      "d: cannot read the Gaussian file (Is a directory); give a JSON file with 'mean' and 'cov'"),
     ("gaussian-is-a-list", _gaussian_list, ["convert", "m.onnx", "-m", "lsq", "-o", "a.poly.json", "--gaussian", "g.json"],
      "g.json: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected)"),
+    ("fold-impossible-reshape", _broken_constant("Reshape", np.zeros(6, np.float32), np.array([4])),
+     ["inspect", "broken.onnx"], "node 'reshape_3' (Reshape) cannot be computed from its constant inputs (cannot reshape"),
+    ("fold-concat-without-axis", _broken_constant("Concat", np.zeros(2, np.float32), np.zeros(2, np.float32)),
+     ["convert", "broken.onnx", "-o", "a.poly.json"], "node 'concat_3' (Concat) cannot be computed from its constant inputs (missing attribute 'axis')"),
+    ("fold-integer-negative-power", _broken_constant("Pow", np.array([2, 3, 4, 5]), np.array(-1)),
+     ["inspect", "broken.onnx"], "node 'pow_3' (Pow) cannot be computed from its constant inputs (Integers to negative"),
     ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
      "d.png: is a folder; give a file name"),
 ]
