@@ -8,12 +8,13 @@ polynomial engine serve every exporter's graph patterns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
 from polyx.errors import ModelLoadError
 
-__all__ = ["Activation", "DenseLayer", "Network", "check_network", "LINEAR"]
+__all__ = ["Activation", "DenseLayer", "Network", "check_network", "check_finite", "LINEAR"]
 
 
 @dataclass(frozen=True)
@@ -155,9 +156,16 @@ def check_network(network: Network) -> None:
     expected = int(np.prod(network.input_shape))
     for index, layer in enumerate(network.layers):
         if layer.in_features != expected:
-            raise ModelLoadError(
-                f"layer {index + 1} reads {layer.in_features} inputs but the previous layer gives {expected}"
-            )
+            previous = f"the input has {expected} values" if index == 0 else f"layer {index} has {expected} neurons"
+            raise ModelLoadError(f"layer {index + 1} reads {layer.in_features} inputs but {previous}")
         expected = layer.out_features
     if network.output_activation not in (None, "softmax"):
         raise ModelLoadError(f"unknown output activation '{network.output_activation}'")
+
+
+def check_finite(layers: Sequence[DenseLayer], source: str) -> None:
+    """Refuse NaN or infinite weights: every expansion would silently turn them into NaN coefficients,
+    and the JSON artifact and ``inspect --json`` cannot even hold them."""
+    for index, layer in enumerate(layers, start=1):
+        if not (np.isfinite(layer.weight).all() and np.isfinite(layer.bias).all()):
+            raise ModelLoadError(f"{source}: layer {index} has NaN or infinite weights; the export is broken")

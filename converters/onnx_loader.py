@@ -16,7 +16,7 @@ import numpy as np
 from polyx.converters.chain import ChainBuilder, Cursor, Dense, OutputSoftmax, Reshape, Step
 from polyx.converters.elementwise import REGION_OPS, RegionRefusal, identify_region
 from polyx.converters.graph import OnnxGraph, OnnxNode, parse_model
-from polyx.converters.ir import Network
+from polyx.converters.ir import Network, check_finite
 from polyx.converters.registry import NotThisPattern, Refusal, find_pattern
 from polyx.errors import ModelLoadError, OffendingNode, UnsupportedModelError
 
@@ -200,8 +200,10 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
         raise UnsupportedModelError(source, _unique(problems))
     assert walk is not None
     input_name, (elem_type, shape) = graph.input_specs[0]
+    layers = tuple(walk.builder.finish())
+    check_finite(layers, source)
     return Network(
-        layers=tuple(walk.builder.finish()),
+        layers=layers,
         input_name=input_name,
         output_name=walk.output,
         input_shape=tuple(int(d) for d in shape[1:]),

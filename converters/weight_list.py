@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir import Activation, DenseLayer, Network, check_finite
 from polyx.errors import ModelLoadError
 
 __all__ = ["ACTIVATION_ALIASES", "activation_from_text", "network_from_weight_list", "network_from_npz"]
@@ -79,7 +79,7 @@ def _activation_entry(entry: Any, where: str) -> Activation | None:
 
 def _build(matrices: list[tuple[np.ndarray, np.ndarray]], activations: list[Activation | None], source: str,
            dtype: str, format_name: str, layout: str) -> Network:
-    """Chain the layers, checking that sizes connect and that softmax can only come last."""
+    """Chain the layers, checking that sizes connect, weights are finite and softmax can only come last."""
     if len(activations) != len(matrices):
         raise ModelLoadError(
             f"{source}: {len(matrices)} weight matrices but {len(activations)} activations; give one activation per layer"
@@ -87,34 +87,30 @@ def _build(matrices: list[tuple[np.ndarray, np.ndarray]], activations: list[Acti
     for index, activation in enumerate(activations[:-1]):
         if activation is None:
             raise ModelLoadError(f"{source}: layer {index + 1} uses softmax; softmax is only supported on the last layer")
-    for index in range(1, len(matrices)):
-        given, expected = matrices[index][0].shape[1], matrices[index - 1][0].shape[0]
-        if given != expected:
-            raise ModelLoadError(
-                f"{source}: layer {index + 1} reads {given} inputs but layer {index} has {expected} neurons; {layout}"
-            )
     layers = tuple(
         DenseLayer(weight, bias, activation or Activation.of("linear"))
         for (weight, bias), activation in zip(matrices, activations)
     )
-    return Network(
-        layers=layers,
-        input_shape=(layers[0].in_features,),
-        dtype=dtype,
-        output_activation="softmax" if activations[-1] is None else None,
-        metadata={"format": format_name},
-    )
+    check_finite(layers, source)
+    try:
+        return Network(
+            layers=layers,
+            input_shape=(layers[0].in_features,),
+            dtype=dtype,
+            output_activation="softmax" if activations[-1] is None else None,
+            metadata={"format": format_name},
+        )
+    except ModelLoadError as error:
+        raise ModelLoadError(f"{source}: {error}; {layout}") from None
 
 
-def _finite_matrix(values: Any, where: str) -> np.ndarray:
+def _matrix(values: Any, where: str) -> np.ndarray:
     try:
         matrix = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise ModelLoadError(f"{where} is not a matrix of numbers (rows of equal length)") from None
     if matrix.ndim != 2 or matrix.size == 0:
         raise ModelLoadError(f"{where} must be a non-empty matrix (a list of rows), got shape {list(matrix.shape)}")
-    if not np.all(np.isfinite(matrix)):
-        raise ModelLoadError(f"{where} contains NaN or infinite values")
     return matrix
 
 
@@ -134,7 +130,7 @@ def network_from_weight_list(data: bytes, source: str) -> Network:
         raise ModelLoadError(f"{source}: 'weights' and 'activations' must be non-empty lists")
     matrices = []
     for index, values in enumerate(weights):
-        matrix = _finite_matrix(values, f"{source}: weights[{index}]")
+        matrix = _matrix(values, f"{source}: weights[{index}]")
         if matrix.shape[0] < 2:
             raise ModelLoadError(f"{source}: weights[{index}] has {matrix.shape[0]} row(s); row 0 is the bias, then one row per input")
         matrices.append((matrix[1:].T, matrix[0]))
@@ -170,9 +166,9 @@ def network_from_npz(data: bytes, source: str) -> Network:
         )
     matrices = []
     for index in range(count):
-        weight = _finite_matrix(arrays[f"W{index}"], f"{source}: W{index}")
+        weight = _matrix(arrays[f"W{index}"], f"{source}: W{index}")
         bias = arrays.get(f"b{index}", np.zeros(weight.shape[0]))
-        bias = _finite_matrix(np.reshape(bias, (1, -1)), f"{source}: b{index}").reshape(-1)
+        bias = _matrix(np.reshape(bias, (1, -1)), f"{source}: b{index}").reshape(-1)
         if bias.shape[0] != weight.shape[0]:
             raise ModelLoadError(f"{source}: b{index} has {bias.shape[0]} entries but W{index} has {weight.shape[0]} rows (out, in)")
         matrices.append((weight, bias))

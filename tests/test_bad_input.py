@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import onnx
 import pytest
 from click.testing import CliRunner
-from onnx import TensorProto
+from onnx import TensorProto, numpy_helper
 
 from converters_graphs import GraphBuilder
 from oracles import one_error_line
@@ -62,6 +63,22 @@ def _broken_constant(op_type: str, *values: np.ndarray, **attributes: object) ->
     return build
 
 
+def _non_finite_weight(value: float) -> Callable[[Path], None]:
+    """bad.onnx: m.onnx with one entry of the second layer's bias replaced by ``value``."""
+
+    def build(folder: Path) -> None:
+        model = onnx.load(str(folder / "m.onnx"))
+        tensor = next(t for t in model.graph.initializer if t.name == "sequential_1/dense_1_2/Add/ReadVariableOp:0")
+        tensor.CopyFrom(numpy_helper.from_array(np.array([value], dtype=np.float32), tensor.name))
+        onnx.save(model, str(folder / "bad.onnx"))
+
+    return build
+
+
+def _nan_weight_list(folder: Path) -> None:
+    (folder / "w.json").write_text('{"weights": [[[0.1, 0.2], [1.0, NaN]]], "activations": ["tanh"]}')
+
+
 def _latin1_header(folder: Path) -> None:
     (folder / "latin1.csv").write_bytes("x1,x2,x3,températ\n1,2,3,4\n".encode("latin-1"))
 
@@ -102,6 +119,11 @@ ROWS: list[Row] = [
      ["convert", "broken.onnx", "-o", "a.poly.json"], "node 'concat_3' (Concat) cannot be computed from its constant inputs (missing attribute 'axis')"),
     ("fold-integer-negative-power", _broken_constant("Pow", np.array([2, 3, 4, 5]), np.array(-1)),
      ["inspect", "broken.onnx"], "node 'pow_3' (Pow) cannot be computed from its constant inputs (Integers to negative"),
+    ("nan-weight-inspect-json", _non_finite_weight(float("nan")), ["inspect", "--json", "bad.onnx"],
+     "bad.onnx: layer 2 has NaN or infinite weights; the export is broken"),
+    ("inf-weight-convert", _non_finite_weight(float("inf")), ["convert", "bad.onnx", "-o", "a.poly.json"],
+     "bad.onnx: layer 2 has NaN or infinite weights; the export is broken"),
+    ("nan-weight-list", _nan_weight_list, ["inspect", "w.json"], "w.json: layer 1 has NaN or infinite weights"),
     ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
      "d.png: is a folder; give a file name"),
 ]
