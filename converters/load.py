@@ -7,6 +7,7 @@ wrong one fails with a message that names the formats polyx reads.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 from pathlib import Path
@@ -20,8 +21,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def detect_format(data: bytes, path: Path) -> str:
-    """'npz', 'weight-list' or 'onnx', from the bytes first and the extension second."""
-    stripped = data.lstrip()
+    """'npz', 'weight-list' or 'onnx', from the bytes first and the extension second.
+
+    A JSON file may start with a UTF-8 byte order mark (Windows editors write one).
+    """
+    stripped = data[:64].removeprefix(codecs.BOM_UTF8).lstrip()
     if data.startswith(_ZIP_MAGIC):
         return "npz"
     if stripped.startswith(b"{") or (path.suffix.lower() == ".json" and stripped.startswith(b"[")):

@@ -117,7 +117,7 @@ def _matrix(values: Any, where: str) -> np.ndarray:
 def network_from_weight_list(data: bytes, source: str) -> Network:
     """Read nn2poly's weight-list JSON: ``{"weights": [(n_in+1) × n_out matrices], "activations": [...]}``."""
     try:
-        document = json.loads(data.decode("utf-8"))
+        document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelLoadError(f"{source}: not valid JSON ({error}); a weight list is a JSON object") from None
     if not isinstance(document, dict) or "weights" not in document or "activations" not in document:

@@ -79,3 +79,12 @@ def test_format_is_recognised_from_content_not_name(tmp_path: Path) -> None:
     network = load_network(target)
     assert network.metadata["format"] == "weight-list"
     np.testing.assert_allclose(network.forward(np.array([[1.0]])), np.tanh([[2.5]]), rtol=1e-15)
+
+
+def test_weight_list_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Windows editors start UTF-8 files with a BOM; the file is still a weight list, not ONNX."""
+    target = tmp_path / "net.json"
+    target.write_bytes(b"\xef\xbb\xbf" + b'{"weights": [[[0.5, -1.0], [2.0, 0.25]]], "activations": ["linear"]}')
+    network = load_network(target)
+    assert network.metadata["format"] == "weight-list"
+    np.testing.assert_array_equal(network.forward(np.array([[1.0], [-2.0]])), [[2.5, -0.75], [-3.5, -1.5]])
