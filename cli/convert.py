@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list, parse_taylor_orders
+from polyx.cli.options import column_options, comma_list
 
 __all__ = ["convert"]
 
@@ -48,7 +48,7 @@ METHOD_CHOICES = ["nn2poly", "global", "taylor", "hope", "lsq"]
 def convert(app: App, model: Path, **options: object) -> None:
     """Expand MODEL (ONNX, nn2poly weight-list JSON or .npz) into a polynomial."""
     from polyx.cli.render import render_conversion
-    from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference
+    from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference, parse_taylor_orders
     from polyx.expansion.budget import DEFAULT_MAX_MEMORY, parse_memory
 
     options["taylor_orders"] = parse_taylor_orders(str(options["taylor_orders"])) if options["taylor_orders"] else None

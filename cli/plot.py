@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list, parse_taylor_orders
+from polyx.cli.options import column_options, comma_list
 
 __all__ = ["plot"]
 
@@ -30,6 +30,7 @@ __all__ = ["plot"]
 def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: str, shape: str | None,
          outputs: str | None, columns: str | None, exclude: tuple[str, ...], **options: object) -> None:
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
+    from polyx.conversion import parse_taylor_orders
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
     request = PlotRequest(kind=kind, source=source, output=output or default_plot_path(source, kind),

@@ -30,6 +30,8 @@ __all__ = [
     "default_output_path",
     "parse_numbers",
     "parse_row_reference",
+    "parse_taylor_orders",
+    "MAX_TAYLOR_ORDER",
     "read_gaussian",
 ]
 
@@ -91,6 +93,31 @@ def parse_numbers(text: str, option: str) -> list[float]:
     return values
 
 
+MAX_TAYLOR_ORDER = 64
+"""The highest Taylor order accepted: far past nn2poly's default of 8, and low enough that computing the
+series stays cheap; an order like 1e30 would exhaust memory before the expansion's memory guard runs."""
+
+
+def parse_taylor_orders(text: str) -> int | list[int]:
+    """'8' → 8 (nn2poly's scalar: every non-linear layer) and '8,8,1' → [8, 8, 1] (one per layer)."""
+    values = parse_numbers(text, "--taylor-orders")
+    orders = [int(v) for v in values]
+    if orders != values:
+        raise DataError(f"--taylor-orders '{text}': Taylor orders are whole numbers, e.g. 8 or 8,8,1")
+    _check_taylor_orders(orders)
+    return orders[0] if len(orders) == 1 and "," not in text else orders
+
+
+def _check_taylor_orders(orders: int | Sequence[int]) -> None:
+    """Refuse orders above MAX_TAYLOR_ORDER before any series is computed (1e30 would exhaust memory)."""
+    too_high = [q for q in ([orders] if isinstance(orders, (int, np.integer)) else orders) if q > MAX_TAYLOR_ORDER]
+    if too_high:
+        raise DataError(
+            f"--taylor-orders {float(too_high[0]):g} is above {MAX_TAYLOR_ORDER}, the highest Taylor order polyx computes; "
+            f"give orders from 1 to {MAX_TAYLOR_ORDER}"
+        )
+
+
 def parse_row_reference(text: str) -> tuple[Path, int]:
     """'data.csv:12' → (data.csv, 12): the 1-based data row (not counting the header)."""
     path, sep, row = text.rpartition(":")
@@ -112,6 +139,8 @@ def _nn2poly_parameters(request: ConversionRequest, network: Network) -> tuple[d
 
     ``taylor_orders`` None (the CLI default) lets the method choose: 8 for Taylor, Q for a fit.
     """
+    if request.taylor_orders is not None:
+        _check_taylor_orders(request.taylor_orders)
     parameters: dict[str, Any] = {"taylor_orders": request.taylor_orders, "taylor_center": request.taylor_center}
     names = None
     for option, path in (("fit", request.fit), ("data", request.data)):
