@@ -13,10 +13,29 @@ import numpy as np
 
 from polyx.errors import ModelLoadError
 
-__all__ = ["OnnxRunner"]
+__all__ = ["OnnxRunner", "require_onnx"]
 
 DEFAULT_BATCH_ROWS = 65_536
 _NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16}
+
+
+def require_onnx(path: Path, purpose: str, remedy: str) -> None:
+    """Refuse a weight-list JSON or ``.npz`` before onnxruntime reads it as a broken protobuf.
+
+    ``purpose`` names what needs the run (``verify``, ``--check``), ``remedy`` what to do instead.
+    """
+    from polyx.converters.load import detect_format
+
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(64)
+    except OSError as error:
+        raise ModelLoadError(f"{path}: cannot read the model ({error.strerror or error}); check the path") from None
+    kind = detect_format(head, path)
+    if kind != "onnx":
+        raise ModelLoadError(
+            f"{path}: is a {kind} file; {purpose} runs the network under onnxruntime and needs an ONNX file; {remedy}"
+        )
 
 
 class OnnxRunner:

@@ -172,16 +172,13 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
 
     Inputs are rounded to the model's dtype first so both sides see identical numbers.
     """
-    from polyx.converters.runtime import OnnxRunner
+    from polyx.converters.runtime import OnnxRunner, require_onnx
 
-    if network.metadata.get("format") != "onnx":
-        raise MethodError(
-            f"{network.metadata.get('source')}: --check runs the model with onnxruntime and needs an ONNX file; "
-            f"this is a {network.metadata.get('format')} file"
-        )
+    source = Path(network.metadata["source"])
+    require_onnx(source, "--check", "inspect it without --check, or export the network to ONNX to check it")
     if samples < 1:
         raise MethodError(f"--samples must be at least 1, got {samples}")
-    runner = OnnxRunner(Path(network.metadata["source"]))
+    runner = OnnxRunner(source)
     x = np.random.default_rng(seed).standard_normal((samples, network.input_size)).astype(runner.dtype)
     expected = runner.run(x)
     got = network.forward(x.astype(np.float64)).reshape(expected.shape)

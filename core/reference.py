@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from polyx.converters.runtime import OnnxRunner
+from polyx.converters.runtime import OnnxRunner, require_onnx
 from polyx.errors import ModelLoadError
 
 __all__ = ["ReferenceNetwork", "softmax_input_name"]
@@ -67,6 +67,7 @@ class ReferenceNetwork:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: no such model file; check the path or pass --model")
+        require_onnx(self.path, "checking a polynomial against its network", "pass --model MODEL.onnx")
         self.runner = OnnxRunner(self.path)
         dims = self.runner.feature_shape
         if not all(isinstance(d, int) and d > 0 for d in dims):

@@ -6,6 +6,7 @@ CSV (plus what the row's setup adds); the folder must hold exactly the same file
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -79,6 +80,13 @@ def _nan_weight_list(folder: Path) -> None:
     (folder / "w.json").write_text('{"weights": [[[0.1, 0.2], [1.0, NaN]]], "activations": ["tanh"]}')
 
 
+def _weight_list_polynomial(folder: Path) -> None:
+    """w.poly.json converted from w.json, a 4-2-1 weight-list network (no ONNX file exists)."""
+    weights = [[[0.1, -0.2], [0.5, 0.3], [-0.4, 0.2], [0.3, 0.1], [0.2, -0.5]], [[0.0], [1.0], [-1.0]]]
+    (folder / "w.json").write_text(json.dumps({"weights": weights, "activations": ["tanh", "linear"]}))
+    convert(ConversionRequest(model=Path("w.json"), output=Path("w.poly.json")))
+
+
 def _latin1_header(folder: Path) -> None:
     (folder / "latin1.csv").write_bytes("x1,x2,x3,températ\n1,2,3,4\n".encode("latin-1"))
 
@@ -132,6 +140,12 @@ ROWS: list[Row] = [
      "--taylor-orders '8.5': Taylor orders are whole numbers, e.g. 8 or 8,8,1"),
     ("plot-taylor-orders-huge", _nothing, ["plot", "m.onnx", "-k", "potentials", "--data", "data.csv", "--exclude", "y",
                                            "--taylor-orders", "1e30"], "--taylor-orders 1e+30 is above 64"),
+    ("verify-weight-list-model", _weight_list_polynomial, ["verify", "data.csv", "--poly", "w.poly.json", "--target", "y"],
+     "w.json: is a weight-list file; checking a polynomial against its network runs the network under onnxruntime "
+     "and needs an ONNX file; pass --model MODEL.onnx"),
+    ("plot-diagonal-weight-list-model", _weight_list_polynomial,
+     ["plot", "w.poly.json", "-k", "diagonal", "--data", "data.csv", "--exclude", "y", "-o", "w.png"],
+     "w.json: is a weight-list file; checking a polynomial against its network"),
     ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
      "d.png: is a folder; give a file name"),
 ]
