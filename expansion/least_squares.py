@@ -11,6 +11,12 @@ engine, and the one propagation engine does the rest (the first-layer fast path:
 polynomial in x is ever stored). Purely linear layers are folded first; a network with two or
 more non-linear layers has no closed form and gets the Monte-Carlo fit (``monte_carlo``).
 
+Both solutions are computed about the Gaussian's mean, in powers of (x − μ), where the
+polynomial is well conditioned. The artifact is multiplied out into powers of x unless that would
+put more than CENTERING_DIGITS decimal digits at risk: a polynomial that is O(1) within a few σ of
+μ has power-of-x coefficients that cancel by about (1 + r)^Q when evaluated there, r the largest
+|μ_i|/σ_i (inputs 200σ from 0 at Q = 6 lose ~14 digits). It then stays centred (``center`` = μ).
+
 R² is analytic: with ρ the pre-activation correlations, E[He_j(z_k)He_i(z_l)] = δ_ij j! ρ_kl^j, so
 Var(P_n f)_o = Σ_{j=1..n} (1/j!) Σ_{k,l} W2[o,k] W2[o,l] ρ_kl^j c_kj c_lj, and Var f is the same
 sum over all j (``activation_covariance``).
@@ -32,6 +38,7 @@ from polyx.expansion.gaussian_moments import hermite_coefficients
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import Propagation, batch_to_polynomial, propagate
 from polyx.expansion.series import shift_series
+from polyx.expansion.translate import centered_to_powers
 
 __all__ = [
     "fold_linear_layers",
@@ -122,7 +129,9 @@ def _r_squared(explained: np.ndarray, total: np.ndarray) -> list[float | None]:
 
 def _closed_form(network: Network, order: int, model: GaussianInput, hidden: DenseLayer, output: DenseLayer,
                  max_memory: int) -> Polynomial:
-    """The projected polynomial, with the analytic R² and the variances behind it as diagnostics."""
+    """The projected polynomial in powers of (x − μ), with the analytic R² and the variances behind
+    it as diagnostics. Expanded about μ, each neuron's Hermite series is re-centred at its own mean
+    m_k (no shift at all), so no digits are lost to the position of the Gaussian."""
     weight, bias = model.onto_support(hidden.weight, hidden.bias)
     layer = DenseLayer(weight, bias, hidden.activation)
     mean = weight @ model.mean + bias
@@ -134,7 +143,8 @@ def _closed_form(network: Network, order: int, model: GaussianInput, hidden: Den
         return hermite_to_power_series(coefficients, mean, std, center)
 
     folded = Network((layer, output), input_shape=(network.input_size,))
-    plan = Propagation(order=order, degrees=[order, order], expanded=[True, False], max_memory=max_memory)
+    plan = Propagation(order=order, degrees=[order, order], expanded=[True, False], shift=model.mean,
+                       max_memory=max_memory)
     batch = propagate(folded, plan, projection)
     explained = explained_variance(output.weight, coefficients, correlations(cov, std))
     total = np.einsum("ok,kl,ol->o", output.weight, activation_covariance(hidden.activation, mean, cov), output.weight)
@@ -146,7 +156,29 @@ def _closed_form(network: Network, order: int, model: GaussianInput, hidden: Den
         "hidden_neurons": int(hidden.out_features),
         "preactivation_std_range": [float(std.min()), float(std.max())],
     }
-    return batch_to_polynomial(network, batch, order, {}, diagnostics)
+    return batch_to_polynomial(network, batch, order, {}, diagnostics, center=model.mean)
+
+
+CENTERING_DIGITS = 3.0
+"""Multiplying out may magnify rounding by at most 10^3 (three digits of float64's sixteen)."""
+
+
+def digits_at_risk(model: GaussianInput, order: int) -> tuple[float, float]:
+    """(r, Q·log10(1 + r)): r the largest |μ_i|/σ_i over the inputs that vary, and the decimal digits
+    that multiplying a polynomial about μ out into powers of x may cost where the Gaussian lives."""
+    std = np.sqrt(np.maximum(np.diag(model.cov), 0.0))
+    varying = std > 0
+    ratio = float(np.max(np.abs(model.mean[varying]) / std[varying], initial=0.0))
+    return ratio, order * math.log10(1.0 + ratio)
+
+
+def _multiplied_out(polynomial: Polynomial) -> Polynomial:
+    """The same polynomial in powers of x (``center`` None)."""
+    coefficients = polynomial.coefficients
+    if np.any(polynomial.center):
+        coefficients = centered_to_powers(polynomial.exponents, coefficients, polynomial.center)
+    return Polynomial(polynomial.variables, polynomial.outputs, polynomial.exponents, coefficients,
+                      method=polynomial.method, diagnostics=polynomial.diagnostics)
 
 
 INPUT_MODELS = {"standard": "N(0, I)", "gaussian": "gaussian", "data": "fitted to data"}
@@ -199,6 +231,7 @@ def expand_lsq(
     input_source: str | None = None,
     input_names: Sequence[str] | None = None,
     max_memory: int = DEFAULT_MAX_MEMORY,
+    centered: bool | None = None,
 ) -> Polynomial:
     """The least-squares polynomial of degree ≤ ``order`` of the network under a Gaussian input.
 
@@ -206,13 +239,17 @@ def expand_lsq(
     hidden layer (after folding linear layers): the closed form, with analytic R². Deeper: a
     Monte-Carlo least-squares fit on ``samples`` draws (or on the ``data`` rows), labelled
     empirical, with held-out R². ``input_names`` (the CSV's columns) name inputs in messages.
+    ``centered`` writes powers of (x − μ) (True) or of x (False); None (default) multiplies out
+    unless that risks more than CENTERING_DIGITS digits (see the module).
     """
     if order < 0:
         raise MethodError(f"--order must be ≥ 0, got {order}")
     model = gaussian_input(input_names or network.variable_names, mean, cov, data, input_source)
     form = hidden_layer_form(network)
+    ratio, digits = digits_at_risk(model, order)
+    centred = digits > CENTERING_DIGITS if centered is None else bool(centered)
     method: dict = {"name": "lsq", "order": order, "solution": "closed-form" if form else "empirical",
-                    "input_model": INPUT_MODELS[model.kind]}
+                    "input_model": INPUT_MODELS[model.kind], "centered": centred}
     if input_source:
         method["input_source"] = input_source
     extra: dict = {}
@@ -221,9 +258,15 @@ def expand_lsq(
     else:
         polynomial = _closed_form(network, order, model, form[0], form[1], max_memory)
         extra, notes = _closed_form_checks(network, polynomial, model, samples, seed, check_samples)
+    if not centred:
+        polynomial = _multiplied_out(polynomial)
     method["gaussian"] = {"mean": model.mean.tolist(), "cov": model.cov.tolist()}
-    diagnostics = {**polynomial.diagnostics, **extra}
+    diagnostics = {**polynomial.diagnostics, **extra,
+                   "centering": {"mean_over_std": ratio, "digits_at_risk": digits, "limit": CENTERING_DIGITS}}
     warnings = model.warnings + notes + diagnostics.pop("warnings", [])
+    if not centred and digits > CENTERING_DIGITS:
+        warnings.append(f"the inputs' mean is {ratio:.3g} standard deviations from 0: in powers of x about "
+                        f"{digits:.1f} of float64's 16 digits may cancel; centered=True keeps powers of (x − mean)")
     if network.output_activation == "softmax":
         method["output_space"] = "logits"
         warnings.append("the network ends in a softmax: the polynomial approximates the logits (its input)")

@@ -5,7 +5,7 @@ x from the Gaussian (or take the CSV rows), run the network, and solve the least
 in monomials of the whitened inputs z = A(x − μ). Whitening makes the design close to orthogonal
 under the Gaussian (E[z^α z^β] is small off the diagonal), and the problem is solved by a streamed
 QR of [design | outputs] (TSQR: R is updated chunk by chunk, never the full design in memory), so
-the fit is as stable as a QR of the monomial design. The polynomial in z is then rewritten in x by
+the fit is as stable as a QR of the monomial design. The polynomial in z is then rewritten in x − μ by
 Horner's scheme over the monomial tree, with the same batched kernel as every expansion.
 """
 
@@ -127,8 +127,8 @@ def _r_squared(y: np.ndarray, prediction: np.ndarray) -> list[float | None]:
 
 def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.ndarray | None,
                   samples: int | None, seed: int, max_memory: int) -> tuple[Polynomial, dict]:
-    """Monte-Carlo least squares of degree ≤ ``order``: the polynomial (with held-out R² in its
-    diagnostics) and the method fields that say how it was fitted."""
+    """Monte-Carlo least squares of degree ≤ ``order``: the polynomial in powers of (x − μ) (with
+    held-out R² in its diagnostics) and the method fields that say how it was fitted."""
     whiten, _ = model.whitening()
     space_z = MonomialSpace(whiten.shape[0], order)
     terms, outputs = space_z.n_terms, network.output_size
@@ -163,7 +163,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
         z_test, y_test = z_all[held], network.forward(data[held], logits=True)
     prediction = monomial_values(space_z, z_test) @ coefficients
     space_x = MonomialSpace(network.input_size, order)
-    batch = monomials_to_polynomial(space_z, coefficients, whiten, -whiten @ model.mean, space_x)
+    batch = monomials_to_polynomial(space_z, coefficients, whiten, np.zeros(whiten.shape[0]), space_x)
     diagnostics: dict = {"r2": _r_squared(y_test, prediction), "r2_kind": "held-out", "held_out_rows": int(len(y_test)),
                          "basis_terms": terms, "basis_rank": rank}
     fit = {"samples": fit_rows, "fitted_on": "gaussian samples" if data is None else "data rows",
@@ -173,7 +173,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
     if rank < terms:
         diagnostics["warnings"] = [f"the design has rank {rank} of {terms} basis terms (e.g. 0/1 columns make x² = x); "
                                    "the fit is the minimum-norm one"]
-    return batch_to_polynomial(network, batch, order, {}, diagnostics), fit
+    return batch_to_polynomial(network, batch, order, {}, diagnostics, center=model.mean), fit
 
 
 def check_r_squared(network: Network, polynomial: Polynomial, model: GaussianInput, samples: int, seed: int) -> dict:

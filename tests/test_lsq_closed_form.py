@@ -79,6 +79,45 @@ def test_one_input_any_degree_matches_adaptive_quadrature(activation, order):
     assert _relative_error(polynomial.coefficients[0], oracle) <= TOLERANCE
 
 
+def _hermite_projection_oracle(network: Network, mean: np.ndarray, order: int, nodes: int = 120) -> np.ndarray:
+    """Coefficients t[a, b] of Σ t_ab He_a(z1) He_b(z2), z = x − mean, under N(mean, I): in this
+    orthogonal basis the projection is E[f He_a He_b]/(a! b!), by a 2-D Gauss–Hermite product rule
+    (120 nodes agree with 200 to 1e-14 here)."""
+    import math
+
+    points, weights = np.polynomial.hermite_e.hermegauss(nodes)
+    weights = weights / weights.sum()
+    z = np.stack(np.meshgrid(points, points, indexing="ij"), axis=-1).reshape(-1, 2)
+    f = network.forward(mean + z)[:, 0] * np.outer(weights, weights).ravel()
+    values = [np.polynomial.hermite_e.hermevander(z[:, i], order) for i in range(2)]
+    table = np.zeros((order + 1, order + 1))
+    for a in range(order + 1):
+        for b in range(order + 1 - a):
+            table[a, b] = f @ (values[0][:, a] * values[1][:, b]) / (math.factorial(a) * math.factorial(b))
+    return table
+
+
+def test_inputs_far_from_zero_keep_their_digits_by_staying_centred():
+    """Inputs 200 and 150 standard deviations from 0 at degree 6: in powers of x ~14 digits would
+    cancel. polyx writes the polynomial about the mean and says so; its values match the direct
+    Hermite projection to 1e-11 of the largest (the oracle and float64 evaluation, ~1e-14 each).
+    Forced into powers of x it warns (and is measured 6e-4 off)."""
+    rng = np.random.default_rng(12)
+    mean = np.array([200.0, -150.0])
+    weight = rng.normal(scale=0.8, size=(6, 2))
+    hidden = DenseLayer(weight, -weight @ mean + rng.normal(scale=0.5, size=6), Activation.of("tanh"))
+    network = Network((hidden, DenseLayer(rng.normal(size=(1, 6)), rng.normal(size=1))))
+    polynomial = polyx.expand(network, method="lsq", order=6, mean=mean, cov=np.eye(2))
+    z = rng.normal(size=(500, 2))
+    expected = np.polynomial.hermite_e.hermeval2d(z[:, 0], z[:, 1], _hermite_projection_oracle(network, mean, 6))
+    assert _relative_error(polynomial.evaluate(mean + z)[:, 0], expected) <= 1e-11
+    assert polynomial.method["centered"] is True and polynomial.center.tolist() == mean.tolist()
+    assert polynomial.diagnostics["centering"]["mean_over_std"] == 200.0
+    forced = polyx.expand(network, method="lsq", order=6, mean=mean, cov=np.eye(2), centered=False)
+    assert forced.center is None and forced.method["centered"] is False
+    assert "200 standard deviations from 0" in forced.diagnostics["warnings"][-1]
+
+
 def test_hermite_series_rewritten_around_any_center():
     """Σ (c_j/j!) He_j((u − m)/s) evaluated directly (numpy's hermeval) equals the power series in (u − u0)."""
     rng = np.random.default_rng(2)

@@ -56,6 +56,26 @@ def test_data_rows_fit_equals_ordinary_least_squares(order):
     assert polynomial.diagnostics["r2_kind"] == "held-out" and polynomial.diagnostics["held_out_rows"] == len(held)
 
 
+def test_data_far_from_zero_is_fitted_about_its_mean():
+    """Rows ~300 standard deviations from 0 at degree 4: the fit is written in powers of (x − mean)
+    and its values equal ordinary least squares on the centred monomial design (numpy powers) to
+    1e-9 of the largest (in powers of x ~10 digits would cancel)."""
+    rng = np.random.default_rng(29)
+    mean = np.array([300.0, -250.0])
+    network = _deep(rng, inputs=2)
+    first = network.layers[0]
+    network = Network((DenseLayer(first.weight, first.bias - first.weight @ mean, first.activation), *network.layers[1:]))
+    rows = mean + rng.normal(size=(4000, 2))
+    polynomial = polyx.expand(network, method="lsq", order=4, data=rows)
+    assert polynomial.method["centered"] is True
+    np.testing.assert_allclose(polynomial.center, rows.mean(axis=0), rtol=1e-15)
+    fit = np.arange(len(rows)) % HOLDOUT_EVERY != HOLDOUT_EVERY - 1
+    design = np.prod((rows - rows.mean(axis=0))[:, None, :] ** polynomial.exponents[None], axis=2)
+    solution, *_ = np.linalg.lstsq(design[fit], network.forward(rows[fit]), rcond=None)
+    expected = design[~fit] @ solution
+    assert np.abs(polynomial.evaluate(rows[~fit]) - expected).max() <= 1e-9 * np.abs(expected).max()
+
+
 def test_gaussian_samples_reproduce_a_network_that_is_affine_on_its_support():
     """Two ReLU layers that never switch off (biases ≫ spread) make f affine: the fit recovers it exactly."""
     rng = np.random.default_rng(22)
@@ -83,7 +103,9 @@ def test_gaussian_fit_converges_to_the_closed_form():
                        DenseLayer(rng.normal(size=(1, 5)), rng.normal(size=1))))
     model = gaussian_input(network.variable_names, [0.3, -0.2], [[1.0, 0.4], [0.4, 0.7]])
     empirical, fit = fit_empirical(network, 2, model, None, 200_000, 0, 2**30)
-    closed = polyx.expand(network, method="lsq", order=2, mean=[0.3, -0.2], cov=[[1.0, 0.4], [0.4, 0.7]])
+    closed = polyx.expand(network, method="lsq", order=2, mean=[0.3, -0.2], cov=[[1.0, 0.4], [0.4, 0.7]],
+                          centered=True)
+    np.testing.assert_array_equal(empirical.center, closed.center)
     assert np.abs(empirical.coefficients - closed.coefficients).max() <= 3e-2 * np.abs(closed.coefficients).max()
     assert abs(empirical.diagnostics["r2"][0] - closed.diagnostics["r2"][0]) < 1e-2
     assert fit["samples"] == 200_000
