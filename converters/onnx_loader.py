@@ -96,6 +96,8 @@ class _Walk:
         self.softmax: OnnxNode | None = None
 
     def run(self) -> None:
+        """Step from the input until the data path ends; every step consumes a node, so it ends within
+        one step per node, or the graph loops back on itself."""
         for _ in range(len(self.graph.data_nodes) + 1):
             consumers = self.graph.consumers(self.cursor.tensor)
             if not consumers:
@@ -106,6 +108,11 @@ class _Walk:
             if step is None:
                 return
             self._apply(step)
+        else:
+            raise ModelLoadError(
+                f"{self.graph.source}: following the data from the input never reaches the output "
+                f"(stopped at '{self.cursor.tensor}'); the graph loops, export it again"
+            )
 
     def _stop_before_output(self) -> None:
         node = self.graph.producer(self.cursor.tensor)
@@ -139,7 +146,7 @@ class _Walk:
 
     def _skip(self, node: OnnxNode) -> Step | None:
         """Step over a node that cannot be represented, to find later problems too; its shape is unknown."""
-        outputs = [out for out in node.outputs if out and self.graph.consumers(out) or out == self.output]
+        outputs = [out for out in node.outputs if (out and self.graph.consumers(out)) or out == self.output]
         if len(outputs) != 1:
             return None
         self.cursor.feature_shape = None

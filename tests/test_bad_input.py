@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 import pytest
 from click.testing import CliRunner
-from onnx import TensorProto, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from converters_graphs import GraphBuilder
 from oracles import one_error_line
@@ -78,6 +78,14 @@ def _non_finite_weight(value: float) -> Callable[[Path], None]:
 
 def _nan_weight_list(folder: Path) -> None:
     (folder / "w.json").write_text('{"weights": [[[0.1, 0.2], [1.0, NaN]]], "activations": ["tanh"]}')
+
+
+def _looping_graph(folder: Path) -> None:
+    """loop.onnx: a Tanh whose output reuses its input's name, so the data path comes back to itself."""
+    g = GraphBuilder(opset=17)
+    h = g.gemm("x", 4, 4)
+    g.nodes.append(helper.make_node("Tanh", [h], [h], name="tanh_again"))
+    g.save(folder, "loop", h, (4,))
 
 
 def _weight_list_polynomial(folder: Path) -> None:
@@ -146,6 +154,7 @@ ROWS: list[Row] = [
     ("plot-diagonal-weight-list-model", _weight_list_polynomial,
      ["plot", "w.poly.json", "-k", "diagonal", "--data", "data.csv", "--exclude", "y", "-o", "w.png"],
      "w.json: is a weight-list file; checking a polynomial against its network"),
+    ("walk-loops", _looping_graph, ["inspect", "loop.onnx"], "loop.onnx: following the data from the input never reaches the output"),
     ("plot-output-is-a-folder", _folder_named_like_an_image, ["plot", "m.poly.json", "-k", "coefficients", "-o", "d.png"],
      "d.png: is a folder; give a file name"),
 ]
