@@ -14,7 +14,6 @@ most K distinct inputs, exactly, in a smaller monomial space.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -257,4 +256,4 @@ def expand_local(
             )
     if warnings:
         diagnostics["warnings"] = warnings
-    return replace(polynomial, diagnostics=diagnostics)
+    return polynomial.relabelled(diagnostics=diagnostics)

@@ -98,13 +98,13 @@ class Polynomial:
 
     def relabelled(self, **fields: object) -> "Polynomial":
         """The same terms and coefficients with other names or metadata (variables, outputs, method,
-        provenance, diagnostics); the arrays are shared, not re-checked or re-sorted."""
+        provenance, diagnostics); the arrays are shared, not re-checked or re-sorted, and so is the
+        evaluation plan once built (it depends on the exponents only)."""
         terms = {"exponents", "coefficients", "center"} & set(fields)
         if terms:
             raise ValueError(f"relabelled() changes names and metadata only, not {sorted(terms)}")
         copy = object.__new__(Polynomial)
         copy.__dict__.update(self.__dict__)
-        copy.__dict__.pop("_plan", None)
         for name in ("variables", "outputs"):
             if name in fields:
                 fields[name] = _names(fields[name], name[:-1])  # type: ignore[arg-type]
