@@ -7,16 +7,20 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import LibraryChoice, column_options, comma_list
 
 __all__ = ["convert"]
 
-METHOD_CHOICES = ["nn2poly", "global", "taylor", "hope", "lsq"]
+
+def _method_names() -> list[str]:
+    from polyx.expansion.expand import ALIASES, METHODS
+
+    return [*METHODS, *ALIASES]
 
 
 @click.command("convert")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--method", "-m", type=click.Choice(METHOD_CHOICES), default="nn2poly", show_default=True,
+@click.option("--method", "-m", type=LibraryChoice(_method_names), default="nn2poly", show_default=True,
               help="nn2poly (global Taylor), taylor/hope (exact local Taylor at a point), lsq (least squares).")
 @click.option("--order", "-q", type=click.IntRange(0), default=2, show_default=True, help="Highest total degree Q.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="JSON artifact (default: MODEL.poly.json here).")

@@ -1,12 +1,12 @@
-"""Options shared by the commands that read a CSV: which columns are the inputs."""
+"""Options shared by several commands: which CSV columns are the inputs, and choices the library defines."""
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 import click
 
-__all__ = ["column_options", "comma_list"]
+__all__ = ["column_options", "comma_list", "LibraryChoice"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -23,3 +23,20 @@ def column_options(function: F) -> F:
         "--exclude", multiple=True, help="Columns that are not inputs (comma-separated or repeated)."
     )(function)
     return click.option("--columns", help="Input columns in the model's input order, comma-separated.")(function)
+
+
+class LibraryChoice(click.Choice):
+    """A click.Choice whose values the library defines, read only when the option is parsed or shown.
+
+    The list then lives in one place (``polyx.expansion.expand.METHODS``, say), and the heavy module
+    that holds it is not imported by ``polyx --help`` or by the other commands.
+    """
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The library's values, in its order."""
+        return tuple(self._load())

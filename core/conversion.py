@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from polyx.converters.ir import Network
-from polyx.errors import DataError
+from polyx.errors import DataError, MethodError
 from polyx.files import default_output_name
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.polynomial import Polynomial
@@ -195,32 +195,36 @@ def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[
     return parameters, names
 
 
+# Keyed by the canonical names of polyx.expansion.expand.METHODS; aliases are resolved first.
 _PARAMETERS = {
-    "lsq": _lsq_parameters,
     "nn2poly": _nn2poly_parameters,
-    "global": _nn2poly_parameters,
     "taylor": _taylor_parameters,
-    "hope": _taylor_parameters,
+    "lsq": _lsq_parameters,
 }
-
 
 _METHOD_OPTIONS = {
     "nn2poly": {"taylor_orders", "taylor_center", "fit", "data"},
     "taylor": {"at", "at_row", "at_mean", "centered", "logits", "terms", "max_interaction", "validity_tolerance", "seed"},
     "lsq": {"gaussian", "data", "check_samples", "samples", "seed"},
 }
-_METHOD_OPTIONS["global"] = _METHOD_OPTIONS["nn2poly"]
-_METHOD_OPTIONS["hope"] = _METHOD_OPTIONS["taylor"]
 
 
-def _check_options(request: ConversionRequest) -> None:
+def _canonical_method(name: str) -> str:
+    """The method's canonical name ('hope' → 'taylor'), checked before any file is opened."""
+    from polyx.expansion.expand import ALIASES, METHODS
+
+    method = ALIASES.get(name, name)
+    if method not in METHODS:
+        raise MethodError(f"unknown method '{name}'; choose one of {', '.join([*METHODS, *ALIASES])}")
+    return method
+
+
+def _check_options(request: ConversionRequest, method: str) -> None:
     """Refuse an option the chosen method would silently ignore (``--at`` with nn2poly, say)."""
-    allowed = _METHOD_OPTIONS.get(request.method, set())
     defaults = ConversionRequest(model=request.model)
-    for name in sorted(set().union(*_METHOD_OPTIONS.values()) - allowed):
+    for name in sorted(set().union(*_METHOD_OPTIONS.values()) - _METHOD_OPTIONS[method]):
         if getattr(request, name) != getattr(defaults, name):
-            users = sorted(method for method, options in _METHOD_OPTIONS.items()
-                           if name in options and method not in ("global", "hope"))
+            users = sorted(other for other, options in _METHOD_OPTIONS.items() if name in options)
             raise DataError(
                 f"--{name.replace('_', '-')} applies to --method {' or '.join(users)}, not {request.method}; "
                 "drop it or choose that method"
@@ -242,13 +246,13 @@ def convert(request: ConversionRequest) -> Conversion:
     from polyx.expansion.sympy_io import render_sympy_module
     from polyx.files import write_all_atomic
 
-    _check_options(request)
+    method = _canonical_method(request.method)
+    _check_options(request, method)
     output = request.output or default_output_path(request.model)
     _check_outputs({"-o": output, "--latex": request.latex, "--sympy": request.sympy})
     network = load_network(request.model)
-    resolve = _PARAMETERS.get(request.method, lambda request, network: ({}, None))
-    parameters, names = resolve(request, network)
-    polynomial = expand(network, request.method, request.order, max_memory=request.max_memory, **parameters)
+    parameters, names = _PARAMETERS[method](request, network)
+    polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
     renamed = _written_names(names, network)
     if renamed:
         polynomial = polynomial.relabelled(variables=tuple(renamed))

@@ -33,12 +33,12 @@ TARGET = "y"
 ORDER = 4
 MIN_R2 = 0.99
 
-# Every method polyx may have, in the order shown, with its options for the sample and a description.
-_PLANS: tuple[tuple[str, Callable[[Path], dict[str, Any]], str], ...] = (
-    ("nn2poly", lambda data: {}, "global Taylor expansion at 0 (nn2poly)"),
-    ("taylor", lambda data: {"at_mean": data}, "exact local Taylor polynomial at the data mean (HOPE)"),
-    ("lsq", lambda data: {"data": data}, "least squares under the data's Gaussian (Belrose & Rigg)"),
-)
+# Each method of polyx.expansion.expand.METHODS, with its options for the sample and a description.
+_PLANS: dict[str, tuple[Callable[[Path], dict[str, Any]], str]] = {
+    "nn2poly": (lambda data: {}, "global Taylor expansion at 0 (nn2poly)"),
+    "taylor": (lambda data: {"at_mean": data}, "exact local Taylor polynomial at the data mean (HOPE)"),
+    "lsq": (lambda data: {"data": data}, "least squares under the data's Gaussian (Belrose & Rigg)"),
+}
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def _demo_in(folder: Path, kept: bool) -> Demo:
     from polyx.expansion.expand import METHODS
 
     model, data = _copy_sample(SAMPLE_MODEL, folder), _copy_sample(SAMPLE_DATA, folder)
-    runs = [_run_method(name, text, plan(data), model, data) for name, plan, text in _PLANS if name in METHODS]
+    runs = [_run_method(name, _PLANS[name][1], _PLANS[name][0](data), model, data) for name in METHODS]
     formula = _target_formula()
     return Demo(
         model=SAMPLE_MODEL,

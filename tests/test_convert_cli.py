@@ -40,7 +40,9 @@ def test_default_output_is_model_poly_json_in_the_current_folder(tmp_path: Path)
         (["--at=0,0,0,0"], "--at applies to --method taylor, not nn2poly"),
         (["-m", "lsq", "--taylor-center", "0.5"], "--taylor-center applies to --method nn2poly, not lsq"),
         (["-m", "taylor", "--at=0,0,0,0", "--gaussian", "g.json"], "--gaussian applies to --method lsq, not taylor"),
-        (["-q", "40", "--max-memory", "1GB"], "order 40 in 4 variables has 135,751 terms"),
+        (["-m", "hope", "--taylor-center", "0.5"], "--taylor-center applies to --method nn2poly, not hope"),
+        (["-m", "global", "--at=0,0,0,0"], "--at applies to --method taylor, not global"),
+        (["-q", "40", "--taylor-orders", "40", "--max-memory", "1GB"], "order 40 in 4 variables has 135,751 terms"),
         (["--max-memory", "lots"], "--max-memory 'lots' is not a size"),
     ],
 )
@@ -68,3 +70,19 @@ def test_interaction_limited_block_sizes_count_the_kept_monomials(n: int, order:
     kept = (full > 0).sum(axis=1) <= k
     degrees = full.sum(axis=1)
     assert block_sizes(n, order, k) == [int((kept & (degrees == d)).sum()) for d in range(order + 1)]
+
+
+@pytest.mark.parametrize("alias, method", [("global", "nn2poly"), ("hope", "taylor")])
+def test_aliases_run_their_method(tmp_path: Path, alias: str, method: str) -> None:
+    point = ["--at=0.1,0.2,0.3,0.4"] if method == "taylor" else []
+    result = _run(tmp_path, "-m", alias, *point)
+    assert result.exit_code == 0, result.output
+    assert load_polynomial(tmp_path / "polynomial4_tanh_l1.poly.json").method["name"] == method
+
+
+def test_unknown_method_is_refused_before_the_model_is_read(tmp_path: Path) -> None:
+    from polyx.conversion import ConversionRequest, convert
+    from polyx.errors import MethodError
+
+    with pytest.raises(MethodError, match="unknown method 'bogus'; choose one of nn2poly, taylor, lsq, global, hope"):
+        convert(ConversionRequest(model=tmp_path / "missing.onnx", method="bogus"))
