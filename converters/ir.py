@@ -14,7 +14,7 @@ import numpy as np
 
 from polyx.errors import ModelLoadError
 
-__all__ = ["Activation", "DenseLayer", "Network", "check_network", "check_finite", "LINEAR"]
+__all__ = ["Activation", "DenseLayer", "Network", "check_network", "check_finite", "softmax_rows", "LINEAR"]
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,14 @@ class Network:
         for layer in self.layers:
             h = activation_value(layer.activation, layer.preactivation(h))
         if self.output_activation == "softmax" and not logits:
-            shifted = np.exp(h - h.max(axis=1, keepdims=True))
-            h = shifted / shifted.sum(axis=1, keepdims=True)
+            h = softmax_rows(h)
         return h
+
+
+def softmax_rows(values: np.ndarray) -> np.ndarray:
+    """Softmax of each row, shifted by the row's maximum so that large logits do not overflow."""
+    shifted = np.exp(values - values.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def check_network(network: Network) -> None:

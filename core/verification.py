@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from polyx.converters.ir import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
 from polyx.expansion.polynomial import Polynomial
 from polyx.gates import FINITE_GATE, Gate, GateResult
@@ -199,16 +200,11 @@ def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: 
     return ComparisonPlan(poly_space, compared, secondary, True)
 
 
-def _softmax(values: np.ndarray) -> np.ndarray:
-    shifted = np.exp(values - values.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(polynomial, network) values of a chunk in one space: the polynomial's logits go through a softmax
     when probabilities are compared."""
     if space == "probabilities" and plan.poly_space == "logits":
-        return _softmax(poly), net["outputs"]
+        return softmax_rows(poly), net["outputs"]
     return poly, net["logits" if space == "logits" else "outputs"]
 
 
