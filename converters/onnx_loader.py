@@ -191,7 +191,11 @@ def _load_external_data(model: Any, source: str, folder: Path) -> None:
 
 
 def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
-    """Turn ONNX bytes into a Network, or raise one error listing every node that cannot be represented."""
+    """Turn ONNX bytes into a Network, or raise one error listing every node that cannot be represented.
+
+    ``metadata["logits_tensor"]`` names the input of a final Softmax (None without one): the
+    tensor verification reads from the file to compare a polynomial of the logits with logits.
+    """
     model = parse_model(data, source)
     _load_external_data(model, source, folder)
     graph = OnnxGraph(model, source)
@@ -222,5 +226,6 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
             "producer": graph.producer,
             "opset": graph.opset(),
             "ir_version": graph.ir_version,
+            "logits_tensor": walk.softmax.inputs[0] if walk.softmax is not None else None,
         },
     )

@@ -183,9 +183,7 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
                        exclude=request.exclude, variable_names=list(poly.variables))
     x = _first_rows(table, request.max_rows)
     plan = comparison_plan(network, poly, None, False)
-    net = {"outputs": network.outputs(x)}
-    if plan.compared == "logits":
-        net["logits"] = network.logits(x)
+    net = network.values(x, plan)
     with np.errstate(over="ignore", invalid="ignore"):
         polynomial, reference = values_in_space(plan.compared, plan, poly.evaluate(x), net)
     return reference, polynomial, plan.compared, x.shape[0]

@@ -2,45 +2,45 @@
 
 A softmax classifier's polynomial stands for its logits (issue 4 expands the logits), but the file
 outputs probabilities. To compare like with like, the logits are read from the same file: a copy
-of its graph whose output is the Softmax node's input, run by onnxruntime too, so no part of the
-network is recomputed by polyx itself.
+of its graph whose output is the final Softmax node's input, run by onnxruntime too, so no part
+of the network is recomputed by polyx itself. Which tensor that is, the ONNX loader says
+(``metadata["logits_tensor"]``): the graph is walked in one place only.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from polyx.converters.runtime import OnnxRunner, require_onnx
-from polyx.errors import ModelLoadError
+from polyx.errors import ModelLoadError, UnsupportedModelError
 
-__all__ = ["ReferenceNetwork", "softmax_input_name"]
+if TYPE_CHECKING:
+    from polyx.verification import ComparisonPlan
 
-_PASS_THROUGH = {"Identity", "Cast", "CastLike"}
+__all__ = ["ReferenceNetwork"]
 
 
-def softmax_input_name(model: object) -> str | None:
-    """Name of the tensor a final Softmax (over the class axis) reads, or None if the output is not one.
+def _logits_tensor(path: Path) -> str | None:
+    """The input of the file's final Softmax, as the loader finds it; None without one.
 
-    Identity and Cast nodes between the Softmax and the graph output are looked through, as
-    exporters add them.
+    A file the loader cannot represent as dense layers (a polynomial exported to ONNX, say) still
+    runs under onnxruntime; only its logits are then unknown.
     """
-    graph = model.graph  # type: ignore[attr-defined]
-    producers = {name: node for node in graph.node for name in node.output}
-    tensor = graph.output[0].name
-    node = producers.get(tensor)
-    while node is not None and node.op_type in _PASS_THROUGH:
-        node = producers.get(node.input[0])
-    if node is None or node.op_type != "Softmax":
+    from polyx.converters.onnx_loader import network_from_onnx
+
+    try:
+        network = network_from_onnx(path.read_bytes(), str(path), path.parent)
+    except UnsupportedModelError:
         return None
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)  # type: ignore[attr-defined]
-    axis = next((a.i for a in node.attribute if a.name == "axis"), -1 if opset >= 13 else 1)
-    return node.input[0] if axis in (-1, 1) else None
+    return network.metadata.get("logits_tensor")
 
 
-def _logits_runner(path: Path) -> OnnxRunner | None:
+def _logits_runner(path: Path, logits: str) -> OnnxRunner:
+    """onnxruntime on a copy of the file whose only output is the ``logits`` tensor."""
     import onnx
     from onnx import helper
 
@@ -48,9 +48,6 @@ def _logits_runner(path: Path) -> OnnxRunner | None:
         model = onnx.load(str(path))
     except Exception as error:  # onnx raises protobuf/decoding errors of several types
         raise ModelLoadError(f"{path}: not a readable ONNX file ({type(error).__name__}); check the path") from None
-    logits = softmax_input_name(model)
-    if logits is None:
-        return None
     output_type = model.graph.output[0].type.tensor_type.elem_type
     del model.graph.output[:]
     model.graph.output.append(helper.make_tensor_value_info(logits, output_type, None))
@@ -76,7 +73,8 @@ class ReferenceNetwork:
             )
         self.input_size = int(np.prod(dims)) if dims else 1
         self.output_size = int(self.runner.run(np.zeros((1, self.input_size))).shape[1])
-        self.logits_runner = _logits_runner(self.path)
+        logits = _logits_tensor(self.path)
+        self.logits_runner = _logits_runner(self.path, logits) if logits is not None else None
 
     @property
     def ends_in_softmax(self) -> bool:
@@ -101,3 +99,10 @@ class ReferenceNetwork:
         """The Softmax's input for rows of x; only when ``ends_in_softmax``."""
         assert self.logits_runner is not None
         return self.logits_runner.run(x)
+
+    def values(self, x: np.ndarray, plan: "ComparisonPlan") -> dict[str, np.ndarray]:
+        """What a comparison needs for rows of x: the outputs, plus the logits when the plan compares them."""
+        values = {"outputs": self.outputs(x)}
+        if "logits" in (plan.compared, plan.secondary):
+            values["logits"] = self.logits(x)
+        return values

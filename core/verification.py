@@ -346,16 +346,13 @@ def _stream(
 ) -> dict:
     seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
     size = table.path.stat().st_size
-    need_logits = "logits" in (plan.compared, plan.secondary)
     clock = time.perf_counter()
     # Overflow in the polynomial is a finding (counted in nonfinite_rows, gated), not a warning to print.
     with np.errstate(over="ignore", invalid="ignore"):
         for x, y, lines in table.numbered_chunks():
             started = time.perf_counter()
             seconds["reading"] += started - clock
-            net = {"outputs": network.outputs(x)}
-            if need_logits:
-                net["logits"] = network.logits(x)
+            net = network.values(x, plan)
             evaluated = time.perf_counter()
             poly = polynomial.evaluate(x)
             compared = time.perf_counter()

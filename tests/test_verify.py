@@ -235,6 +235,31 @@ def test_softmax_found_through_identity_at_every_opset(tmp_path: Path, opset: in
     assert not ReferenceNetwork(mlp_onnx(tmp_path / "r.onnx", layers)).ends_in_softmax
 
 
+@pytest.mark.parametrize("name", ["pt_ts17_seq_softmax_4-8-8-3.onnx", "k3tf_exp15_seq_relu_softmax_4-8-3.onnx",
+                                  "k3_t2o15_seq_tanh_4-8-1.onnx"])
+def test_loader_names_the_softmax_input_as_the_file_has_it(name: str) -> None:
+    """Oracle: the protobuf itself, the input of its (only) Softmax node."""
+    from polyx import load_network
+
+    path = SAMPLES / name
+    softmax = [node.input[0] for node in onnx.load(str(path)).graph.node if node.op_type == "Softmax"]
+    assert load_network(path).metadata["logits_tensor"] == (softmax[0] if softmax else None)
+
+
+def test_a_file_the_loader_cannot_represent_still_runs_without_logits(tmp_path: Path) -> None:
+    """An exported polynomial (Gather/Mul graph) is no dense chain, yet onnxruntime runs it for verification."""
+    from polyx.expansion.onnx_export import export_polynomial
+    from polyx.expansion.artifact import save_polynomial
+
+    poly = Polynomial(("x1", "x2"), ("y1",), [[0, 0], [1, 0], [1, 1]], [[1.0, 2.0, -3.0]], method={"name": "manual"},
+                      provenance={"input_name": "x", "output_name": "y", "input_shape": [2]})
+    exported = export_polynomial(save_polynomial(poly, tmp_path / "p.json"), tmp_path / "p.onnx", dtype="float64")
+    network = ReferenceNetwork(exported.path)
+    x = np.array([[0.5, -1.0], [2.0, 3.0]])
+    assert not network.ends_in_softmax
+    np.testing.assert_allclose(network.outputs(x)[:, 0], 1 + 2 * x[:, 0] - 3 * x[:, 0] * x[:, 1], rtol=1e-15)
+
+
 def test_shape_mismatch_between_polynomial_and_model(tanh_network, tmp_path: Path) -> None:
     model, x = tanh_network
     data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3"], x)
