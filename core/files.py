@@ -2,10 +2,13 @@
 
 Every OSError while writing (a folder where a file was asked for, a full disk, no permission)
 becomes one ArtifactError line, so bad output paths are reported like every other bad input.
+Model files are identified by their sha256 (``file_sha256``).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -14,7 +17,7 @@ from typing import IO, Iterator, Sequence
 
 from polyx.errors import ArtifactError
 
-__all__ = ["check_writable", "default_output_name", "open_atomic", "write_atomic", "write_all_atomic"]
+__all__ = ["check_writable", "default_output_name", "file_sha256", "open_atomic", "write_atomic", "write_all_atomic"]
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -106,3 +109,23 @@ def write_all_atomic(contents: Sequence[tuple[Path, str | bytes]]) -> list[Path]
             path.unlink(missing_ok=True)
         raise
     return written
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file: how an artifact names the exact model it came from.
+
+    Verification checks the digest against the artifact and reports it; the file is read and
+    hashed once for as long as its size and modification time stay the same.
+    """
+    target = Path(path).resolve()
+    stat = target.stat()
+    return _sha256(target, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

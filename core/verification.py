@@ -16,7 +16,6 @@ or any model with two or more outputs when an argmax gate is asked for.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,7 @@ import numpy as np
 from polyx.converters.ir import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
 from polyx.expansion.polynomial import Polynomial
+from polyx.files import file_sha256
 from polyx.gates import FINITE_GATE, Gate, GateResult
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
@@ -104,15 +104,6 @@ class VerificationReport:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks: how an artifact names the exact model it came from."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def find_polynomial(folder: Path) -> Path:
     """The single ``*.poly.json`` in ``folder``, so ``polyx convert m.onnx && polyx verify d.csv`` works."""
     found = sorted(folder.glob(f"*{POLYNOMIAL_SUFFIX}"))
@@ -161,6 +152,8 @@ class ComparisonPlan:
     compared: str
     secondary: str | None
     classifier: bool
+    declared: bool = False
+    """True when the artifact itself says which space the polynomial stands for (``output_space``)."""
 
 
 def _declared_space(polynomial: Polynomial) -> str | None:
@@ -185,11 +178,11 @@ def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: 
         many = network.output_size >= 2
         if argmax_gate and not many:
             raise DataError("--min-argmax-agreement needs a model with two or more outputs (one per class)")
-        return ComparisonPlan(poly_space, "outputs", None, poly_space == "logits" or (argmax_gate and many))
+        return ComparisonPlan(poly_space, "outputs", None, poly_space == "logits" or (argmax_gate and many), bool(declared))
     if poly_space != "logits":
         if compare == "logits":
             raise DataError("--compare logits: the polynomial stands for probabilities, not logits")
-        return ComparisonPlan(poly_space, "probabilities", None, True)
+        return ComparisonPlan(poly_space, "probabilities", None, True, bool(declared))
     if compare == "logits" and not network.ends_in_softmax:
         raise DataError(
             f"--compare logits: the logits of {network.path} cannot be read (its output is not a Softmax node); "
@@ -197,7 +190,7 @@ def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: 
         )
     compared = compare or ("logits" if network.ends_in_softmax else "probabilities")
     secondary = "probabilities" if compared == "logits" else ("logits" if network.ends_in_softmax else None)
-    return ComparisonPlan(poly_space, compared, secondary, True)
+    return ComparisonPlan(poly_space, compared, secondary, True, bool(declared))
 
 
 def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -261,7 +254,7 @@ class _Streams:
     def add(self, poly: np.ndarray, net: dict[str, np.ndarray], target: np.ndarray | None, lines: np.ndarray) -> None:
         """Fold in one chunk of polynomial values and network outputs."""
         self.primary.add(*values_in_space(self.plan.compared, self.plan, poly, net), lines)
-        if self.secondary is not None and self.plan.secondary is not None:
+        if self.secondary is not None:
             self.secondary.add(*values_in_space(self.plan.secondary, self.plan, poly, net), lines)
         if self.agreement is not None:
             self.agreement.add(poly.argmax(axis=1), net["outputs"].argmax(axis=1))
@@ -283,10 +276,10 @@ def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: Compa
         )
 
 
-def _notes(plan: ComparisonPlan, network: ReferenceNetwork, declared: str | None) -> list[str]:
+def _notes(plan: ComparisonPlan, network: ReferenceNetwork) -> list[str]:
     notes = []
     if plan.poly_space == "logits" and plan.compared != "outputs":
-        why = "as its artifact declares" if declared else "the convention for softmax networks"
+        why = "as its artifact declares" if plan.declared else "the convention for softmax networks"
         source = "the input of the file's Softmax node" if network.ends_in_softmax else "no logits: the file's softmax is not one node"
         notes.append(f"the polynomial stands for the logits ({why}); network logits: {source}")
     if plan.compared == "probabilities" and plan.poly_space == "logits":
@@ -418,7 +411,7 @@ def _report(
             "ends_in_softmax": network.ends_in_softmax,
         },
         seconds=seconds,
-        notes=_notes(plan, network, _declared_space(polynomial)),
+        notes=_notes(plan, network),
     )
 
 

@@ -297,6 +297,28 @@ def test_model_is_found_beside_the_polynomial_and_checked_by_sha256(tmp_path: Pa
         resolve_model({}, poly_path, None)
 
 
+def test_the_model_is_hashed_once_per_verify_and_again_when_it_changes(tanh_linear_fit, monkeypatch) -> None:
+    import hashlib
+
+    from polyx import files
+    from polyx.expansion.artifact import save_polynomial
+    from polyx.verification import verify
+
+    model, data, fit = tanh_linear_fit
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    poly = Polynomial(fit.variables, fit.outputs, fit.exponents, fit.coefficients, method={"name": "fit"},
+                      provenance={"source": str(model), "sha256": digest})
+    poly_path = save_polynomial(poly, data.parent / "m.poly.json")
+    calls: list[int] = []
+    sha256 = hashlib.sha256
+    monkeypatch.setattr(files.hashlib, "sha256", lambda: calls.append(1) or sha256())
+    files._sha256.cache_clear()
+    report = verify(data, poly_path)
+    assert len(calls) == 1 and report.model["sha256"] == digest and report.model["sha256_matches"]
+    model.write_bytes(model.read_bytes() + b"\0")
+    assert files.file_sha256(model) == hashlib.new("sha256", model.read_bytes()).hexdigest() and len(calls) == 2
+
+
 def test_overflowing_polynomial_fails_the_finite_gate_and_the_report_stays_valid_json(tmp_path: Path) -> None:
     import json
 
