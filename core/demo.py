@@ -138,8 +138,7 @@ def _run_method(method: str, description: str, options: dict[str, Any], model: P
 
 def _export_best(runs: list[MethodRun], data: Path) -> dict:
     """Export the polynomial closest to the network and check the ONNX file against it on the data."""
-    import onnxruntime
-
+    from polyx.converters.runtime import OnnxRunner
     from polyx.expansion.onnx_export import export_polynomial
     from polyx.tabular import read_table
 
@@ -147,8 +146,7 @@ def _export_best(runs: list[MethodRun], data: Path) -> dict:
     exported = export_polynomial(best.artifact, best.artifact.with_suffix(".onnx"))
     x, _, _ = read_table(data, expected_inputs=len(best.polynomial.variables), exclude=(TARGET,),
                          variable_names=best.polynomial.variables)
-    session = onnxruntime.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
-    values = session.run(None, {exported.input_name: x.astype(np.float32)})[0]
+    values = OnnxRunner(exported.path).run(x)
     reference = best.polynomial.evaluate(x.astype(np.float32).astype(np.float64))
     return {"method": best.method, "path": exported.path, "input_name": exported.input_name,
             "output_name": exported.output_name, "max_abs_vs_polynomial": float(np.abs(values - reference).max())}
