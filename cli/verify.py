@@ -61,25 +61,15 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
            junit: Path | None, chunk_rows: int, **thresholds: float | None) -> None:
     """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails."""
-    from polyx.errors import ArtifactError
-    from polyx.files import write_atomic
     from polyx.gates import GATE_METRICS, Gate
-    from polyx.junit import report_to_junit
     from polyx.verification import verify as run_verification
 
-    for path in filter(None, (report, junit)):
-        if not path.parent.is_dir():
-            raise ArtifactError(f"{path}: folder '{path.parent}' does not exist; create it or choose another path")
     bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
     gates = [Gate(metric, value) for metric, value in bounds.items() if value is not None]
     with _progress_bar(app.terminal) as progress:
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
-                                  chunk_rows=chunk_rows, progress=progress)
-    if report:
-        write_atomic(report, result.to_json())
-    if junit:
-        write_atomic(junit, report_to_junit(result))
+                                  chunk_rows=chunk_rows, progress=progress, report=report, junit=junit)
     _render(app.terminal, result, as_json, bool(gates))
     if not result.passed:
         raise click.exceptions.Exit(EXIT_GATE_FAILED)

@@ -27,7 +27,7 @@ import numpy as np
 from polyx.converters.ir import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
 from polyx.expansion.polynomial import Polynomial
-from polyx.files import file_sha256
+from polyx.files import check_writable, file_sha256, write_all_atomic
 from polyx.gates import FINITE_GATE, Gate, GateResult
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
@@ -37,6 +37,7 @@ __all__ = [
     "VerificationReport",
     "verify",
     "verify_polynomial",
+    "write_reports",
     "find_polynomial",
     "resolve_model",
     "file_sha256",
@@ -421,25 +422,42 @@ def verify(
     model: str | Path | None = None,
     *,
     folder: str | Path = ".",
+    report: str | Path | None = None,
+    junit: str | Path | None = None,
     **options: object,
 ) -> VerificationReport:
     """``polyx verify``: find and load the artifact, find and check its model, then verify.
 
     ``poly`` defaults to the single ``*.poly.json`` in ``folder``; ``model`` to the artifact's
-    provenance source, which must still have the recorded sha256. Other options as for
-    ``verify_polynomial``.
+    provenance source, which must still have the recorded sha256. ``report`` and ``junit`` name
+    the JSON and JUnit files a CI job keeps: checked before any row is read, written (whatever
+    the gates say) once the report is complete. Other options as for ``verify_polynomial``.
     """
     from polyx.expansion.artifact import load_polynomial
 
+    targets = [Path(path) for path in (report, junit) if path is not None]
+    for path in targets:
+        check_writable(path)
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
     polynomial = load_polynomial(poly_path)
     model_path, expected = resolve_model(polynomial.provenance, poly_path, Path(model) if model is not None else None)
-    report = verify_polynomial(polynomial, model_path, data, **options)  # type: ignore[arg-type]
-    matches = None if expected is None else report.model["sha256"] == expected
+    measured = verify_polynomial(polynomial, model_path, data, **options)  # type: ignore[arg-type]
+    matches = None if expected is None else measured.model["sha256"] == expected
     unchecked = [] if expected else [f"{poly_path} records no sha256 for its model, so the model file was not checked"]
-    return replace(
-        report,
-        polynomial={"path": str(poly_path), **report.polynomial},
-        model={**report.model, "sha256_recorded": expected, "sha256_matches": matches},
-        notes=report.notes + unchecked,
+    result = replace(
+        measured,
+        polynomial={"path": str(poly_path), **measured.polynomial},
+        model={**measured.model, "sha256_recorded": expected, "sha256_matches": matches},
+        notes=measured.notes + unchecked,
     )
+    write_reports(result, report, junit)
+    return result
+
+
+def write_reports(result: VerificationReport, report: str | Path | None = None, junit: str | Path | None = None) -> list[Path]:
+    """Write the JSON report and/or the JUnit XML atomically, both or neither: the files CI keeps."""
+    from polyx.junit import report_to_junit
+
+    contents = [(Path(report), result.to_json())] if report is not None else []
+    contents += [(Path(junit), report_to_junit(result))] if junit is not None else []
+    return write_all_atomic(contents)

@@ -384,3 +384,20 @@ def test_progress_counts_bytes_of_non_ascii_text(tanh_linear_fit) -> None:
     verify_polynomial(poly, model, data, chunk_rows=500, progress=lambda done, total: seen.append((done, total)))
     size = data.stat().st_size
     assert seen == [(len(b"".join(lines[: 1 + rows])), size) for rows in (500, 1000)] + [(size, size)]
+
+
+def test_report_files_are_checked_before_anything_is_read_and_written_together(tanh_linear_fit) -> None:
+    import json
+
+    from polyx.verification import verify
+
+    model, data, fit = tanh_linear_fit
+    with pytest.raises(ArtifactError, match="nowhere/r.json: cannot write, folder '.*nowhere' does not exist"):
+        verify(data.parent / "missing.csv", data.parent / "missing.poly.json", report=data.parent / "nowhere" / "r.json")
+    from polyx.expansion.artifact import save_polynomial
+
+    named = Polynomial(fit.variables, fit.outputs, fit.exponents, fit.coefficients, method={"name": "fit"})
+    poly_path = save_polynomial(named, data.parent / "fit.poly.json")
+    result = verify(data, poly_path, model, report=data.parent / "r.json", junit=data.parent / "r.xml")
+    assert json.loads((data.parent / "r.json").read_text()) == json.loads(result.to_json())
+    assert (data.parent / "r.xml").read_text().startswith("<?xml")

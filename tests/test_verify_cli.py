@@ -182,7 +182,7 @@ def test_polynomial_candidates(project: Path) -> None:
 
 
 def test_report_folder_must_exist_before_the_run(project: Path) -> None:
-    assert "missing/r.json: folder 'missing' does not exist" in one_error_line(run("data.csv", "--exclude", "y", "--junit", "missing/r.json"))
+    assert "missing/r.json: cannot write, folder 'missing' does not exist" in one_error_line(run("data.csv", "--exclude", "y", "--junit", "missing/r.json"))
 
 
 def test_argmax_gate_needs_classes(project: Path) -> None:
