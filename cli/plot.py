@@ -30,6 +30,7 @@ __all__ = ["plot"]
 def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: str, shape: str | None,
          outputs: str | None, columns: str | None, exclude: tuple[str, ...], **options: object) -> None:
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
+    from polyx.cli.render import render_matched_by_position
     from polyx.conversion import parse_taylor_orders
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
@@ -37,4 +38,6 @@ def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: 
                           taylor_orders=parse_taylor_orders(taylor_orders),
                           shape=parse_shape(shape) if shape else None, outputs=comma_list(outputs) or None,
                           columns=comma_list(columns) or None, exclude=tuple(comma_list(exclude)), **options)  # type: ignore[arg-type]
-    app.terminal.success(f"wrote {draw(request)}")
+    result = draw(request)
+    render_matched_by_position(app.terminal, request.data, result.matched_by_position)
+    app.terminal.success(f"wrote {result.path}")

@@ -24,18 +24,13 @@ __all__ = ["predict"]
 def predict(app: App, poly: Path, data: Path, output: Path | None, contributions: bool, columns: str | None,
             exclude: tuple[str, ...], target: str | None, skip_invalid: bool) -> None:
     """Evaluate the polynomial POLY on every row of DATA and write the outputs as CSV."""
-    from polyx.expansion.artifact import load_polynomial
-    from polyx.expansion.prediction import write_predictions
-    from polyx.tabular import open_table
+    from polyx.cli.render import render_matched_by_position
+    from polyx.prediction import predict as run
 
-    polynomial = load_polynomial(poly)
-    table = open_table(data, expected_inputs=len(polynomial.variables), columns=comma_list(columns),
-                       exclude=comma_list(exclude), target=target, variable_names=polynomial.variables,
-                       skip_invalid=skip_invalid)
-    if table.input_names != list(polynomial.variables):
-        pairs = ", ".join(f"{c} as {v}" for c, v in zip(table.input_names, polynomial.variables) if c != v)
-        app.terminal.warning(f"{data}: columns used by position: {pairs}")
-    result = write_predictions(polynomial, table, output if output is not None else app.terminal.stream, contributions=contributions)
+    prediction = run(poly, data, output if output is not None else app.terminal.stream, contributions=contributions,
+                     columns=comma_list(columns), exclude=comma_list(exclude), target=target, skip_invalid=skip_invalid)
+    render_matched_by_position(app.terminal, data, prediction.matched_by_position)
+    result = prediction.result
     if result.invalid_rows:
         app.terminal.warning(f"{data}: skipped {result.invalid_rows} rows with NaN/Inf inputs; the output has {result.rows} rows")
     if output is not None:

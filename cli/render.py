@@ -9,7 +9,7 @@ from polyx.cli.terminal import Terminal
 if TYPE_CHECKING:
     from polyx.conversion import Conversion
 
-__all__ = ["render_conversion", "render_layer_diagnostics"]
+__all__ = ["render_conversion", "render_layer_diagnostics", "render_matched_by_position"]
 
 
 def render_conversion(terminal: Terminal, result: "Conversion") -> None:
@@ -29,6 +29,12 @@ def render_conversion(terminal: Terminal, result: "Conversion") -> None:
         terminal.warning(warning)
     for path in result.written:
         terminal.success(f"wrote {path}")
+
+
+def render_matched_by_position(terminal: Terminal, data: object, pairs: list[tuple[str, str]] | list[list[str]]) -> None:
+    """The one warning every command gives when CSV columns stand for variables of other names."""
+    if pairs:
+        terminal.warning(f"{data}: columns used by position: {', '.join(f'{column} as {variable}' for column, variable in pairs)}")
 
 
 def _span(values: list[float] | None) -> str:

@@ -76,6 +76,9 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
 
 
 def _render(terminal: Terminal, result: VerificationReport, as_json: bool, gated: bool) -> None:
+    from polyx.cli.render import render_matched_by_position
+
+    render_matched_by_position(terminal, result.data["path"], result.data["matched_by_position"])
     if result.model.get("sha256_matches") is False:
         terminal.warning(f"{result.model['path']} is not the file the polynomial was made from (sha256 differs)")
     if not gated:

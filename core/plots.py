@@ -40,9 +40,15 @@ __all__ = [
     "KINDS",
     "FORMATS",
     "PlotRequest",
+    "PlotResult",
     "MissingPlotDependencyError",
     "plot",
     "plot_figure",
+    "coefficients_figure",
+    "diagonal_figure",
+    "potentials_figure",
+    "heatmap_figure",
+    "pure_power_images",
     "figure_to_bytes",
     "parse_shape",
     "default_plot_path",
@@ -170,7 +176,7 @@ def _first_rows(table: CsvTable, limit: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarray, np.ndarray, str, int]:
+def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarray, np.ndarray, str, CsvTable, int]:
     """(network, polynomial) values on the first rows of the data, in the space ``polyx verify`` gates."""
     from polyx.reference import ReferenceNetwork
     from polyx.verification import comparison_plan, resolve_model, values_in_space
@@ -186,14 +192,19 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
     net = network.values(x, plan)
     with np.errstate(over="ignore", invalid="ignore"):
         polynomial, reference = values_in_space(plan.compared, plan, poly.evaluate(x), net)
-    return reference, polynomial, plan.compared, x.shape[0]
+    return reference, polynomial, plan.compared, table, x.shape[0]
 
 
 def diagonal_figure(request: PlotRequest, poly: "Polynomial") -> "Figure":
     """Network against polynomial, one panel per output, with the identity line and R²."""
+    return _diagonal(request, poly)[0]
+
+
+def _diagonal(request: PlotRequest, poly: "Polynomial") -> tuple["Figure", CsvTable]:
+    """The diagonal figure and the table its rows came from (whose columns may have been matched by position)."""
     from polyx.metrics import ErrorAccumulator
 
-    network, polynomial, space, rows = _diagonal_values(request, poly)
+    network, polynomial, space, table, rows = _diagonal_values(request, poly)
     chosen = _selected_outputs(poly.outputs, request.outputs)
     metrics = ErrorAccumulator(list(poly.outputs))
     metrics.add(polynomial, network, np.arange(2, rows + 2))
@@ -213,7 +224,7 @@ def diagonal_figure(request: PlotRequest, poly: "Polynomial") -> "Figure":
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left")
     figure.suptitle(f"network against polynomial, {rows} rows of {request.data.name if request.data else ''}", fontsize=10)
-    return figure
+    return figure, table
 
 
 def _short(value: float | None) -> str:
@@ -359,29 +370,43 @@ def heatmap_figure(poly: "Polynomial", shape: tuple[int, ...] | None, outputs: S
     return figure
 
 
+@dataclass(frozen=True)
+class PlotResult:
+    """The image written, and the (column, variable) pairs of ``--data`` that were matched by position."""
+
+    path: Path
+    matched_by_position: list[tuple[str, str]]
+
+
 def plot_figure(request: PlotRequest) -> "Figure":
     """Build the figure a request asks for (not rendered yet): what tests and notebooks inspect."""
+    return _figure(request)[0]
+
+
+def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
     from polyx.expansion.artifact import load_polynomial
 
     if request.kind not in KINDS:
         raise DataError(f"unknown plot kind '{request.kind}'; choose one of {', '.join(KINDS)}")
     _require_matplotlib()
     if request.kind == "potentials":
-        return potentials_figure(request)
+        return potentials_figure(request), []
     poly = load_polynomial(request.source)
     if request.kind == "coefficients":
-        return coefficients_figure(poly, request.top, request.outputs)
+        return coefficients_figure(poly, request.top, request.outputs), []
     if request.kind == "diagonal":
-        return diagonal_figure(request, poly)
-    return heatmap_figure(poly, request.shape, request.outputs)
+        figure, table = _diagonal(request, poly)
+        return figure, table.matched_by_position
+    return heatmap_figure(poly, request.shape, request.outputs), []
 
 
-def plot(request: PlotRequest) -> Path:
+def plot(request: PlotRequest) -> PlotResult:
     """``polyx plot``: build the figure, render it in the format the file name asks for, write it atomically."""
-    from polyx.files import write_atomic
+    from polyx.files import check_writable, write_atomic
 
     fmt = FORMATS.get(request.output.suffix.lower())
     if fmt is None:
         raise DataError(f"{request.output}: plots are written as .png, .svg or .pdf; give one of those file names")
-    figure = plot_figure(request)
-    return write_atomic(request.output, figure_to_bytes(figure, fmt))
+    check_writable(request.output)
+    figure, matched = _figure(request)
+    return PlotResult(write_atomic(request.output, figure_to_bytes(figure, fmt)), matched)

@@ -29,7 +29,8 @@ class CsvTable:
     """A CSV file with its input (and optional target) columns chosen; iterate it in chunks.
 
     ``invalid_rows`` counts the rows dropped for NaN/Inf when ``skip_invalid`` is set; it is
-    complete once iteration has finished.
+    complete once iteration has finished. ``variables`` are the names the input columns stand
+    for (a polynomial's variables), when the reader was given them.
     """
 
     path: Path
@@ -38,6 +39,7 @@ class CsvTable:
     target_column: int | None = None
     skip_invalid: bool = False
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    variables: tuple[str, ...] = ()
     invalid_rows: int = field(default=0, init=False)
     total_rows: int = field(default=0, init=False)
     bytes_read: int = field(default=0, init=False)
@@ -46,6 +48,15 @@ class CsvTable:
     def input_names(self) -> list[str]:
         """Names of the input columns, in the order the model receives them."""
         return [self.header[i] for i in self.input_columns]
+
+    @property
+    def matched_by_position(self) -> list[tuple[str, str]]:
+        """(column, variable) for every input column standing for a variable of another name.
+
+        Columns named like the variables are matched by name; otherwise they are taken in order,
+        which is right only if the file's order is the model's: every command tells the user.
+        """
+        return [(column, variable) for column, variable in zip(self.input_names, self.variables) if column != variable]
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Yield (inputs, target) float64 blocks of at most ``chunk_rows`` valid rows."""
@@ -214,7 +225,7 @@ def open_table(
             f"{path}: the model expects {expected_inputs} input columns but found {len(chosen)} ({found}); "
             "choose them with --columns or drop extras with --exclude/--target"
         )
-    return CsvTable(path, header, chosen, target_index, skip_invalid, chunk_rows)
+    return CsvTable(path, header, chosen, target_index, skip_invalid, chunk_rows, tuple(variable_names or ()))
 
 
 def read_table(path: str | Path, **options: object) -> tuple[np.ndarray, np.ndarray | None, list[str]]:

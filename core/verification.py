@@ -396,6 +396,7 @@ def _report(
             "rows": table.total_rows,
             "invalid_rows_skipped": table.invalid_rows,
             "input_columns": table.input_names,
+            "matched_by_position": [list(pair) for pair in table.matched_by_position],
             "target": table.header[table.target_column] if table.target_column is not None else None,
         },
         polynomial={
