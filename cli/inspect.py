@@ -23,14 +23,14 @@ def _range(values: list[float]) -> str:
     return f"[{values[0]:.3g}, {values[1]:.3g}]"
 
 
-def _layer_table(report: "ModelReport") -> "Table":
+def _layer_table(info: dict) -> "Table":
     from polyx.cli.terminal import PlainTable
 
     table = PlainTable(title="layers (norms: incoming weights + bias per neuron)")
     for header in ("layer", "in → out", "activation", "weights", "biases", "max ‖·‖₁ (neuron)", "max ‖·‖₂ (neuron)",
                    "‖·‖₁ ≤ 1", "‖·‖₂ ≤ 1"):
         table.add_column(header, justify="right" if header.startswith(("in", "max")) else "left")
-    for layer in report.summary.to_dict()["layers"]:
+    for layer in info["layers"]:
         params = ", ".join(f"{k}={v:g}" for k, v in layer["activation_params"].items())
         table.add_row(
             str(layer["index"]), f"{layer['in_features']} → {layer['out_features']}",
@@ -53,7 +53,7 @@ def _render(app: App, report: "ModelReport") -> None:
     outputs = f"{info['output_size']} value{'s' if info['output_size'] != 1 else ''}"
     app.terminal.info(f"input '{info['input_name']}' {info['input_shape']} ({info['input_size']} values) → "
                       f"output '{info['output_name']}' ({outputs}{softmax})")
-    app.terminal.table(_layer_table(report))
+    app.terminal.table(_layer_table(info))
     held = [norm for norm in ("l1", "l2") if info["nn2poly_constraint"][norm]]
     app.terminal.info("nn2poly constraint (norm ≤ 1 in every layer but the last): "
                       + (f"holds for {' and '.join(held)}" if held else "does not hold"))

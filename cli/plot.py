@@ -7,14 +7,20 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import LibraryChoice, column_options, comma_list
 
 __all__ = ["plot"]
 
 
+def _kinds() -> tuple[str, ...]:
+    from polyx.plots import KINDS
+
+    return KINDS
+
+
 @click.command("plot")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--kind", "-k", type=click.Choice(["coefficients", "diagonal", "potentials", "heatmap"]), required=True,
+@click.option("--kind", "-k", type=LibraryChoice(_kinds), required=True,
               help="coefficients/diagonal/heatmap: SOURCE is a polynomial; potentials: SOURCE is the model.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Image file: .png, .svg or .pdf [default: SOURCE.KIND.png here].")
 @click.option("-n", "--top", type=click.IntRange(min=1), default=10, show_default=True, help="[coefficients] Terms per output.")

@@ -55,13 +55,14 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout (nothing else).")
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report to this file.")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (one testcase per gate and output).")
-@click.option("--chunk-rows", type=click.IntRange(min=1), default=65_536, show_default=True, help="Rows per streamed chunk.")
+@click.option("--chunk-rows", type=click.IntRange(min=1), help="Rows per streamed chunk [default: 65,536].")
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
-           junit: Path | None, chunk_rows: int, **thresholds: float | None) -> None:
+           junit: Path | None, chunk_rows: int | None, **thresholds: float | None) -> None:
     """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails."""
     from polyx.gates import GATE_METRICS, Gate
+    from polyx.tabular import DEFAULT_CHUNK_ROWS
     from polyx.verification import verify as run_verification
 
     bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
@@ -69,7 +70,7 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
     with _progress_bar(app.terminal) as progress:
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
-                                  chunk_rows=chunk_rows, progress=progress, report=report, junit=junit)
+                                  chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress, report=report, junit=junit)
     _render(app.terminal, result, as_json, bool(gates))
     if not result.passed:
         raise click.exceptions.Exit(EXIT_GATE_FAILED)

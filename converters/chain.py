@@ -95,11 +95,6 @@ class Cursor:
     feature_shape: tuple[int, ...] | None
     batch_size: int | None = None
 
-    @property
-    def width(self) -> int | None:
-        """Number of features of the current tensor, or None after an unrepresentable node."""
-        return None if self.feature_shape is None else int(np.prod(self.feature_shape))
-
     def constant_operand(self, node: OnnxNode) -> tuple[np.ndarray, int]:
         """For a binary elementwise node: (the constant operand, position of the data operand).
 
@@ -114,7 +109,7 @@ class Cursor:
             raise NotThisPattern
         return constant, positions[0]
 
-    def require_matrix_input(self, node: OnnxNode, rows: int) -> None:
+    def require_matrix_input(self, node: OnnxNode, inputs: int) -> None:
         """Refuse a dense op on multi-axis data, or one whose weight does not match the feature count."""
         if self.feature_shape is None:
             return
@@ -123,8 +118,8 @@ class Cursor:
                 f"{node.op_type} applied to data with feature shape {list(self.feature_shape)}; "
                 "only (batch, features) data is supported: add a Flatten before the first layer"
             )
-        if rows != self.feature_shape[0]:
-            raise Refusal(f"its weight expects {rows} inputs but the data has {self.feature_shape[0]} features")
+        if inputs != self.feature_shape[0]:
+            raise Refusal(f"its weight expects {inputs} inputs but the data has {self.feature_shape[0]} features")
 
     def feature_vector(self, values: np.ndarray, what: str) -> np.ndarray:
         """A scalar or per-feature constant as a float64 vector over the flattened features.
@@ -154,9 +149,9 @@ class ChainBuilder:
 
     width: int
     layers: list[DenseLayer] = field(default_factory=list)
-    _weight: np.ndarray | None = None
-    _bias: np.ndarray | None = None
-    _has_dense: bool = False
+    _weight: np.ndarray | None = field(default=None, init=False, repr=False)
+    _bias: np.ndarray | None = field(default=None, init=False, repr=False)
+    _has_dense: bool = field(default=False, init=False, repr=False)
 
     def apply(self, effect: Effect) -> None:
         """Add one effect to the chain; Reshape and OutputSoftmax are the walker's business."""

@@ -9,7 +9,6 @@ module they all look the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -18,16 +17,7 @@ import numpy as np
 from polyx.converters.folding import fold_node
 from polyx.errors import ModelLoadError
 
-__all__ = ["OnnxNode", "OnnxGraph", "ValueKind", "parse_model"]
-
-
-class ValueKind(Enum):
-    """Where a tensor name comes from."""
-
-    GRAPH_INPUT = "graph input"
-    CONSTANT = "constant"
-    NODE_OUTPUT = "node output"
-    EMPTY = "empty"
+__all__ = ["OnnxNode", "OnnxGraph", "parse_model"]
 
 
 def _attribute_value(attribute: Any) -> Any:
@@ -158,16 +148,6 @@ class OnnxGraph:
     def constant(self, name: str) -> np.ndarray | None:
         """The value of a constant tensor, or None if it depends on the input."""
         return self.constants.get(name)
-
-    def kind(self, name: str) -> ValueKind:
-        """Sort a tensor name into graph input, constant, node output or empty (an omitted optional input)."""
-        if not name:
-            return ValueKind.EMPTY
-        if name in self.constants:
-            return ValueKind.CONSTANT
-        if any(name == input_name for input_name, _ in self.input_specs):
-            return ValueKind.GRAPH_INPUT
-        return ValueKind.NODE_OUTPUT
 
     def consumers(self, name: str) -> tuple[OnnxNode, ...]:
         """Data nodes that read this tensor."""

@@ -1,6 +1,6 @@
 """The PolyxError family: every failure a user can cause, each with the one line they will read.
 
-The CLI turns any of these into a single stderr line and exit code 2 (see ``polyx.cli.boundary``),
+The CLI turns any of these into a single stderr line and exit code 2 (see ``polyx.cli.main.PolyxGroup``),
 so ``str(error)`` must say what went wrong, where, and what to do about it.
 """
 

@@ -228,3 +228,10 @@ def test_softmax_sample_compares_logits_and_gates_argmax(tmp_path: Path, monkeyp
     assert report["compared"] == "logits" and report["secondary"]["compared"] == "probabilities"
     assert report["classification"]["argmax_agreement"]["rate"] >= 0.95
     assert len(report["gates"]) == 3 + 3 + 1
+
+
+def test_chunk_rows_help_states_the_library_default() -> None:
+    from polyx.tabular import DEFAULT_CHUNK_ROWS
+
+    text = " ".join(CliRunner().invoke(cli, ["verify", "--help"]).output.split())
+    assert f"Rows per streamed chunk [default: {DEFAULT_CHUNK_ROWS:,}]" in text
