@@ -47,6 +47,12 @@ class GraphBuilder:
         self.nodes.append(helper.make_node("Constant", [], [out], value=tensor, name=out))
         return out
 
+    def constant_attribute(self, **attribute: object) -> str:
+        """A ``Constant`` node holding its value in a plain attribute (``value_float=1.5``, ``value_floats=[...]``)."""
+        out = self._name("kf")
+        self.nodes.append(helper.make_node("Constant", [], [out], name=out, **attribute))
+        return out
+
     def op(self, op_type: str, *inputs: str, outputs: int = 1, **attributes: object) -> str:
         """A node; returns its first output."""
         name = self._name(op_type.lower())

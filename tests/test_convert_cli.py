@@ -17,21 +17,23 @@ SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
 MODEL = SAMPLES / "polynomial4_tanh_l1.onnx"
 
 
-def _run(tmp_path: Path, *args: str):
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        return CliRunner().invoke(cli, ["convert", str(MODEL), *args])
-    finally:
-        os.chdir(cwd)
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
-def test_default_output_is_model_poly_json_in_the_current_folder(tmp_path: Path) -> None:
-    result = _run(tmp_path)
+def _run(*args: str):
+    return CliRunner().invoke(cli, ["convert", str(MODEL), *args])
+
+
+def test_default_output_is_model_poly_json_in_the_current_folder(here: Path) -> None:
+    result = _run()
     assert result.exit_code == 0, result.output
-    poly = load_polynomial(tmp_path / "polynomial4_tanh_l1.poly.json")
+    poly = load_polynomial(here / "polynomial4_tanh_l1.poly.json")
     assert poly.method["name"] == "nn2poly" and poly.degree == 2
-    assert poly.provenance["source"] == os.path.relpath(MODEL, tmp_path)
+    assert poly.provenance["source"] == os.path.relpath(MODEL, here)
 
 
 @pytest.mark.parametrize(
@@ -46,13 +48,13 @@ def test_default_output_is_model_poly_json_in_the_current_folder(tmp_path: Path)
         (["--max-memory", "lots"], "--max-memory 'lots' is not a size"),
     ],
 )
-def test_refusals_are_one_line_exit_2_and_write_nothing(tmp_path: Path, args: list[str], message: str) -> None:
-    result = _run(tmp_path, *args)
+def test_refusals_are_one_line_exit_2_and_write_nothing(here: Path, args: list[str], message: str) -> None:
+    result = _run(*args)
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.output
-    assert list(tmp_path.iterdir()) == []
+    assert list(here.iterdir()) == []
 
 
 def test_memory_guard_names_a_lower_order_that_fits() -> None:
@@ -73,11 +75,11 @@ def test_interaction_limited_block_sizes_count_the_kept_monomials(n: int, order:
 
 
 @pytest.mark.parametrize("alias, method", [("global", "nn2poly"), ("hope", "taylor")])
-def test_aliases_run_their_method(tmp_path: Path, alias: str, method: str) -> None:
+def test_aliases_run_their_method(here: Path, alias: str, method: str) -> None:
     point = ["--at=0.1,0.2,0.3,0.4"] if method == "taylor" else []
-    result = _run(tmp_path, "-m", alias, *point)
+    result = _run("-m", alias, *point)
     assert result.exit_code == 0, result.output
-    assert load_polynomial(tmp_path / "polynomial4_tanh_l1.poly.json").method["name"] == method
+    assert load_polynomial(here / "polynomial4_tanh_l1.poly.json").method["name"] == method
 
 
 def test_unknown_method_is_refused_before_the_model_is_read(tmp_path: Path) -> None:

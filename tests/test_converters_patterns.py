@@ -117,26 +117,11 @@ def _matmul(variant: str):
 
 def _constants_from_constant_nodes(g: GraphBuilder):
     weight = g.constant(g.rng.normal(size=(4, 3)))
-    bias_node = helper_constant_value_floats(g, g.rng.normal(size=4))
+    bias_node = g.constant_attribute(value_floats=[float(v) for v in g.rng.normal(size=4)])
     h = g.op("Gemm", "x", weight, bias_node, transB=1)
-    scale = helper_constant_value_float(g, 1.5)
+    scale = g.constant_attribute(value_float=1.5)
     return g.gemm(g.op("Sigmoid", g.op("Mul", h, scale)), 4, 1), (3,)
 
-
-def helper_constant_value_floats(g: GraphBuilder, values: np.ndarray) -> str:
-    out = g._name("kf")
-    from onnx import helper
-
-    g.nodes.append(helper.make_node("Constant", [], [out], value_floats=[float(v) for v in values], name=out))
-    return out
-
-
-def helper_constant_value_float(g: GraphBuilder, value: float) -> str:
-    out = g._name("kf")
-    from onnx import helper
-
-    g.nodes.append(helper.make_node("Constant", [], [out], value_float=value, name=out))
-    return out
 
 
 def _batchnorm_op(where: str):

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from converters_graphs import GraphBuilder
+from oracles import one_error_line
 from polyx import load_network
 from polyx.cli.main import cli
 from polyx.errors import ModelLoadError, UnsupportedModelError
@@ -125,20 +126,12 @@ def _invoke(path: Path):
     return CliRunner().invoke(cli, ["inspect", str(path)])
 
 
-def _one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output + result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
-
-
 @pytest.mark.parametrize("case", REFUSALS, ids=[case[0] for case in REFUSALS])
 def test_refusal_is_one_line_naming_the_node(case, tmp_path) -> None:
     name, build, node, reason = case
     g = GraphBuilder(opset=17)
     output, input_shape, options = build(g)
-    line = _one_error_line(_invoke(g.save(tmp_path, name, output, input_shape, **options)))
+    line = one_error_line(_invoke(g.save(tmp_path, name, output, input_shape, **options)))
     assert node in line and reason in line
 
 
@@ -169,7 +162,7 @@ def test_broken_file_is_one_line_naming_the_file(kind, tmp_path) -> None:
         path.write_bytes(_valid_model_bytes(tmp_path)[:40])
     elif kind == "folder":
         path.mkdir()
-    line = _one_error_line(_invoke(path))
+    line = one_error_line(_invoke(path))
     assert str(path) in line
 
 
@@ -198,21 +191,21 @@ def test_every_truncation_is_a_model_load_error(cut, tmp_path) -> None:
 def test_bad_weight_list_json(content, words, tmp_path) -> None:
     path = tmp_path / "net.json"
     path.write_text(content)
-    line = _one_error_line(_invoke(path))
+    line = one_error_line(_invoke(path))
     assert str(path) in line and words in line
 
 
 def test_bad_npz(tmp_path) -> None:
     path = tmp_path / "net.npz"
     np.savez(path, W0=np.ones((2, 3)), b0=np.zeros(2))
-    assert "'activations'" in _one_error_line(_invoke(path))
+    assert "'activations'" in one_error_line(_invoke(path))
     np.savez(path, W0=np.ones((2, 3)), W1=np.ones((1, 3)), activations=np.array(["tanh", "linear"]))
-    assert "transpose Keras kernels" in _one_error_line(_invoke(path))
+    assert "transpose Keras kernels" in one_error_line(_invoke(path))
     np.savez(path, W0=np.ones((2, 3)), activations=np.array([{"name": "tanh"}], dtype=object))
-    assert "string array" in _one_error_line(_invoke(path))
+    assert "string array" in one_error_line(_invoke(path))
 
 
 def test_check_needs_an_onnx_file(tmp_path) -> None:
     path = tmp_path / "net.json"
     path.write_text(json.dumps({"weights": [[[0.1], [1.0]]], "activations": ["tanh"]}))
-    assert "needs an ONNX file" in _one_error_line(CliRunner().invoke(cli, ["inspect", str(path), "--check"]))
+    assert "needs an ONNX file" in one_error_line(CliRunner().invoke(cli, ["inspect", str(path), "--check"]))

@@ -27,6 +27,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oracles import term_by_term
 from polyx import expand, load_network, save_polynomial
 from polyx.cli.main import cli
 from polyx.errors import ArtifactError
@@ -45,13 +46,6 @@ NUMPY = {"float32": np.float32, "float64": np.float64}
 def session(model: onnx.ModelProto | Path) -> onnxruntime.InferenceSession:
     source = str(model) if isinstance(model, Path) else model.SerializeToString()
     return onnxruntime.InferenceSession(source, providers=["CPUExecutionProvider"])
-
-
-def term_by_term(poly: Polynomial, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(values, scale): Σ_t c_t·m_t(x) and Σ_t |c_t·m_t(x)|, monomials as explicit powers."""
-    shifted = x - (poly.center if poly.center is not None else 0.0)
-    monomials = np.prod(shifted[:, None, :] ** poly.exponents[None, :, :], axis=2)
-    return monomials @ poly.coefficients.T, np.abs(monomials) @ np.abs(poly.coefficients).T
 
 
 def assert_computes(model: onnx.ModelProto, poly: Polynomial, x: np.ndarray, dtype: str) -> np.ndarray:

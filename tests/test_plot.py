@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from matplotlib.image import imread
 from onnx import numpy_helper
 
+from oracles import one_error_line
 from polyx import expand, load_network, save_polynomial
 from polyx.cli.main import cli
 from polyx.expansion.polynomial import Polynomial
@@ -199,14 +200,6 @@ def test_vector_formats(folder: Path, name: str, signature: bytes) -> None:
     assert data.startswith(signature) and len(data) > 5_000
     if name.endswith(".svg"):
         assert b"<svg" in data[:2000]
-
-
-def one_error_line(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return " ".join(lines[0].split())
 
 
 @pytest.mark.parametrize(
