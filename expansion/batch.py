@@ -74,6 +74,11 @@ class PolyBatch:
         """Memory held by the coefficient blocks."""
         return sum(block.nbytes for block in self.blocks if block is not None)
 
+    @property
+    def order(self) -> int:
+        """The truncation order: the space's."""
+        return self.space.order
+
     def is_linear_form(self) -> bool:
         """True when every polynomial is homogeneous of degree 1 (a first layer's centred pre-activation)."""
         return (

@@ -107,7 +107,7 @@ def _expand_all(
             raise
         raise OrderTooLargeError(f"{error}; --terms diagonal keeps only the pure powers (1 + n·Q terms)") from None
     if softmax:
-        outputs = softmax_of_series(outputs, order)
+        outputs = softmax_of_series(outputs)
     return outputs.space.all_exponents(), outputs.to_dense()
 
 
@@ -122,7 +122,7 @@ def _expand_diagonal(
             f"the diagonal expansion lists {rows:,} terms of {network.input_size:,} exponents each "
             f"({format_bytes(need)}), over the --max-memory limit; lower --order or raise --max-memory"
         )
-    finish = (lambda batch: softmax_of_series(batch, order)) if softmax else None
+    finish = softmax_of_series if softmax else None
     return propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
 
 

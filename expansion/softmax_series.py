@@ -6,7 +6,7 @@ an affine map, 1/Σ is a composition with the reciprocal series around the sum's
 probabilities are one truncated product. Because each step substitutes a series without a
 constant term, truncating at Q keeps every coefficient exact.
 
-Written once for any batch of series with ``constant_term``, ``without_constant``,
+Written once for any batch of series with ``order``, ``constant_term``, ``without_constant``,
 ``linear_map``, ``compose`` and ``times`` (the multivariate ``PolyBatch`` and the per-direction
 ``UnivariateBatch``).
 """
@@ -31,12 +31,13 @@ def reciprocal_series(center: np.ndarray, order: int) -> np.ndarray:
     return (-1.0) ** k / center[..., None] ** (k + 1)
 
 
-def softmax_of_series(logits: Batch, order: int) -> Batch:
-    """The softmax of a batch of logit series, as a batch of the same size.
+def softmax_of_series(logits: Batch) -> Batch:
+    """The softmax of a batch of logit series, as a batch of the same size, to the batch's order.
 
     The exponentials are taken around z_j(x0) − max_i z_i(x0), which leaves the softmax unchanged
     and keeps every exponential ≤ 1, so large logits cannot overflow.
     """
+    order = logits.order
     values = logits.constant_term()
     increments = logits.without_constant()
     exponentials = increments.compose(exp_series(values - values.max(), order))

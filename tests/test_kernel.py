@@ -185,3 +185,21 @@ def test_memory_sizes_parse(text: str, size: int) -> None:
 def test_bad_memory_sizes_are_one_clear_error(text: str) -> None:
     with pytest.raises(OrderTooLargeError, match=r"--max-memory '.*' is not a size; write it like 4GB"):
         parse_memory(text)
+
+
+@pytest.mark.parametrize("order", [1, 3])
+def test_softmax_of_a_batch_equals_sympys_series(order: int) -> None:
+    """The softmax of three logit polynomials in two variables, truncated at the space's order,
+    against SymPy's series of exp(z_j)/Σ exp(z_i) in t for x → t·x (30-digit evaluation)."""
+    from polyx.expansion.softmax_series import softmax_of_series
+
+    space = MonomialSpace(2, order)
+    logits = np.round(np.random.default_rng(5).normal(size=(3, space.n_terms)), 3)
+    result = softmax_of_series(PolyBatch.from_dense(space, logits)).to_dense()
+    t = sp.Symbol("t")
+    xs = _symbols(2)
+    scaled = [_to_sympy(space, row).subs({x: t * x for x in xs}, simultaneous=True) for row in logits]
+    exponentials = [sp.exp(z) for z in scaled]
+    for j in range(3):
+        series = sp.series(exponentials[j] / sum(exponentials), t, 0, order + 1).removeO().subs(t, 1)
+        _assert_close(result[j], _from_sympy(space, sp.N(series, 30), order))
