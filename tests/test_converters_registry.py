@@ -26,10 +26,36 @@ def test_handler_is_resolved_for_the_model_opset(op_type: str, opset: int, since
     assert (found.since_version if found else None) == since
 
 
-def test_every_supported_pattern_has_a_handler_and_every_refusal_a_reason() -> None:
+@pytest.mark.parametrize(
+    "op_type, family",
+    [("Gemm", "dense"), ("MatMul", "dense"), ("Add", "dense"), ("BatchNormalization", "normalization"),
+     ("Tanh", "activations"), ("Elu", "activations"), ("Softmax", "activations"), ("Flatten", "passthrough"),
+     ("Dropout", "passthrough")],
+)
+def test_supported_ops_resolve_to_a_handler_of_their_family(op_type: str, family: str) -> None:
+    entry = find_pattern(_node(op_type), 17)
+    assert entry is not None and not entry.refused
+    assert (entry.family, entry.handler.__module__) == (family, f"polyx.converters.{family}")
+
+
+@pytest.mark.parametrize(
+    "op_type, reason",
+    [("Conv", "convolution layers are not supported"), ("LayerNormalization", "normalises each sample across its features"),
+     ("Einsum", "quantised or general tensor products are not supported"), ("Transpose", "rearranges the data's axes"),
+     ("LogSoftmax", "unsupported activation")],
+)
+def test_refused_ops_have_no_handler_and_say_why(op_type: str, reason: str) -> None:
+    entry = find_pattern(_node(op_type), 17)
+    assert entry is not None and entry.refused and entry.handler is None
+    assert entry.summary.startswith(reason)
+
+
+def test_every_handler_lives_in_the_family_it_is_listed_under() -> None:
+    """The README table groups ops by family; a handler registered from another module would be misfiled."""
     for entry in all_patterns():
-        assert entry.summary
-        assert entry.refused == (entry.handler is None)
+        assert entry.summary.strip() and "\n" not in entry.summary, entry
+        if entry.handler is not None:
+            assert entry.handler.__module__ == f"polyx.converters.{entry.family}", entry
 
 
 def test_readme_pattern_table_is_generated_from_the_registry() -> None:

@@ -128,6 +128,7 @@ def test_potentials_use_the_files_own_weights() -> None:
 
     figure = figure_of("potentials", REGRESSION, data=DATA, taylor_orders=3)
     histograms = [ax.patches for ax in figure.axes if ax.patches and not ax.get_title()]
+    assert len(histograms) == 2  # one per layer, else the zip below would check nothing
     for bars, u in zip(histograms, (u1, u2)):
         assert len(bars) == 60
         assert bars[0].get_x() == pytest.approx(min(-1.5, u.min()), abs=1e-9)

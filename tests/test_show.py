@@ -12,13 +12,17 @@ from polyx.expansion.artifact import save_polynomial
 from polyx.expansion.polynomial import Polynomial
 
 
+EXPONENTS = [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]]
+COEFFICIENTS = [[0.5, -1.25, 2.0, 0.01, -0.3, 1e-5], [1.0, 0.0, 0.0, 0.0, 3.0, 0.0]]
+
+
 @pytest.fixture
 def artifact(tmp_path: Path) -> Path:
     poly = Polynomial(
         ("x1", "x2"),
         ("y1", "y2"),
-        [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]],
-        [[0.5, -1.25, 2.0, 0.01, -0.3, 1e-5], [1.0, 0.0, 0.0, 0.0, 3.0, 0.0]],
+        EXPONENTS,
+        COEFFICIENTS,
         method={"name": "manual", "order": 2},
         provenance={"sha256": "ab" * 32},
         diagnostics={"r2": 0.99},
@@ -60,9 +64,14 @@ def test_threshold_hides_small_terms_in_the_table(artifact: Path) -> None:
 
 def test_json_format_is_the_artifact_itself(artifact: Path) -> None:
     code, out, _ = _run("show", artifact, "--format", "json")
-    assert code == 0 and out == artifact.read_text()
+    data = json.loads(out)
+    assert code == 0 and data["format"] == "polyx.polynomial/1"
+    assert (data["variables"], data["outputs"]) == (["x1", "x2"], ["y1", "y2"])
+    assert (data["exponents"], data["coefficients"]) == (EXPONENTS, COEFFICIENTS)
+    assert data["method"] == {"name": "manual", "order": 2} and data["diagnostics"] == {"r2": 0.99}
     code, out, _ = _run("show", artifact, "--format", "json", "-k", "1")
-    assert json.loads(out)["exponents"] == [[0, 1], [1, 1]]
+    top = json.loads(out)  # y1's largest term is x2 (2.0), y2's is x1·x2 (3.0): both outputs keep both terms
+    assert (top["exponents"], top["coefficients"]) == ([[0, 1], [1, 1]], [[2.0, -0.3], [0.0, 3.0]])
 
 
 def test_latex_format(artifact: Path) -> None:
