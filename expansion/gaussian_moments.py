@@ -24,10 +24,10 @@ from scipy.special import erfcx, ndtr
 
 from polyx.converters.ir import Activation
 from polyx.expansion.activations import SELU_ALPHA, SELU_GAMMA, activation_function
+from polyx.expansion.series import hermite_values
 
 __all__ = [
     "SPAN",
-    "hermite_values",
     "hermite_coefficients",
     "gaussian_expectation",
     "gaussian_integral",
@@ -46,18 +46,6 @@ CHUNK_NODES = 1 << 17
 _GAUSSIAN_BREAKS = np.concatenate([[-SPAN], np.arange(-8.0, 9.0), [SPAN]])
 _TRANSITION_GRID = np.concatenate([[0.0], 2.0 ** np.arange(-2, 12), -(2.0 ** np.arange(-2, 12))])
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-def hermite_values(z: np.ndarray, degree: int) -> np.ndarray:
-    """He_0(z) … He_degree(z), shape z.shape + (degree + 1,), from He_{j+1} = z He_j − j He_{j−1}."""
-    z = np.asarray(z, dtype=np.float64)
-    out = np.empty(z.shape + (degree + 1,))
-    out[..., 0] = 1.0
-    if degree >= 1:
-        out[..., 1] = z
-    for j in range(1, degree):
-        out[..., j + 1] = z * out[..., j] - j * out[..., j - 1]
-    return out
 
 
 @lru_cache(maxsize=4)

@@ -77,14 +77,11 @@ def hidden_layer_form(network: Network) -> tuple[DenseLayer, DenseLayer] | None:
 
 
 def _hermite_monomials(degree: int) -> np.ndarray:
-    """table[j, i]: the coefficient of z^i in He_j(z), from He_{j+1} = z He_j − j He_{j−1}."""
+    """table[j, i]: the coefficient of z^i in He_j(z) (numpy's HermiteE basis conversion)."""
     table = np.zeros((degree + 1, degree + 1))
-    table[0, 0] = 1.0
-    if degree >= 1:
-        table[1, 1] = 1.0
-    for j in range(1, degree):
-        table[j + 1, 1:] = table[j, :-1]
-        table[j + 1] -= j * table[j - 1]
+    for j, unit in enumerate(np.eye(degree + 1)):
+        power = np.polynomial.hermite_e.herme2poly(unit[: j + 1])
+        table[j, : power.size] = power
     return table
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "sin_series",
     "exp_series",
     "normal_cdf_series",
+    "hermite_values",
     "tanh_of_series",
     "shift_series",
 ]
@@ -96,23 +97,35 @@ def exp_series(center: np.ndarray, order: int) -> np.ndarray:
     return np.exp(center)[..., None] / factorials
 
 
+def hermite_values(z: np.ndarray, degree: int) -> np.ndarray:
+    """He_0(z) … He_degree(z), shape z.shape + (degree + 1,), from He_{j+1} = z He_j − j He_{j−1}:
+    the probabilists' Hermite polynomials behind Φ's derivatives and the Gaussian projections."""
+    z = np.asarray(z, dtype=np.float64)
+    out = np.empty(z.shape + (degree + 1,))
+    out[..., 0] = 1.0
+    if degree >= 1:
+        out[..., 1] = z
+    for j in range(1, degree):
+        out[..., j + 1] = z * out[..., j] - j * out[..., j - 1]
+    return out
+
+
 def normal_cdf_series(center: np.ndarray, order: int) -> np.ndarray:
     r"""Φ(c + t), the standard normal CDF.
 
-    :math:`Φ^{(k)} = φ^{(k-1)}` and :math:`φ^{(m)}(c) = (-1)^m He_m(c) φ(c)` with the probabilists'
-    Hermite recurrence :math:`He_{m+1} = c\,He_m - m\,He_{m-1}`; so :math:`y_k = (-1)^{k-1} He_{k-1}(c) φ(c) / k!`.
+    :math:`Φ^{(k)} = φ^{(k-1)}` and :math:`φ^{(m)}(c) = (-1)^m He_m(c) φ(c)`, so
+    :math:`y_k = (-1)^{k-1} He_{k-1}(c) φ(c) / k!`.
     """
     from scipy.special import ndtr
 
     center = np.asarray(center, dtype=np.float64)
     out = np.zeros(center.shape + (order + 1,), dtype=np.float64)
     out[..., 0] = ndtr(center)
-    density = np.exp(-0.5 * center**2) / math.sqrt(2.0 * math.pi)
-    previous, current = np.zeros_like(center), np.ones_like(center)
-    for k in range(1, order + 1):
-        m = k - 1
-        out[..., k] = (-1.0) ** m * current * density / math.factorial(k)
-        previous, current = current, center * current - m * previous
+    if order >= 1:
+        k = np.arange(1, order + 1)
+        factorials = np.array([math.factorial(int(i)) for i in k], dtype=np.float64)
+        density = np.exp(-0.5 * center**2) / math.sqrt(2.0 * math.pi)
+        out[..., 1:] = (-1.0) ** (k - 1) * hermite_values(center, order - 1) * density[..., None] / factorials
     return out
 
 
