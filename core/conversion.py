@@ -244,12 +244,12 @@ def convert(request: ConversionRequest) -> Conversion:
     from polyx.expansion.expand import expand
     from polyx.expansion.latex import render_latex
     from polyx.expansion.sympy_io import render_sympy_module
-    from polyx.files import write_all_atomic
+    from polyx.files import check_outputs, write_all_atomic
 
     method = _canonical_method(request.method)
     _check_options(request, method)
     output = request.output or default_output_path(request.model)
-    _check_outputs({"-o": output, "--latex": request.latex, "--sympy": request.sympy})
+    check_outputs({"-o": output, "--latex": request.latex, "--sympy": request.sympy})
     network = load_network(request.model)
     parameters, names = _PARAMETERS[method](request, network)
     polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
@@ -262,21 +262,6 @@ def convert(request: ConversionRequest) -> Conversion:
     if request.sympy:
         rendered.append((request.sympy, render_sympy_module(polynomial)))
     return Conversion(polynomial, write_all_atomic(rendered))
-
-
-def _check_outputs(outputs: dict[str, Path | None]) -> None:
-    """Every output can be written, and no two options name the same file (the second would replace the first)."""
-    from polyx.files import check_writable
-
-    seen: dict[Path, str] = {}
-    for option, path in outputs.items():
-        if path is None:
-            continue
-        check_writable(path)
-        key = Path(path).resolve()
-        if key in seen:
-            raise DataError(f"{path}: {seen[key]} and {option} both name this file; give each output its own name")
-        seen[key] = option
 
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from typing import IO, Iterator, Sequence
 
 from polyx.errors import ArtifactError
 
-__all__ = ["check_writable", "default_output_name", "file_sha256", "open_atomic", "write_atomic", "write_all_atomic"]
+__all__ = ["check_writable", "check_outputs", "default_output_name", "file_sha256", "open_atomic", "write_atomic", "write_all_atomic"]
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -34,6 +34,19 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
             f"{target}: cannot write, folder '{target.parent}' does not exist; create it or choose another path"
         )
     return target
+
+
+def check_outputs(outputs: dict[str, str | os.PathLike[str] | None]) -> None:
+    """``check_writable`` for each output a command was given (by option name), and no two naming one file,
+    where the second write would silently replace the first."""
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        key = check_writable(path).resolve()
+        if key in seen:
+            raise ArtifactError(f"{path}: {seen[key]} and {option} both name this file; give each output its own name")
+        seen[key] = option
 
 
 def default_output_name(source: str | os.PathLike[str], known_suffixes: Sequence[str], ending: str) -> Path:

@@ -27,7 +27,7 @@ import numpy as np
 from polyx.converters.ir import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
 from polyx.expansion.polynomial import Polynomial
-from polyx.files import check_writable, file_sha256, write_all_atomic
+from polyx.files import check_outputs, file_sha256, write_all_atomic
 from polyx.gates import FINITE_GATE, Gate, GateResult
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
@@ -436,9 +436,7 @@ def verify(
     """
     from polyx.expansion.artifact import load_polynomial
 
-    targets = [Path(path) for path in (report, junit) if path is not None]
-    for path in targets:
-        check_writable(path)
+    check_outputs({"--report": report, "--junit": junit})
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
     polynomial = load_polynomial(poly_path)
     model_path, expected = resolve_model(polynomial.provenance, poly_path, Path(model) if model is not None else None)
