@@ -16,7 +16,8 @@ import numpy as np
 
 from polyx.converters.ir import Network
 from polyx.errors import MethodError
-from polyx.expansion.activations import activation_function, activation_value, taylor_coefficients
+from polyx.expansion.activation_fit import preactivation_chunks
+from polyx.expansion.activations import activation_function, taylor_coefficients
 
 __all__ = ["KinkDistance", "preactivations_at", "refuse_kinks", "nearest_kink"]
 
@@ -52,14 +53,9 @@ class KinkDistance:
 
 
 def preactivations_at(network: Network, point: np.ndarray) -> list[np.ndarray]:
-    """Every layer's pre-activations at one input, in float64."""
-    h = np.asarray(point, dtype=np.float64)
-    values = []
-    for layer in network.layers:
-        u = layer.weight @ h + layer.bias
-        values.append(u)
-        h = activation_value(layer.activation, u)
-    return values
+    """Every layer's pre-activations at one input, in float64 (the data scan's forward pass)."""
+    chunk = next(preactivation_chunks(network, np.asarray(point, dtype=np.float64).reshape(1, -1)))
+    return [values[0] for values in chunk]
 
 
 def refuse_kinks(network: Network, preactivations: list[np.ndarray]) -> None:
