@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from polyx.expansion.exponents import descending_keys, graded_order, unique_exponent_rows
+from polyx.expansion.exponents import ExponentIndex, graded_order, unique_exponent_rows
 
 __all__ = ["MonomialPlan", "plan_monomials", "BUFFER_BYTES"]
 
@@ -154,15 +154,14 @@ def plan_monomials(exponents: np.ndarray) -> MonomialPlan:
     exponents = np.asarray(exponents, dtype=np.int64)
     n_vars = exponents.shape[1]
     closure = _closure_under_parents(exponents)
-    keys = _row_keys(closure)
-    sorter = np.argsort(keys, kind="stable")
+    index = ExponentIndex(closure)
     first = _first_used_variable(closure)
     used = first >= 0
-    parent_rows = closure[used].copy()
+    parent_rows = closure[used]
     parent_rows[np.arange(parent_rows.shape[0]), first[used]] -= 1
     parent_index = np.zeros(closure.shape[0], dtype=np.int64)
-    parent_index[used] = sorter[np.searchsorted(keys[sorter], _row_keys(parent_rows))]
-    listed = sorter[np.searchsorted(keys[sorter], _row_keys(exponents))]
+    parent_index[used] = index.find(parent_rows)
+    listed = index.find(exponents)
     is_parent = np.zeros(closure.shape[0], dtype=bool)
     is_parent[parent_index[used]] = True
     degree = closure.sum(axis=1)
@@ -230,20 +229,9 @@ def _closure_under_parents(exponents: np.ndarray) -> np.ndarray:
         parents = frontier.copy()
         parents[np.arange(frontier.shape[0]), _first_used_variable(frontier)] -= 1
         parents = parents[parents.sum(axis=1) > 0]
-        frontier = unique_exponent_rows(parents[~_listed(parents, known)])
+        frontier = unique_exponent_rows(parents[ExponentIndex(known).find(parents) < 0])
         known = np.vstack([known, frontier])
     return known[graded_order(known)]
-
-
-def _listed(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Which rows occur in table."""
-    keys, table_keys = descending_keys(rows), descending_keys(table)
-    if keys is None or table_keys is None:
-        present = set(map(tuple, table.tolist()))
-        return np.array([row in present for row in map(tuple, rows.tolist())], dtype=bool)
-    ordered = np.sort(table_keys)
-    position = np.minimum(np.searchsorted(ordered, keys), ordered.size - 1)
-    return ordered[position] == keys
 
 
 def _first_used_variable(exponents: np.ndarray) -> np.ndarray:
@@ -252,12 +240,6 @@ def _first_used_variable(exponents: np.ndarray) -> np.ndarray:
     first = np.argmax(used, axis=1)
     first[~used.any(axis=1)] = -1
     return first
-
-
-def _row_keys(exponents: np.ndarray) -> np.ndarray:
-    """One sortable scalar per exponent row (its bytes), for vectorised row lookups."""
-    rows = np.ascontiguousarray(exponents, dtype=np.int64)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
 
 
 def _block_steps(

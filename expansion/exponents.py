@@ -23,6 +23,7 @@ __all__ = [
     "is_strictly_graded",
     "descending_keys",
     "unique_exponent_rows",
+    "ExponentIndex",
 ]
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -35,6 +36,40 @@ def descending_keys(exponents: np.ndarray) -> np.ndarray | None:
     if exponents.size and (exponents.max() > 255 or exponents.min() < 0):
         return None
     return (255 - exponents.astype(np.uint8)).view(f"S{exponents.shape[1]}").ravel()
+
+
+def _int64_keys(rows: np.ndarray) -> np.ndarray:
+    """Each row's int64 exponents as one opaque byte string: exact for any exponent."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+class ExponentIndex:
+    """Where given exponent rows sit in a table: the table's row keys sorted once, then a binary
+    search per lookup (n bytes a row while every exponent fits a byte, else the int64 bytes).
+    The one row lookup of polyx outside the kernel's own hash tables."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        table = np.asarray(table, dtype=np.int64)
+        self._narrow = bool(table.size == 0 or (table.min() >= 0 and table.max() <= 255))
+        keys = self._keys(table)
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted = keys[self._order]
+
+    def _keys(self, rows: np.ndarray) -> np.ndarray:
+        return descending_keys(rows) if self._narrow else _int64_keys(rows)
+
+    def find(self, rows: np.ndarray) -> np.ndarray:
+        """Index in the table of each row (the first, if the table repeats it), or -1 if absent."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found = np.full(rows.shape[0], -1, dtype=np.int64)
+        fits = ((rows >= 0) & (rows <= 255)).all(axis=1) if self._narrow else np.ones(rows.shape[0], dtype=bool)
+        if self._sorted.size == 0 or not fits.any():
+            return found
+        keys = self._keys(rows[fits])
+        position = np.minimum(np.searchsorted(self._sorted, keys), self._sorted.size - 1)
+        found[fits] = np.where(self._sorted[position] == keys, self._order[position], -1)
+        return found
 
 
 def graded_order(exponents: np.ndarray) -> np.ndarray:

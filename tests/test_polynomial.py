@@ -229,3 +229,20 @@ def test_pruned_high_powers_evaluate_exactly(power: int) -> None:
     x = np.array([[1.001, 3.0], [-0.999, 0.5]])
     expected = x[:, 0] ** power + 2.0 * x[:, 0] * x[:, 1]
     assert np.allclose(poly.evaluate(x)[:, 0], expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("largest", [3, 300])
+def test_exponent_index_finds_rows_like_a_dictionary(largest: int) -> None:
+    """Against a Python dict of tuples: present rows give their first index, absent ones -1, for
+    exponents that fit a byte and for wider ones (two key paths); a query row above 255 in a
+    narrow table is absent."""
+    from polyx.expansion.exponents import ExponentIndex
+
+    rng = np.random.default_rng(largest)
+    table = rng.integers(0, largest + 1, size=(200, 4))
+    queries = np.vstack([table[rng.integers(0, 200, 50)], rng.integers(0, largest + 1, size=(50, 4)), [[256, 0, 0, 0]]])
+    first: dict = {}
+    for row, key in enumerate(map(tuple, table.tolist())):
+        first.setdefault(key, row)
+    expected = [first.get(tuple(row), -1) for row in queries.tolist()]
+    assert ExponentIndex(table).find(queries).tolist() == expected
