@@ -17,7 +17,15 @@ from typing import IO, Iterator, Sequence
 
 from polyx.errors import ArtifactError
 
-__all__ = ["check_writable", "check_outputs", "default_output_name", "file_sha256", "open_atomic", "write_atomic", "write_all_atomic"]
+__all__ = [
+    "check_writable",
+    "check_outputs",
+    "default_output_name",
+    "file_sha256",
+    "open_atomic",
+    "write_atomic",
+    "write_all_atomic",
+]
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -71,7 +79,10 @@ def _default_mode() -> int:
 
 
 def _write_error(target: Path, error: OSError) -> ArtifactError:
-    return ArtifactError(f"{target}: cannot write ({error.strerror or error}); check the folder's permissions and free space, or choose another path")
+    return ArtifactError(
+        f"{target}: cannot write ({error.strerror or error}); check the folder's permissions and free space, "
+        "or choose another path"
+    )
 
 
 @contextmanager
