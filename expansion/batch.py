@@ -278,17 +278,14 @@ class PolyBatch:
     def _compose_linear(self, coefficients: np.ndarray, top: int, columns: np.ndarray) -> "PolyBatch":
         """Σ_m c_m ℓ^m for linear forms ℓ (selected columns): block m is c_m · multinomial(e) · ℓ^e.
 
-        Each monomial value ℓ^e is its parent's value times one coefficient of ℓ, so the whole
-        expansion costs one multiply per output coefficient instead of a product per power.
+        The monomial values ℓ^e are the space's monomials at the coefficients of ℓ (each its parent's
+        times one of them), so the whole expansion costs one multiply per output coefficient
+        instead of a product per power.
         """
-        linear = self.blocks[1][:, columns]
-        values = np.ones((1, columns.size))
-        blocks: list[np.ndarray | None] = [coefficients[None, columns, 0].copy()] + [None] * self.space.order
-        for degree in range(1, min(top, coefficients.shape[1] - 1) + 1):
-            parent, variable = self.space.parents(degree)
-            values = values[parent] * linear[variable]
-            scale = self.space.multinomials(degree)[:, None] * coefficients[None, columns, degree]
-            blocks[degree] = values * scale
+        blocks: list[np.ndarray | None] = [None] * (self.space.order + 1)
+        monomials = self.space.values(self.blocks[1][:, columns], min(top, coefficients.shape[1] - 1))
+        for degree, values in enumerate(monomials):
+            blocks[degree] = values * (self.space.multinomials(degree)[:, None] * coefficients[None, columns, degree])
         return PolyBatch(self.space, blocks, columns.size)
 
     def _compose_linear_contracted(self, coefficients: np.ndarray, weight: np.ndarray, top: int) -> "PolyBatch":

@@ -28,7 +28,6 @@ __all__ = [
     "DEFAULT_SAMPLES_PER_TERM",
     "MIN_DEFAULT_SAMPLES",
     "HOLDOUT_EVERY",
-    "monomial_values",
     "fit_monomials",
     "monomials_to_polynomial",
     "fit_empirical",
@@ -44,16 +43,9 @@ CHECK_BATCHES = 10
 CHECK_SIGMAS = 5.0
 
 
-def monomial_values(space: MonomialSpace, z: np.ndarray) -> np.ndarray:
-    """Every monomial of ``space`` at each row of z, shape (rows, n_terms), graded order:
-    each value is its parent's times one variable."""
-    out = np.empty((z.shape[0], space.n_terms))
-    out[:, 0] = 1.0
-    offsets = space.offsets
-    for degree in range(1, space.order + 1):
-        parent, variable = space.parents(degree)
-        out[:, offsets[degree] : offsets[degree + 1]] = out[:, offsets[degree - 1] + parent] * z[:, variable]
-    return out
+def _monomials(space: MonomialSpace, z: np.ndarray) -> np.ndarray:
+    """Every monomial of ``space`` at each row of z: the design, shape (rows, n_terms), graded order."""
+    return np.vstack(list(space.values(z.T))).T
 
 
 def _chunk_rows(terms: int) -> int:
@@ -75,7 +67,7 @@ def fit_monomials(chunks, space: MonomialSpace, outputs: int) -> tuple[np.ndarra
     terms = space.n_terms
     triangle = np.zeros((0, terms + outputs))
     for z, y in chunks:
-        stacked = np.vstack([triangle, np.hstack([monomial_values(space, z), y])])
+        stacked = np.vstack([triangle, np.hstack([_monomials(space, z), y])])
         triangle = scipy.linalg.qr(stacked, mode="r", overwrite_a=True, check_finite=False)[0][: terms + outputs]
     if triangle.shape[0] < terms:
         raise DataError(f"the fit has {triangle.shape[0]} rows for {terms} basis terms; it needs at least {terms}")
@@ -161,7 +153,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
             ((z_fit[s : s + chunk], y_fit[s : s + chunk]) for s in range(0, fit_rows, chunk)), space_z, outputs
         )
         z_test, y_test = z_all[held], network.forward(data[held], logits=True)
-    prediction = monomial_values(space_z, z_test) @ coefficients
+    prediction = _monomials(space_z, z_test) @ coefficients
     space_x = MonomialSpace(network.input_size, order)
     batch = monomials_to_polynomial(space_z, coefficients, whiten, np.zeros(whiten.shape[0]), space_x)
     diagnostics: dict = {"r2": _r_squared(y_test, prediction), "r2_kind": "held-out", "held_out_rows": int(len(y_test)),

@@ -13,6 +13,8 @@ h(e + f) = h(e) + h(f) and a monomial's slot is a binary search in the sorted ha
 from __future__ import annotations
 
 import math
+from typing import Iterator
+
 import numpy as np
 from polyx.errors import OrderTooLargeError
 
@@ -162,6 +164,19 @@ class MonomialSpace:
         """For block ``degree`` ≥ 1: each monomial's slot in block degree−1 once its first (lowest-index)
         variable is removed, and that variable. Monomial values follow as value(parent) × x_var."""
         return self._parents[degree]
+
+    def values(self, z: np.ndarray, max_degree: int | None = None) -> Iterator[np.ndarray]:
+        """Every monomial's value at the points z (n_vars, ...), block by block up to ``max_degree``
+        (default: the order): block d is (size(d), ...). Each value is its parent's times one
+        variable, one multiply per monomial; yielding blocks lets a caller that scales them hold
+        one block of values at a time."""
+        top = self.order if max_degree is None else max_degree
+        values = np.ones((1,) + z.shape[1:])
+        yield values
+        for degree in range(1, top + 1):
+            parent, variable = self.parents(degree)
+            values = values[parent] * z[variable]
+            yield values
 
     def multinomials(self, degree: int) -> np.ndarray:
         """d! / Π e_i! for each monomial of block ``degree``: its coefficient in (x1 + … + xn)^d.

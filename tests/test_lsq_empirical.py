@@ -17,7 +17,7 @@ from polyx.cli.main import cli
 from polyx.converters.ir import Activation, DenseLayer, Network
 from polyx.errors import DataError, OrderTooLargeError
 from polyx.expansion.gaussian_input import gaussian_input
-from polyx.expansion.monte_carlo import HOLDOUT_EVERY, fit_empirical, monomial_values, monomials_to_polynomial
+from polyx.expansion.monte_carlo import HOLDOUT_EVERY, fit_empirical, monomials_to_polynomial
 from polyx.expansion.space import MonomialSpace
 
 TOLERANCE = 1e-8
@@ -111,17 +111,33 @@ def test_gaussian_fit_converges_to_the_closed_form():
     assert fit["samples"] == 200_000
 
 
+def _powers(exponents: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Monomials by numpy powers, no polyx: (rows, terms)."""
+    return np.prod(points[:, None, :] ** exponents[None], axis=2)
+
+
 def test_whitened_monomials_are_rewritten_in_x():
-    """Σ γ_α z^α with z = A x + c, evaluated directly, equals the converted polynomial in x."""
+    """Σ γ_α z^α with z = A x + c, evaluated by numpy powers, equals the converted polynomial in x
+    evaluated the same way (1e-12: a few roundings of O(1) terms)."""
     rng = np.random.default_rng(24)
     space_z, space_x = MonomialSpace(2, 3), MonomialSpace(3, 3)
     gamma = rng.normal(size=(space_z.n_terms, 2))
     weight, offset = rng.normal(size=(2, 3)), rng.normal(size=2)
     batch = monomials_to_polynomial(space_z, gamma, weight, offset, space_x)
     x = rng.normal(size=(7, 3))
-    direct = monomial_values(space_z, x @ weight.T + offset) @ gamma
-    converted = monomial_values(space_x, x) @ batch.to_dense().T
+    direct = _powers(space_z.all_exponents(), x @ weight.T + offset) @ gamma
+    converted = _powers(space_x.all_exponents(), x) @ batch.to_dense().T
     assert np.allclose(converted, direct, rtol=1e-12, atol=1e-12)
+
+
+def test_monomial_values_are_numpy_powers():
+    """MonomialSpace.values (parent × one variable) against numpy powers, block by block; exact for
+    these small integers."""
+    space = MonomialSpace(3, 4)
+    z = np.random.default_rng(30).integers(-3, 4, size=(3, 5)).astype(float)
+    blocks = list(space.values(z))
+    for degree, block in enumerate(blocks):
+        np.testing.assert_array_equal(block, _powers(space.exponents(degree), z.T).T)
 
 
 def test_seed_makes_the_fit_reproducible():
