@@ -23,6 +23,7 @@ from polyx.expansion.gaussian_input import GaussianInput
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import batch_to_polynomial
 from polyx.expansion.space import MonomialSpace
+from polyx.metrics import ErrorAccumulator
 
 __all__ = [
     "DEFAULT_SAMPLES_PER_TERM",
@@ -112,9 +113,11 @@ def _gaussian_chunks(network: Network, model: GaussianInput, rows: int, chunk: i
 
 
 def _r_squared(y: np.ndarray, prediction: np.ndarray) -> list[float | None]:
-    residual = np.sum((y - prediction) ** 2, axis=0)
-    spread = np.sum((y - y.mean(axis=0)) ** 2, axis=0)
-    return [float(1.0 - r / s) if s > 0 else None for r, s in zip(residual, spread)]
+    """R² per output as ``polyx verify`` computes it (scikit-learn's convention for a constant
+    reference: 1 if matched exactly, else 0); None where the prediction overflowed."""
+    accumulator = ErrorAccumulator([str(output) for output in range(y.shape[1])])
+    accumulator.add(prediction, y, np.arange(y.shape[0]))
+    return [metric.r2 if metric.nonfinite_rows == 0 else None for metric in accumulator.result()]
 
 
 def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.ndarray | None,

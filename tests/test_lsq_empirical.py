@@ -187,3 +187,22 @@ def test_cli_labels_the_fit_empirical(tmp_path):
     written = polyx.load_polynomial(tmp_path / "p.json")
     assert written.method["solution"] == "empirical" and written.method["samples"] == 800
     assert written.diagnostics["r2_kind"] == "held-out"
+
+
+def test_a_constant_output_gets_an_r2_not_none():
+    """An output the network holds constant (zero output weights, bias 0.5 so that its mean is
+    exact): R² follows scikit-learn, 1 for an exact match and 0 otherwise, computed here by that
+    rule from numpy sums; the varying output gets the plain 1 − SS_res/SS_tot."""
+    rng = np.random.default_rng(31)
+    network = _deep(rng, inputs=2)
+    last = network.layers[-1]
+    bias = np.array([last.bias[0], 0.5])
+    network = Network((*network.layers[:-1], DenseLayer(np.vstack([last.weight[0], np.zeros(5)]), bias)))
+    rows = rng.normal(size=(1000, 2))
+    polynomial = polyx.expand(network, method="lsq", order=2, data=rows)
+    held = rows[np.arange(len(rows)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1]
+    y, p = network.forward(held), polynomial.evaluate(held)
+    residual, spread = ((y - p) ** 2).sum(axis=0), ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    assert spread[1] == 0
+    expected = [1 - residual[0] / spread[0], 1.0 if residual[1] == 0 else 0.0]
+    assert np.allclose(polynomial.diagnostics["r2"], expected, rtol=1e-10, atol=0)
