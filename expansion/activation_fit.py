@@ -147,34 +147,27 @@ def chebyshev_least_squares(activation: Activation, low: np.ndarray, high: np.nd
     return coefficients
 
 
-def _data_ranges(network: Network, inputs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    lows = [np.full(layer.out_features, np.inf) for layer in network.layers]
-    highs = [np.full(layer.out_features, -np.inf) for layer in network.layers]
-    for chunk in preactivation_chunks(network, inputs):
-        for index, u in enumerate(chunk):
-            lows[index] = np.minimum(lows[index], u.min(axis=0))
-            highs[index] = np.maximum(highs[index], u.max(axis=0))
-    return lows, highs
-
-
-def fit_layers(network: Network, inputs: np.ndarray, degrees: Sequence[int], margin: float = DEFAULT_FIT_MARGIN
-               ) -> list[LayerFit | None]:
+def fit_layers(
+    network: Network, low: Sequence[np.ndarray], high: Sequence[np.ndarray], degrees: Sequence[int],
+    margin: float = DEFAULT_FIT_MARGIN,
+) -> list[LayerFit | None]:
     """Per layer, every neuron's fitted activation polynomial (None for linear layers, which are exact).
 
-    The interval of neuron j is [lo_j − m·w_j, hi_j + m·w_j], w_j = hi_j − lo_j, from the exact
-    network's pre-activations on ``inputs``; its half-width is at least MIN_HALF_WIDTH·max(1, |mid|).
+    ``low``/``high`` are each neuron's pre-activation range on the fit rows (a data scan of the
+    exact network). The interval of neuron j is [lo_j − m·w_j, hi_j + m·w_j], w_j = hi_j − lo_j,
+    with half-width at least MIN_HALF_WIDTH·max(1, |mid|), and never narrower than [lo_j, hi_j]
+    after rounding: the fit rows lie inside their own intervals.
     """
     if not (np.isfinite(margin) and margin >= 0):
         raise DataError(f"the fit margin must be a number ≥ 0, got {margin}")
-    lows, highs = _data_ranges(network, inputs)
     fits: list[LayerFit | None] = []
-    for layer, degree, low, high in zip(network.layers, degrees, lows, highs):
+    for layer, degree, lo, hi in zip(network.layers, degrees, low, high):
         if layer.activation.name == "linear":
             fits.append(None)
             continue
-        width = high - low
-        middle = 0.5 * (low + high)
+        width = hi - lo
+        middle = 0.5 * (lo + hi)
         half = np.maximum(0.5 * width + margin * width, MIN_HALF_WIDTH * np.maximum(1.0, np.abs(middle)))
-        low, high = middle - half, middle + half
-        fits.append(LayerFit(layer.activation, low, high, chebyshev_least_squares(layer.activation, low, high, degree)))
+        start, stop = np.minimum(middle - half, lo), np.maximum(middle + half, hi)
+        fits.append(LayerFit(layer.activation, start, stop, chebyshev_least_squares(layer.activation, start, stop, degree)))
     return fits

@@ -25,7 +25,14 @@ from polyx.expansion.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import NeuronSeries, Propagation, batch_to_polynomial, propagate
 from polyx.expansion.series import shift_series
-from polyx.expansion.taylor_diagnostics import coverage_warnings, layer_report, r2_against_network
+from polyx.expansion.taylor_diagnostics import (
+    DataScan,
+    coverage_warnings,
+    layer_report,
+    r2_against_network,
+    scan_rows,
+    taylor_intervals,
+)
 
 __all__ = ["DEFAULT_TAYLOR_ORDER", "effective_taylor_orders", "degree_schedule", "expand_global"]
 
@@ -155,46 +162,54 @@ def expand_global(
     taylor_orders_used = effective_taylor_orders(
         network, DEFAULT_TAYLOR_ORDER if taylor_orders is None else taylor_orders
     )
+    checked = data is not None or fit is not None
+    intervals = taylor_intervals(network, taylor_orders_used, center) if checked else None
+    scan = None
     if fit is None:
         polynomial = _taylor_polynomial(network, order, taylor_orders_used, center, max_memory)
         fits = None
     else:
         fit_inputs = as_network_inputs(fit, network, fit_source or "fit data")
         fit_orders = effective_taylor_orders(network, max(order, 1) if taylor_orders is None else taylor_orders)
-        fits = fit_layers(network, fit_inputs, fit_orders, fit_margin)
+        scan = scan_rows(network, fit_inputs, intervals if data is None else None)
+        fits = fit_layers(network, scan.low, scan.high, fit_orders, fit_margin)
         record = {"data": fit_source, "rows": int(fit_inputs.shape[0]), "margin": float(fit_margin),
                   "points": "Chebyshev points of the first kind, least squares per neuron"}
         polynomial = _fitted_polynomial(network, order, fit_orders, fits, record, max_memory)
-    if data is not None or fit is not None:
+    if checked:
         source = data_source if data is not None else fit_source
         rows = as_network_inputs(data if data is not None else fit, network, source or "data")
+        if data is not None:
+            scan = scan_rows(network, rows, intervals, fits)
         # The polynomial is new and unshared: filling its diagnostics in place avoids re-validating
         # every term of a large polynomial just to attach a few numbers.
         polynomial.diagnostics.update(
-            _data_diagnostics(network, rows, source or "the data", polynomial, fits, taylor_orders_used, center,
-                              order, fit_source, max_memory)
+            _data_diagnostics(network, rows, scan, source or "the data", polynomial, fits, taylor_orders_used,
+                              center, order, fit_source, max_memory)
         )
     return polynomial
 
 
 def _data_diagnostics(
-    network: Network, rows: np.ndarray, source: str, polynomial: Polynomial, fits: list[LayerFit | None] | None,
-    taylor_orders: list[int], center: float, order: int, fit_source: str | None, max_memory: int,
+    network: Network, rows: np.ndarray, scan: DataScan, source: str, polynomial: Polynomial,
+    fits: list[LayerFit | None] | None, taylor_orders: list[int], center: float, order: int,
+    fit_source: str | None, max_memory: int,
 ) -> dict:
-    """Per-layer coverage, R² against the network for the Taylor polynomial (and the fit), warnings."""
-    layers = layer_report(network, rows, taylor_orders, center, fits)
+    """Per-layer coverage, R² against the network for the Taylor polynomial (and the fit), warnings;
+    all from one ``scan`` of the rows (the fit's own scan when the rows are the fit rows)."""
+    layers = layer_report(network, rows, taylor_orders, center, fits, scan)
     r2: dict = {"outputs": list(polynomial.outputs)}
     if fits is None:
-        r2["taylor"] = r2_against_network(network, rows, polynomial)
+        r2["taylor"] = r2_against_network(network, rows, polynomial, scan.outputs)
     else:
-        r2["fit"] = r2_against_network(network, rows, polynomial)
+        r2["fit"] = r2_against_network(network, rows, polynomial, scan.outputs)
         problem = _non_analytic_layer(network, center)
         if problem:
             r2["taylor"] = None
             r2["taylor_note"] = f"{problem}: nn2poly's Taylor expansion does not exist"
         else:
             taylor = _taylor_polynomial(network, order, taylor_orders, center, max_memory)
-            r2["taylor"] = r2_against_network(network, rows, taylor)
+            r2["taylor"] = r2_against_network(network, rows, taylor, scan.outputs)
             r2["taylor_orders"] = taylor_orders
     warnings = list(polynomial.diagnostics.get("warnings", []))
     warnings += coverage_warnings(layers, source, fitted=fits is not None, fit_data=fit_source or "the fit data")

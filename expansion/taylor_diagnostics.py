@@ -13,6 +13,7 @@ meaningless where g crosses 0, as tanh, sin and GELU do at the centre).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
@@ -28,6 +29,9 @@ __all__ = [
     "VALIDITY_TOLERANCE",
     "OUTSIDE_WARNING_SHARE",
     "taylor_validity_interval",
+    "taylor_intervals",
+    "DataScan",
+    "scan_rows",
     "layer_report",
     "r2_against_network",
     "coverage_warnings",
@@ -81,46 +85,85 @@ def _taylor_interval(activation: Activation, center: float, order: int) -> tuple
     return taylor_validity_interval(activation, center, order)
 
 
+def taylor_intervals(network: Network, taylor_orders: Sequence[int], center: float) -> list[tuple[float, float] | None]:
+    """Per layer, the 1% interval of its Taylor polynomial; None for linear layers (exact) and at a kink."""
+    return [
+        None if layer.activation.name == "linear" else _taylor_interval(layer.activation, center, int(order))
+        for layer, order in zip(network.layers, taylor_orders)
+    ]
+
+
+@dataclass(frozen=True)
+class DataScan:
+    """What one pass of data rows through the network gives every diagnostic: per layer and neuron
+    the pre-activation range, per layer the count of pre-activations outside the Taylor interval
+    and outside the fitted intervals (0 where none was given), and the network's outputs (logits
+    before a softmax), for the R² of any polynomial on the same rows."""
+
+    rows: int
+    low: list[np.ndarray]
+    high: list[np.ndarray]
+    outside_taylor: list[int]
+    outside_fit: list[int]
+    outputs: np.ndarray
+
+
+def scan_rows(
+    network: Network,
+    inputs: np.ndarray,
+    intervals: Sequence[tuple[float, float] | None] | None = None,
+    fits: Sequence[LayerFit | None] | None = None,
+) -> DataScan:
+    """Push the rows through the network once, in chunks, collecting a ``DataScan``."""
+    layers = network.layers
+    low = [np.full(layer.out_features, np.inf) for layer in layers]
+    high = [np.full(layer.out_features, -np.inf) for layer in layers]
+    outside_taylor, outside_fit = [0] * len(layers), [0] * len(layers)
+    outputs = []
+    for chunk in preactivation_chunks(network, inputs):
+        for i, u in enumerate(chunk):
+            low[i] = np.minimum(low[i], u.min(axis=0, initial=np.inf))
+            high[i] = np.maximum(high[i], u.max(axis=0, initial=-np.inf))
+            if intervals is not None and intervals[i] is not None:
+                outside_taylor[i] += int(np.count_nonzero((u < intervals[i][0]) | (u > intervals[i][1])))
+            if fits is not None and fits[i] is not None:
+                outside_fit[i] += int(np.count_nonzero((u < fits[i].low) | (u > fits[i].high)))
+        outputs.append(activation_value(layers[-1].activation, chunk[-1]))
+    stacked = np.concatenate(outputs) if outputs else np.zeros((0, network.output_size))
+    return DataScan(int(inputs.shape[0]), low, high, outside_taylor, outside_fit, stacked)
+
+
 def layer_report(
     network: Network,
     inputs: np.ndarray,
     taylor_orders: Sequence[int],
     center: float,
     fits: Sequence[LayerFit | None] | None = None,
+    scan: DataScan | None = None,
 ) -> list[dict]:
     """One entry per non-linear layer: data range, Taylor 1% interval and the share outside it,
     and with ``fits`` the fitted intervals, the fit's largest error and the share outside them.
 
+    ``scan`` is the rows' pass made with these intervals and fits (made here when not given); a
+    scan of the very rows the fits were made from needs no fits: they lie inside by construction.
     Linear layers are left out: both the Taylor and the fitted polynomial of the identity are exact.
     """
-    chosen = [index for index, layer in enumerate(network.layers) if layer.activation.name != "linear"]
-    intervals = {i: _taylor_interval(network.layers[i].activation, center, taylor_orders[i]) for i in chosen}
-    low = {i: np.inf for i in chosen}
-    high = {i: -np.inf for i in chosen}
-    outside_taylor = dict.fromkeys(chosen, 0)
-    outside_fit = dict.fromkeys(chosen, 0)
-    count = 0
-    for chunk in preactivation_chunks(network, inputs):
-        count += chunk[0].shape[0]
-        for i in chosen:
-            u = chunk[i]
-            low[i], high[i] = min(low[i], float(u.min())), max(high[i], float(u.max()))
-            if intervals[i] is not None:
-                outside_taylor[i] += int(np.count_nonzero((u < intervals[i][0]) | (u > intervals[i][1])))
-            if fits is not None and fits[i] is not None:
-                outside_fit[i] += int(np.count_nonzero((u < fits[i].low) | (u > fits[i].high)))
+    intervals = taylor_intervals(network, taylor_orders, center)
+    if scan is None:
+        scan = scan_rows(network, inputs, intervals, fits)
     rows = []
-    for i in chosen:
-        layer = network.layers[i]
-        values = count * layer.out_features
+    for i, layer in enumerate(network.layers):
+        if layer.activation.name == "linear":
+            continue
+        values = scan.rows * layer.out_features
         row = {
             "layer": i + 1,
             "activation": str(layer.activation),
             "neurons": layer.out_features,
-            "preactivation_range": [low[i], high[i]],
+            "preactivation_range": [float(scan.low[i].min()), float(scan.high[i].max())],
             "taylor_order": int(taylor_orders[i]),
             "taylor_interval": None if intervals[i] is None else list(intervals[i]),
-            "taylor_outside": None if intervals[i] is None else outside_taylor[i] / values,
+            "taylor_outside": None if intervals[i] is None else scan.outside_taylor[i] / values,
         }
         if intervals[i] is None:
             row["taylor_note"] = f"{layer.activation} is not analytic at the centre {center:g}"
@@ -130,25 +173,29 @@ def layer_report(
                 "fit_degree": fit.degree,
                 "fit_interval": [float(fit.low.min()), float(fit.high.max())],
                 "fit_max_error": fit.max_error(),
-                "fit_outside": outside_fit[i] / values,
+                "fit_outside": scan.outside_fit[i] / values,
             })
         rows.append(row)
     return rows
 
 
-def r2_against_network(network: Network, inputs: np.ndarray, polynomial: Polynomial) -> list[float | None]:
+def r2_against_network(
+    network: Network, inputs: np.ndarray, polynomial: Polynomial, outputs: np.ndarray | None = None
+) -> list[float | None]:
     """R² of the polynomial against the network (its logits before a softmax), per output.
 
     Computed as ``polyx verify`` computes it (same accumulator), so the two agree on the same
-    rows; None when the polynomial overflows on some row (a diverging expansion). Row chunks keep
-    the network's hidden activations small whatever the size of the data.
+    rows; None when the polynomial overflows on some row (a diverging expansion). ``outputs``
+    are the network's values on the rows when a scan already has them; otherwise the network
+    runs here, in row chunks that keep its hidden activations small.
     """
     accumulator = ErrorAccumulator(list(polynomial.outputs))
     for start in range(0, inputs.shape[0], PREACTIVATION_CHUNK_ROWS):
         rows = inputs[start : start + PREACTIVATION_CHUNK_ROWS]
         with np.errstate(over="ignore", invalid="ignore"):
             prediction = polynomial.evaluate(rows)
-        accumulator.add(prediction, network.forward(rows, logits=True), np.arange(start, start + rows.shape[0]) + 2)
+        reference = network.forward(rows, logits=True) if outputs is None else outputs[start : start + rows.shape[0]]
+        accumulator.add(prediction, reference, np.arange(start, start + rows.shape[0]) + 2)
     return [metric.r2 if metric.nonfinite_rows == 0 else None for metric in accumulator.result()]
 
 

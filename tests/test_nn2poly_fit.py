@@ -180,3 +180,33 @@ def test_fit_csv_with_the_wrong_columns_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "the model expects 2 input columns but found 3" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("separate_data", [False, True])
+def test_fit_and_diagnostics_push_each_table_through_the_network_once(separate_data: bool, monkeypatch) -> None:
+    """Ranges, shares outside, and the network's outputs for both R² come from one pass per table
+    (the first layer sees each row once); the R² it reports still equals the numpy R² of the
+    polynomial against a numpy forward pass (1e-12)."""
+    rng = np.random.default_rng(9)
+    network = Network((DenseLayer(rng.normal(size=(4, 2)), rng.normal(size=4), Activation("tanh")),
+                       DenseLayer(rng.normal(size=(1, 4)), rng.normal(size=1))))
+    fit_rows, data_rows = rng.uniform(-1, 1, (300, 2)), rng.uniform(-1, 1, (200, 2))
+    first = network.layers[0]
+    seen = []
+    original = DenseLayer.preactivation
+
+    def counting(layer: DenseLayer, h: np.ndarray) -> np.ndarray:
+        if layer is first:
+            seen.append(h.shape[0])
+        return original(layer, h)
+
+    monkeypatch.setattr(DenseLayer, "preactivation", counting)
+    polynomial = expand(network, "nn2poly", 3, fit=fit_rows, data=data_rows if separate_data else None)
+    monkeypatch.undo()
+    checked = data_rows if separate_data else fit_rows
+    assert sum(seen) == len(fit_rows) + (len(data_rows) if separate_data else 0)
+    reference = np.tanh(checked @ first.weight.T + first.bias) @ network.layers[1].weight.T + network.layers[1].bias
+    prediction = np.prod(checked[:, None, :] ** polynomial.exponents[None], axis=2) @ polynomial.coefficients.T
+    r2 = polynomial.diagnostics["r2_vs_network"]
+    assert abs(r2["fit"][0] - _r2(prediction, reference)) < 1e-12
+    assert r2["taylor"] is not None
