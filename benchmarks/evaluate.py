@@ -16,14 +16,14 @@ process (they halved the polynomial's speed in the same process).
 from __future__ import annotations
 
 import argparse
-import itertools
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from _common import all_exponents, memory_kib, tanh_mlp_onnx
 
 # (n inputs, order, outputs, share of terms kept): the first is the reference case of the brief.
 CASES = [(10, 3, 1, 1.0), (10, 3, 3, 1.0), (10, 3, 1, 0.3), (10, 2, 1, 1.0), (5, 5, 1, 1.0), (20, 3, 1, 1.0)]
@@ -35,7 +35,7 @@ KINDS = ("polynomial", "onnxruntime")
 def _polynomial(n: int, order: int, outputs: int, keep: float, rng: np.random.Generator):
     from polyx.expansion.polynomial import Polynomial
 
-    exponents = np.array([_exponent(n, combo) for d in range(order + 1) for combo in itertools.combinations_with_replacement(range(n), d)])
+    exponents = all_exponents(n, order)
     if keep < 1.0:
         exponents = exponents[rng.random(len(exponents)) < keep]
     coefficients = rng.normal(size=(outputs, len(exponents)))
@@ -43,32 +43,10 @@ def _polynomial(n: int, order: int, outputs: int, keep: float, rng: np.random.Ge
     return Polynomial(names, tuple(f"y{k + 1}" for k in range(outputs)), exponents, coefficients)
 
 
-def _exponent(n: int, variables: tuple[int, ...]) -> list[int]:
-    row = [0] * n
-    for variable in variables:
-        row[variable] += 1
-    return row
-
-
 def _mlp(n: int, outputs: int, rng: np.random.Generator) -> bytes:
-    from onnx import TensorProto, helper, numpy_helper
-
-    sizes, nodes, weights, previous = [n, HIDDEN, HIDDEN, outputs], [], [], "x"
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        weights.append(numpy_helper.from_array((rng.normal(size=(a, b)) / np.sqrt(a)).astype(np.float32), f"W{i}"))
-        weights.append(numpy_helper.from_array(rng.normal(size=b).astype(np.float32), f"B{i}"))
-        nodes.append(helper.make_node("Gemm", [previous, f"W{i}", f"B{i}"], [f"h{i}"]))
-        previous = f"h{i}"
-        if i < len(sizes) - 2:
-            nodes.append(helper.make_node("Tanh", [previous], [f"a{i}"]))
-            previous = f"a{i}"
-    graph = helper.make_graph(
-        nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, n])],
-        [helper.make_tensor_value_info(previous, TensorProto.FLOAT, [None, outputs])], weights,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model.SerializeToString()
+    sizes = [n, HIDDEN, HIDDEN, outputs]
+    layers = [((rng.normal(size=(a, b)) / np.sqrt(a)).T, rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    return tanh_mlp_onnx(layers).SerializeToString()
 
 
 def _runners(rows: int, n: int, order: int, outputs: int, keep: float, kinds: tuple[str, ...] = KINDS) -> dict:
@@ -101,16 +79,6 @@ def _interleaved_medians(first, second) -> tuple[float, float]:
     return statistics.median(times[0]), statistics.median(times[1])
 
 
-def _own_peak_rss_mb() -> float:
-    """This process's peak RSS. Linux's getrusage keeps the parent's peak across fork and exec,
-    so the memory map's own high-water mark (VmHWM) is read where it exists."""
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _peak_rss_mb(kind: str, rows: int, case: tuple) -> float:
     """Peak RSS of a fresh process that evaluates once (the polynomial or the MLP)."""
     args = [sys.executable, __file__, "--child", kind, str(rows), *map(str, case)]
@@ -126,7 +94,7 @@ def main() -> None:
         kind, rows, n, order, outputs, keep = args.child
         run, _ = _runners(int(rows), int(n), int(order), int(outputs), float(keep), (kind,))[kind]
         run()
-        print(_own_peak_rss_mb())
+        print(memory_kib() / 1024)
         return
     rows = 100_000 if args.quick else 1_000_000
     print(f"median of {REPEATS} interleaved runs; peak RSS of a fresh process doing one run (inputs included); MLP = n-{HIDDEN}-{HIDDEN}-m tanh, float32, onnxruntime default threads, no spinning")

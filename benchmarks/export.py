@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime
-from onnx import TensorProto, helper, numpy_helper
 
+from _common import tanh_mlp_onnx
 from polyx import expand, load_network
 from polyx.expansion.onnx_export import polynomial_to_onnx
 
@@ -35,21 +35,12 @@ BATCHES = (1, 4, 16, 64, 256, 1024, 4096)
 def wide_network(path: Path, inputs: int = 3, width: int = 1024, depth: int = 3, seed: int = 0) -> Path:
     """A tanh MLP whose pre-activations stay moderate (weights ±1/√fan-in), as Gemm + Tanh nodes."""
     rng = np.random.default_rng(seed)
-    nodes, inits, tensor, fan_in = [], [], "x", inputs
-    for index, out in enumerate([width] * depth + [1]):
+    layers, fan_in = [], inputs
+    for out in [width] * depth + [1]:
         bound = 1.0 / np.sqrt(fan_in)
-        inits += [numpy_helper.from_array(rng.uniform(-bound, bound, (out, fan_in)).astype(np.float32), f"W{index}"),
-                  numpy_helper.from_array(rng.uniform(-bound, bound, out).astype(np.float32), f"b{index}")]
-        nodes.append(helper.make_node("Gemm", [tensor, f"W{index}", f"b{index}"], [f"z{index}"], transB=1))
-        tensor = f"z{index}"
-        if index < depth:
-            nodes.append(helper.make_node("Tanh", [tensor], [f"h{index}"]))
-            tensor = f"h{index}"
+        layers.append((rng.uniform(-bound, bound, (out, fan_in)), rng.uniform(-bound, bound, out)))
         fan_in = out
-    nodes.append(helper.make_node("Identity", [tensor], ["y"]))
-    graph = helper.make_graph(nodes, "wide", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", inputs])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])], inits)
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+    onnx.save(tanh_mlp_onnx(layers), str(path))
     return path
 
 

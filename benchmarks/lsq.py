@@ -32,14 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import memory_kib
+
 TIMING = Path(__file__).resolve().parents[1] / "tests" / "data" / "anchors" / "polyapprox" / "timing.csv"
 GRID = [(d, h, q) for q in (1, 2, 3) for d in (8, 64, 256) for h in (64, 512)]
 OUTPUTS = 4
-
-
-def _status(key: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(key)) / 1024
 
 
 def child(inputs: int, hidden: int, order: int, repeat: int) -> dict:
@@ -56,7 +53,7 @@ def child(inputs: int, hidden: int, order: int, repeat: int) -> dict:
     ))
     factor = rng.normal(size=(inputs, inputs)) / np.sqrt(inputs)
     mean, cov = rng.normal(scale=0.3, size=inputs), factor @ factor.T + 0.1 * np.eye(inputs)
-    baseline = _status("VmRSS")
+    baseline = memory_kib("VmRSS") / 1024
 
     def call() -> tuple[float, float]:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -68,7 +65,7 @@ def child(inputs: int, hidden: int, order: int, repeat: int) -> dict:
     except OrderTooLargeError as error:
         return {"refused": str(error)}
     runs = [call() for _ in range(repeat)]
-    peak_rss = _status("VmHWM")
+    peak_rss = memory_kib() / 1024
     tracemalloc.start()
     call()
     traced = tracemalloc.get_traced_memory()[1] / 2**20

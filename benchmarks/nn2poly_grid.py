@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import memory_kib
+
 TIMING = Path(__file__).parents[1] / "tests" / "data" / "anchors" / "nn2poly" / "timing.csv"
 KEYS = ("p", "Q", "L", "h")
 SLOW_SECONDS = 1.0
@@ -73,12 +75,6 @@ def _network(p: int, order_layers: int, width: int, activation: str, seed: int =
     return Network(tuple(layers))
 
 
-def _peak_rss_bytes() -> int:
-    """This process's own high-water mark (VmHWM), in bytes."""
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
-
-
 def _child(p: int, order: int, layers: int, width: int, activation: str, repeats: int) -> dict:
     """Time one grid row in this (fresh) process and report it as a dict."""
     import polyx
@@ -106,7 +102,7 @@ def _child(p: int, order: int, layers: int, width: int, activation: str, repeats
         terms = polynomial.n_terms
         del polynomial
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "checks": statistics.median(check_times),
-            "terms": terms, "rss": _peak_rss_bytes()}
+            "terms": terms, "rss": memory_kib() * 1024}
 
 
 def _run_row(row: dict, repeats: int, threads: int) -> dict:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import all_exponents, tanh_mlp_onnx
 from polyx import save_polynomial
 from polyx.converters.runtime import OnnxRunner
 from polyx.expansion.polynomial import Polynomial
@@ -36,30 +36,17 @@ WRITE_ROWS = 100_000
 def build_network(path: Path, inputs: int, rng: np.random.Generator) -> Path:
     """An inputs-32-32-1 tanh MLP of Gemm nodes, the shape a PyTorch export has."""
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
 
     sizes = (inputs, *HIDDEN, 1)
-    nodes, inits, tensor = [], [], "x"
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        weight = (rng.normal(size=(fan_out, fan_in)) / np.sqrt(fan_in)).astype(np.float32)
-        inits += [numpy_helper.from_array(weight, f"W{index}"),
-                  numpy_helper.from_array(rng.normal(scale=0.1, size=fan_out).astype(np.float32), f"b{index}")]
-        nodes.append(helper.make_node("Gemm", [tensor, f"W{index}", f"b{index}"], [f"z{index}"], transB=1))
-        tensor = f"z{index}"
-        if index < len(HIDDEN):
-            nodes.append(helper.make_node("Tanh", [tensor], [f"h{index}"]))
-            tensor = f"h{index}"
-    graph = helper.make_graph(
-        nodes, "bench", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", inputs])],
-        [helper.make_tensor_value_info(tensor, TensorProto.FLOAT, ["batch", 1])], inits,
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+    layers = [(rng.normal(size=(fan_out, fan_in)) / np.sqrt(fan_in), rng.normal(scale=0.1, size=fan_out))
+              for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    onnx.save(tanh_mlp_onnx(layers), str(path))
     return path
 
 
 def fit_polynomial(model: Path, inputs: int, order: int, rng: np.random.Generator) -> Polynomial:
     """Least-squares polynomial of the network: a realistic, good (not exact) artifact."""
-    exponents = np.array([e for d in range(order + 1) for e in itertools.product(range(d + 1), repeat=inputs) if sum(e) == d])
+    exponents = all_exponents(inputs, order)
     names = tuple(f"x{i + 1}" for i in range(inputs))
     x = rng.uniform(-1, 1, size=(20_000, inputs))
     basis = Polynomial(names, ("y",), exponents, np.zeros((1, len(exponents))))
@@ -100,15 +87,11 @@ def in_memory_times(model: Path, poly: Polynomial, rows: int, inputs: int, repea
 
 # The child reports its own high-water mark (VmHWM) at exit: getrusage's ru_maxrss would also
 # count the parent's pages the child held between fork and exec.
-CHILD = """
-import atexit, resource, sys
-def peak():
-    try:
-        kb = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))
-    except OSError:
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    sys.stderr.write(f'PEAK_KB {kb}\\n')
-atexit.register(peak)
+CHILD = f"""
+import atexit, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+from _common import memory_kib
+atexit.register(lambda: sys.stderr.write(f'PEAK_KB {{memory_kib()}}\\n'))
 from polyx.cli.main import main
 main()
 """
