@@ -9,7 +9,7 @@ it are never formed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class PolyBatch:
     space: MonomialSpace
     blocks: list[np.ndarray | None]
     batch: int
+    _stack: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def constant(cls, space: MonomialSpace, values: np.ndarray) -> "PolyBatch":
@@ -63,16 +64,6 @@ class PolyBatch:
             if block is not None:
                 out[:, self.space.offsets[degree] : self.space.offsets[degree + 1]] = block.T
         return out
-
-    @property
-    def degree(self) -> int:
-        """Highest degree with a stored (possibly zero-valued) block."""
-        return max((d for d, block in enumerate(self.blocks) if block is not None), default=0)
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the coefficient blocks."""
-        return sum(block.nbytes for block in self.blocks if block is not None)
 
     @property
     def order(self) -> int:
@@ -140,66 +131,81 @@ class PolyBatch:
             a, b = self.blocks[degree_a], other.blocks[target - degree_a]
             if a is not None and b is not None:
                 out = a * b if out is None else out + a * b
-        interior = [
+        interior = tuple(
             d for d in range(1, target)
             if self.blocks[d] is not None and other.blocks[target - d] is not None
-        ]
+        )
         if not interior:
             return out
-        if self._prefer_gather(target):
-            part = self._gathered_block(other, target)
+        if self._prefer_gather(target, interior):
+            part = self._gathered_block(other, target, interior)
         else:
             part = sum(
                 self._block_product(self.blocks[d], other.blocks[target - d], d, target - d) for d in interior
             )
         return part if out is None else out + part
 
-    def _prefer_gather(self, target: int) -> bool:
+    def _prefer_gather(self, target: int, interior: tuple[int, ...]) -> bool:
         """Gather when the row loop of ``_block_product`` would spend more time in the interpreter
         than in arithmetic (about 1,000 pair-columns per loop iteration break even here)."""
         sizes = self.space.sizes
         step = max(1, SCATTER_CHUNK_ELEMENTS // self.batch)
         iterations = sum(
-            min(sizes[a], sizes[target - a]) * -(-max(sizes[a], sizes[target - a]) // step)
-            for a in range(1, target)
+            min(sizes[a], sizes[target - a]) * -(-max(sizes[a], sizes[target - a]) // step) for a in interior
         )
-        work = self.space.interior_pair_count(target) * self.batch
+        work = sum(int(sizes[a] * sizes[target - a]) for a in interior) * self.batch
         return work < GATHER_BREAK_EVEN * iterations
 
-    def _stacked(self, top: int) -> np.ndarray:
-        """Blocks 1 … top stacked into one (terms, batch) array, zeros for absent blocks."""
-        return np.vstack([
-            np.zeros((int(self.space.sizes[d]), self.batch)) if self.blocks[d] is None else self.blocks[d]
-            for d in range(1, top + 1)
-        ])
+    def _stacked(self) -> np.ndarray:
+        """Blocks 1 … highest stored, as the rows of one (terms, batch) array (zeros for a gap).
 
-    def _gathered_block(self, other: "PolyBatch", target: int) -> np.ndarray:
-        """All interior pairs of one target block in a few array calls: gather, multiply, segment-sum.
+        In the graded layout blocks 1 … t−1 are a prefix, so one stack serves every target block
+        of every product: built once per batch, though a Horner composition multiplies by the same
+        batch at each of its steps.
+        """
+        if self._stack is None:
+            highest = max((d for d, block in enumerate(self.blocks) if block is not None and d > 0), default=0)
+            self._stack = np.vstack([np.zeros((0, self.batch))] + [
+                np.zeros((int(self.space.sizes[d]), self.batch)) if self.blocks[d] is None else self.blocks[d]
+                for d in range(1, highest + 1)
+            ])
+        return self._stack
+
+    def _gathered_block(self, other: "PolyBatch", target: int, interior: tuple[int, ...]) -> np.ndarray:
+        """The interior pairs (left degree in ``interior``) of one target block in a few array calls:
+        gather, multiply, segment-sum.
 
         For small spaces (many neurons, few monomials) the per-pair loop of ``_block_product`` would be
         dominated by interpreter overhead; here the cost is one multiply-add per pair and column.
         """
-        left, right, starts = self.space.interior_pairs(target)
-        products = self._stacked(target - 1)[left] * other._stacked(target - 1)[right]
-        return np.add.reduceat(products, starts, axis=0)
+        left, right, starts, slots = self.space.interior_pairs(target, interior)
+        products = self._stacked()[left] * other._stacked()[right]
+        summed = np.add.reduceat(products, starts, axis=0)
+        if slots is None:
+            return summed
+        out = np.zeros((int(self.space.sizes[target]), self.batch))
+        out[slots] = summed
+        return out
 
     def _block_product(self, a: np.ndarray, b: np.ndarray, degree_a: int, degree_b: int) -> np.ndarray:
         """Σ over pairs of a[i] * b[j] into slot (i, j), for every column at once.
 
         Loops over the rows of the smaller block; for a fixed row the slots are distinct, so a
-        plain fancy-indexed add is exact. The other block is cut into cache-sized pieces.
+        plain fancy-indexed add is exact. The other block is cut into cache-sized pieces. Only an
+        interaction-limited space has pairs without a slot (-1), dropped before the add.
         """
         slots = self.space.product_slots(degree_a, degree_b)
         if a.shape[0] > b.shape[0]:
             a, b, slots = b, a, slots.T
         out = np.zeros((int(self.space.sizes[degree_a + degree_b]), a.shape[1]))
         step = max(1, SCATTER_CHUNK_ELEMENTS // a.shape[1])
+        complete = self.space.is_complete()
         for start in range(0, b.shape[0], step):
             piece = slice(start, start + step)
             for row in range(a.shape[0]):
                 targets = slots[row, piece]
                 values = a[row] * b[piece]
-                if targets[0] < 0 or targets[-1] < 0 or not self.space.is_complete():
+                if not complete:
                     keep = targets >= 0
                     targets, values = targets[keep], values[keep]
                 out[targets] += values
@@ -214,6 +220,7 @@ class PolyBatch:
         """
         weight = np.asarray(weight, dtype=np.float64)
         n_out = weight.shape[0]
+        complete = self.space.is_complete()
         blocks: list[np.ndarray | None] = [None] * (self.space.order + 1)
         for degree_a, a in enumerate(self.blocks[: max_degree + 1]):
             for degree_b, b in enumerate(other.blocks[: max_degree - degree_a + 1]):
@@ -226,11 +233,12 @@ class PolyBatch:
                     blocks[target] += (a * b) @ weight.T
                     continue
                 slots = self.space.product_slots(degree_a, degree_b).ravel()
-                keep = slots >= 0
+                keep = None if complete else slots >= 0
+                kept = slots if keep is None else slots[keep]
                 for output in range(n_out):
-                    pairs = (a * weight[output]) @ b.T
+                    pairs = ((a * weight[output]) @ b.T).ravel()
                     blocks[target][:, output] += np.bincount(
-                        slots[keep], weights=pairs.ravel()[keep], minlength=blocks[target].shape[0]
+                        kept, weights=pairs if keep is None else pairs[keep], minlength=blocks[target].shape[0]
                     )
         return PolyBatch(self.space, blocks, n_out)
 

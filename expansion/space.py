@@ -98,7 +98,7 @@ class MonomialSpace:
         self.sizes = np.array([block.shape[0] for block in self._blocks], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self._products: dict[tuple[int, int], np.ndarray] = {}
-        self._interior: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._interior: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self._raise_tables: dict[int, np.ndarray] = {}
         self._labels: dict[int, np.ndarray] = {0: np.zeros((1, 0), dtype=np.intp)}
         self._multinomials: dict[int, np.ndarray] = {}
@@ -216,19 +216,21 @@ class MonomialSpace:
             self._products[key] = np.ascontiguousarray(slots, dtype=np.intp)
         return self._products[key]
 
-    def interior_pair_count(self, target: int) -> int:
-        """How many pairs (i, j) with degrees a, b ≥ 1 and a + b = target the product visits."""
-        return int(sum(self.sizes[a] * self.sizes[target - a] for a in range(1, target)))
+    def interior_pairs(
+        self, target: int, left_degrees: tuple[int, ...] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Every kept pair with degrees a, b ≥ 1 and a + b = target (a in ``left_degrees``, default
+        all), sorted by the slot it lands in.
 
-    def interior_pairs(self, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every kept pair with degrees a, b ≥ 1 and a + b = target, sorted by the slot it lands in.
-
-        Returns row indices into blocks 1 … target−1 stacked (for each factor) and the start of
-        each slot's run, ready for ``np.add.reduceat``; every slot of a degree ≥ 2 block has a run.
+        Returns row indices into blocks 1 … target−1 stacked (for each factor), the start of each
+        slot's run, ready for ``np.add.reduceat``, and the slot of each run: None when every slot of
+        the block has one (all degree pairs of a space; then runs are the slots in order).
         """
-        if target not in self._interior:
+        degrees = tuple(range(1, target)) if left_degrees is None else tuple(left_degrees)
+        key = (target, degrees)
+        if key not in self._interior:
             lefts, rights, slots = [], [], []
-            for degree_a in range(1, target):
+            for degree_a in degrees:
                 table = self.product_slots(degree_a, target - degree_a)
                 left, right = np.nonzero(table >= 0)
                 lefts.append(left + self.offsets[degree_a] - 1)
@@ -237,8 +239,11 @@ class MonomialSpace:
             slot = np.concatenate(slots)
             order = np.argsort(slot, kind="stable")
             starts = np.flatnonzero(np.diff(slot[order], prepend=-1))
-            self._interior[target] = (np.concatenate(lefts)[order], np.concatenate(rights)[order], starts)
-        return self._interior[target]
+            landed = slot[order][starts]
+            every = landed.size == self.sizes[target]
+            self._interior[key] = (np.concatenate(lefts)[order], np.concatenate(rights)[order], starts,
+                                   None if every else landed)
+        return self._interior[key]
 
     def is_complete(self) -> bool:
         """True when every monomial up to the order is kept (no ``max_interaction`` filter)."""
