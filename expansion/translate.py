@@ -32,9 +32,11 @@ def centered_to_powers(exponents: np.ndarray, coefficients: np.ndarray, center: 
     index = ExponentIndex(exponents)
     top = int(exponents.max(initial=0))
     binomials = np.array([[math.comb(n, k) for k in range(top + 1)] for n in range(top + 1)], dtype=np.float64)
+    term, variable_of = np.nonzero(exponents)
+    by_variable = np.argsort(variable_of, kind="stable")
+    bounds = np.searchsorted(variable_of[by_variable], np.arange(exponents.shape[1] + 1))
     for variable in np.flatnonzero(center):
-        column = exponents[:, variable]
-        rows = np.flatnonzero(column)
+        rows = term[by_variable[bounds[variable] : bounds[variable + 1]]]
         if rows.size == 0:
             continue
         lowered = exponents[rows]
@@ -43,11 +45,9 @@ def centered_to_powers(exponents: np.ndarray, coefficients: np.ndarray, center: 
         down[rows] = index.find(lowered)
         if np.any(down[rows] < 0):
             raise ValueError("the exponent rows are not closed under division; cannot re-expand")
-        before = out.copy()
-        targets = rows
-        for shift in range(1, int(column[rows].max()) + 1):
-            keep = column[rows] >= shift
-            rows, targets = rows[keep], down[targets[keep]]
-            factors = binomials[column[rows], shift] * (-center[variable]) ** shift
-            out[:, targets] += before[:, rows] * factors
+        powers, source, targets = exponents[rows, variable], out[:, rows], rows
+        for shift in range(1, int(powers.max()) + 1):
+            keep = powers >= shift
+            powers, source, targets = powers[keep], source[:, keep], down[targets[keep]]
+            out[:, targets] += source * (binomials[powers, shift] * (-center[variable]) ** shift)
     return out
