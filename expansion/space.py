@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 from polyx.errors import OrderTooLargeError
 
-__all__ = ["MonomialSpace", "count_terms"]
+__all__ = ["MonomialSpace", "count_terms", "hash_weights"]
 
 _HASH_SEED = 20240917
 
@@ -26,6 +26,14 @@ _HASH_SEED = 20240917
 def count_terms(n_vars: int, order: int) -> int:
     """C(n + Q, Q): the number of monomials of total degree ≤ Q in n variables."""
     return math.comb(n_vars + order, order)
+
+
+def hash_weights(n_vars: int) -> np.ndarray:
+    """One odd random uint64 per variable: a monomial's hash is Σ exponent × weight (mod 2⁶⁴), so
+    multiplying or dividing by x_v adds or subtracts one weight, and lookups need no row copies.
+    Every table that relies on it checks its own hashes for collisions."""
+    weights = np.random.default_rng(_HASH_SEED).integers(0, 2**63, size=n_vars, dtype=np.uint64)
+    return weights | np.uint64(1)
 
 
 def _next_block(
@@ -74,8 +82,7 @@ class MonomialSpace:
         self.n_vars = int(n_vars)
         self.order = int(order)
         self.max_interaction = max_interaction
-        weights = np.random.default_rng(_HASH_SEED).integers(0, 2**63, size=self.n_vars, dtype=np.uint64)
-        self._hash_weights = weights | np.uint64(1)
+        self._hash_weights = hash_weights(self.n_vars)
         self._blocks: list[np.ndarray] = []
         self._sorted_hashes: list[np.ndarray] = []
         self._slot_of_sorted: list[np.ndarray] = []
