@@ -85,7 +85,8 @@ def step_of(node: OnnxNode, *effects: Effect) -> Step:
 
 @dataclass
 class Cursor:
-    """Where the walk stands: the current data tensor and its feature shape (None once unknown).
+    """Where the walk stands: the current data tensor and its feature shape (None once unknown), and
+    the feature shapes of the tensors passed so far.
 
     Handlers use it to tell the data operand from constant ones and to shape constants.
     """
@@ -94,6 +95,18 @@ class Cursor:
     tensor: str
     feature_shape: tuple[int, ...] | None
     batch_size: int | None = None
+    visited: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def move_to(self, tensor: str) -> None:
+        """Continue at ``tensor``, remembering the feature shape of every tensor the data passed."""
+        self.tensor = tensor
+        if self.feature_shape is not None:
+            self.visited[tensor] = self.feature_shape
+
+    def full_shape(self, tensor: str, batch: int) -> tuple[int, ...] | None:
+        """The shape (batch first) of a tensor the data passed, for evaluating shape computations."""
+        features = self.visited.get(tensor)
+        return None if features is None else (batch,) + features
 
     def constant_operand(self, node: OnnxNode) -> tuple[np.ndarray, int]:
         """For a binary elementwise node: (the constant operand, position of the data operand).

@@ -65,6 +65,24 @@ def _squeeze(inputs: Arrays, attributes: Attributes) -> np.ndarray:
     return np.squeeze(inputs[0], axis=axes)
 
 
+def _gather(inputs: Arrays, attributes: Attributes) -> np.ndarray:
+    return np.take(inputs[0], np.asarray(inputs[1], dtype=np.int64), axis=int(attributes.get("axis", 0)))
+
+
+def _slice(inputs: Arrays, attributes: Attributes) -> np.ndarray:
+    """Slice: starts, ends, axes and steps as inputs (opset 10 on) or attributes (before)."""
+    data = inputs[0]
+    given = list(inputs[1:]) + [None] * 4
+    starts = given[0] if given[0] is not None else attributes["starts"]
+    ends = given[1] if given[1] is not None else attributes["ends"]
+    axes = given[2] if given[2] is not None else attributes.get("axes", range(len(starts)))
+    steps = given[3] if given[3] is not None else [1] * len(starts)
+    index = [slice(None)] * data.ndim
+    for start, end, axis, step in zip(*(np.asarray(list(v), dtype=np.int64) for v in (starts, ends, axes, steps))):
+        index[int(axis)] = slice(int(start), int(end), int(step))
+    return data[tuple(index)]
+
+
 def _divide(inputs: Arrays, attributes: Attributes) -> np.ndarray:
     a, b = inputs
     if np.issubdtype(a.dtype, np.integer):
@@ -101,6 +119,8 @@ FOLDABLE_OPS: dict[str, Callable[[Arrays, Attributes], np.ndarray]] = {
     ),
     "Transpose": lambda inputs, attributes: np.transpose(inputs[0], attributes.get("perm")),
     "Concat": lambda inputs, attributes: np.concatenate(inputs, axis=int(attributes["axis"])),
+    "Gather": _gather,
+    "Slice": _slice,
     "Shape": lambda inputs, attributes: np.asarray(inputs[0].shape, dtype=np.int64),
     "Expand": lambda inputs, attributes: inputs[0] * np.ones(tuple(int(d) for d in inputs[1]), inputs[0].dtype),
     "ConstantOfShape": _constant_of_shape,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from polyx.converters.folding import fold_node
+from polyx.converters.folding import FOLDABLE_OPS, fold_node
 from polyx.errors import ModelLoadError
 
 __all__ = ["OnnxNode", "OnnxGraph", "parse_model"]
@@ -109,8 +109,11 @@ class OnnxGraph:
         self.output_specs = tuple((value.name, _value_type(value)) for value in graph.output)
         self._check_defined(initializer_names)
         self.constants = MappingProxyType(_fold_constants(self.nodes, constants, source))
+        self._shape_nodes = _shape_subgraph(self.nodes, self.constants)
         self.data_nodes = tuple(
-            node for node in self.nodes if not (node.outputs and all(out in self.constants for out in node.outputs))
+            node for node in self.nodes
+            if not (node.outputs and all(out in self.constants for out in node.outputs))
+            and not (node.outputs and node.outputs[0] in self._shape_nodes)
         )
         self._producers = {out: node for node in self.data_nodes for out in node.outputs if out}
         consumers: dict[str, list[OnnxNode]] = {}
@@ -157,6 +160,37 @@ class OnnxGraph:
         """The data node that writes this tensor, if any."""
         return self._producers.get(name)
 
+    def is_shape_tensor(self, name: str) -> bool:
+        """True for a tensor computed from the shape of the data (``Shape`` and integer ops on it), such
+        as the ``[batch, -1]`` target of the flatten that TorchScript and Keras write as
+        ``Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1]))``."""
+        return name in self._shape_nodes
+
+    def shape_value(self, name: str, shape_of: Callable[[str], tuple[int, ...] | None]) -> np.ndarray | None:
+        """The value of a shape tensor when each data tensor ``t`` read by a ``Shape`` has the full shape
+        ``shape_of(t)`` (batch first); None when one of those shapes is unknown."""
+        values: dict[str, np.ndarray] = {}
+
+        def value(tensor: str) -> np.ndarray | None:
+            if tensor in self.constants:
+                return self.constants[tensor]
+            if tensor not in values:
+                node = self._shape_nodes[tensor]
+                if node.op_type in ("Shape", "Size"):
+                    shape = shape_of(node.inputs[0])
+                    if shape is None:
+                        return None
+                    result = _shape_op(node, shape)
+                else:
+                    inputs = [value(i) if i else None for i in node.inputs]
+                    if any(i is None for i, n in zip(inputs, node.inputs) if n):
+                        return None
+                    result = _folded(node, inputs, self.source)
+                values[tensor] = result
+            return values[tensor]
+
+        return value(name)
+
     def data_inputs(self, node: OnnxNode) -> tuple[str, ...]:
         """The node's inputs that depend on the model input (neither constant nor omitted)."""
         return tuple(name for name in node.inputs if name and name not in self.constants)
@@ -173,11 +207,11 @@ def _value_type(value: Any) -> tuple[int, tuple[int | str, ...] | None]:
     return int(tensor_type.elem_type), dims
 
 
-def _folded(node: OnnxNode, constants: dict[str, np.ndarray], source: str) -> np.ndarray | None:
-    """The value of an all-constant node; an op its constants break (a Reshape to an impossible shape,
+def _folded(node: OnnxNode, inputs: list[np.ndarray | None], source: str) -> np.ndarray | None:
+    """The value of a node with known inputs; an op its constants break (a Reshape to an impossible shape,
     a Concat without axis) is a broken file, reported with the node rather than as a crash."""
     try:
-        return fold_node(node.op_type, [constants[name] if name else None for name in node.inputs], node.attributes)
+        return fold_node(node.op_type, inputs, node.attributes)
     except (ValueError, KeyError, IndexError, TypeError) as error:
         reason = f"missing attribute {error}" if isinstance(error, KeyError) else str(error)
         raise ModelLoadError(
@@ -197,13 +231,50 @@ def _fold_constants(nodes: tuple[OnnxNode, ...], constants: dict[str, np.ndarray
             if node.op_type == "Constant" and node.domain == "":
                 value = _constant_node_value(node)
             elif node.inputs and all(not name or name in constants for name in node.inputs) and len(node.outputs) == 1:
-                value = _folded(node, constants, source)
+                value = _folded(node, [constants[name] if name else None for name in node.inputs], source)
             else:
                 value = None
             if value is not None:
                 constants[node.outputs[0]] = value
                 changed = True
     return constants
+
+
+_SHAPE_SOURCES = frozenset({"Shape", "Size"})
+
+
+def _shape_subgraph(nodes: tuple[OnnxNode, ...], constants: Mapping[str, np.ndarray]) -> dict[str, OnnxNode]:
+    """The nodes computing from data shapes only (by output tensor): ``Shape``/``Size`` of a data tensor,
+    then foldable ops whose other inputs are constants. Their values depend on the batch size, so
+    they are evaluated where a handler needs them, not folded."""
+    found: dict[str, OnnxNode] = {}
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            if len(node.outputs) != 1 or node.outputs[0] in found or node.outputs[0] in constants or node.domain:
+                continue
+            if node.op_type in _SHAPE_SOURCES:
+                shape_like = bool(node.inputs) and node.inputs[0] not in constants
+            else:
+                operands = [name for name in node.inputs if name]
+                shape_like = (
+                    node.op_type in FOLDABLE_OPS
+                    and any(name in found for name in operands)
+                    and all(name in found or name in constants for name in operands)
+                )
+            if shape_like:
+                found[node.outputs[0]] = node
+                changed = True
+    return found
+
+
+def _shape_op(node: OnnxNode, shape: tuple[int, ...]) -> np.ndarray:
+    """``Shape`` (with opset 15's start/end) or ``Size`` of a tensor of the given shape."""
+    if node.op_type == "Size":
+        return np.asarray(int(np.prod(shape)), dtype=np.int64)
+    start, end = node.attribute("start", 0), node.attribute("end", None)
+    return np.asarray(shape[start:end], dtype=np.int64)
 
 
 def parse_model(data: bytes, source: str) -> Any:

@@ -30,12 +30,22 @@ def _offending(node: OnnxNode, reason: str) -> OffendingNode:
     return OffendingNode(node.label, node.op_type, reason)
 
 
+def _input_count_reason(graph: OnnxGraph) -> str:
+    """Why several inputs (or none) are refused, naming the usual cause: Keras 3's ``model.export`` on
+    the TensorFlow backend leaves a Normalization layer's statistics out as extra graph inputs."""
+    reason = f"the model has {len(graph.input_specs)} inputs; polyx needs exactly one"
+    if any("normalization" in name.lower() for name, _ in graph.input_specs[1:]):
+        reason += (" (the extra inputs are a Normalization layer's statistics, which Keras' TensorFlow-backend export "
+                   "leaves out of the file: re-export with tf2onnx.convert.from_keras or the Keras torch/JAX backend)")
+    return reason
+
+
 def _scan_interface(graph: OnnxGraph) -> list[OffendingNode]:
     """One input and one output, a float input with a batch axis and fixed feature dimensions."""
     problems = []
     if len(graph.input_specs) != 1:
         names = ", ".join(name for name, _ in graph.input_specs) or "none"
-        problems.append(OffendingNode(names, "graph input", f"the model has {len(graph.input_specs)} inputs; polyx needs exactly one"))
+        problems.append(OffendingNode(names, "graph input", _input_count_reason(graph)))
     if len(graph.output_specs) != 1:
         names = ", ".join(name for name, _ in graph.output_specs)
         problems.append(OffendingNode(names, "graph output", f"the model has {len(graph.output_specs)} outputs; polyx needs exactly one"))
@@ -91,6 +101,7 @@ class _Walk:
         self.output = graph.output_specs[0][0]
         batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
         self.cursor = Cursor(graph, name, tuple(int(d) for d in shape[1:]), batch)
+        self.cursor.move_to(name)
         self.builder = ChainBuilder(int(np.prod(self.cursor.feature_shape)))
         self.problems: list[OffendingNode] = []
         self.softmax: OnnxNode | None = None
@@ -168,7 +179,7 @@ class _Walk:
                 self.builder.apply(effect)
             if isinstance(effect, Dense):
                 self.cursor.feature_shape = (effect.weight.shape[0],)
-        self.cursor.tensor = step.output
+        self.cursor.move_to(step.output)
 
 
 def _unique(problems: list[OffendingNode]) -> list[OffendingNode]:

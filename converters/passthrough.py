@@ -1,8 +1,10 @@
 """Ops that carry the data on unchanged: casts, Identity, inference Dropout, and flattening reshapes.
 
 The Keras torch backend puts a float→float ``Cast`` before almost every op; torch writes
-``Flatten[axis=1]``, the dynamo exporter and tf2onnx ``Reshape(x, [-1, n])``. A flatten keeps the
-row-major values and only changes the feature shape, so the IR sees the flattened vector.
+``Flatten[axis=1]``, the dynamo exporter and tf2onnx ``Reshape(x, [-1, n])``, TorchScript and the
+Keras torch/JAX backends ``Reshape(x, [Shape(x)[0], -1])``. A flatten keeps the row-major values
+and only changes the feature shape, so the IR sees the flattened vector. A one-output head that
+ends in ``squeeze(-1)`` or ``view(-1)`` gives (batch,): the same single output.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from polyx.converters.folding import reshape_target
 from polyx.converters.graph import OnnxNode
 from polyx.converters.registry import Refusal, pattern, refuse
 
-__all__ = ["identity", "cast", "cast_like", "dropout", "flatten", "reshape"]
+__all__ = ["identity", "cast", "cast_like", "dropout", "flatten", "reshape", "squeeze"]
 
 _FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16"}
 
@@ -57,17 +59,18 @@ def dropout(node: OnnxNode, cursor: Cursor) -> Step:
 
 
 def _flattened(node: OnnxNode, cursor: Cursor, shape_of: Callable[[tuple[int, ...]], tuple[int, ...]]) -> Step:
-    """Accept a reshape whose result is (batch, all features): the flattening every exporter writes."""
+    """Accept a reshape whose result is (batch, all features), the flattening every exporter writes,
+    or (batch,) for a single feature (a regression head's ``squeeze(-1)`` or ``view(-1)``)."""
     if cursor.feature_shape is None:
         return step_of(node)
     batches = (cursor.batch_size,) if cursor.batch_size else (2, 3)
     width = int(np.prod(cursor.feature_shape))
     for batch in batches:
-        result = shape_of((batch,) + tuple(cursor.feature_shape))
-        if tuple(result) != (batch, width):
+        result = tuple(shape_of((batch,) + tuple(cursor.feature_shape)))
+        if result != (batch, width) and not (width == 1 and result == (batch,)):
             raise Refusal(
                 f"reshapes data of feature shape {list(cursor.feature_shape)} to {list(result)} (with batch {batch}); "
-                "only flattening to (batch, features) is supported"
+                "only flattening to (batch, features), or (batch,) for one feature, is supported"
             )
     return step_of(node, Reshape((width,)))
 
@@ -84,25 +87,57 @@ def flatten(node: OnnxNode, cursor: Cursor) -> Step:
     return _flattened(node, cursor, shape_of)
 
 
-@pattern("Reshape", "Reshape(x, [-1, n]), (x, [0, -1]) or (x, [batch, n]) as a flatten; any other reshape refused", since_version=1)
+@pattern("Reshape", "Reshape(x, [-1, n]), (x, [0, -1]) or (x, [batch, n]) as a flatten, the target constant or computed "
+         "from Shape(x) (x.view(x.size(0), -1)); any other reshape refused", since_version=1)
 def reshape(node: OnnxNode, cursor: Cursor) -> Step:
-    """A reshape with a constant target that keeps the batch axis and flattens the features."""
+    """A reshape that keeps the batch axis and flattens the features; the target is a constant, or a
+    shape computation evaluated for two batch sizes, so a target that depends on the batch only
+    through ``Shape`` is accepted exactly when it flattens for every batch."""
     if len(node.inputs) < 2:
         shape = node.attribute("shape")
         target = None if shape is None else np.asarray(shape)
     else:
         target = cursor.graph.constant(node.inputs[1])
-    if target is None:
-        raise Refusal("the target shape depends on the data; only a constant flattening reshape is supported")
     allowzero = bool(node.attribute("allowzero", 0))
-    return _flattened(node, cursor, lambda shape: reshape_target(shape, target, allowzero))
+    if target is not None:
+        return _flattened(node, cursor, lambda shape: reshape_target(shape, target, allowzero))
+    if not cursor.graph.is_shape_tensor(node.inputs[1]):
+        raise Refusal("the target shape depends on the data's values; only a flattening reshape is supported")
+
+    def shape_of(shape: tuple[int, ...]) -> tuple[int, ...]:
+        computed = cursor.graph.shape_value(node.inputs[1], lambda tensor: cursor.full_shape(tensor, shape[0]))
+        if computed is None:
+            raise Refusal("the target shape is computed from the shape of a tensor off the data path; "
+                          "only a flattening reshape is supported")
+        return reshape_target(shape, computed, allowzero)
+
+    return _flattened(node, cursor, shape_of)
+
+
+@pattern("Squeeze", "drops size-1 feature axes: (batch, 1) → (batch,) on a one-output head, (batch, 1, n) → (batch, n)")
+def squeeze(node: OnnxNode, cursor: Cursor) -> Step:
+    """A squeeze that keeps the batch axis and leaves the features in row-major order (axes from the
+    attribute before opset 13, from the second input after)."""
+    axes = node.attribute("axes")
+    if len(node.inputs) > 1 and node.inputs[1]:
+        axes = cursor.graph.constant(node.inputs[1])
+        if axes is None:
+            raise Refusal("the squeezed axes depend on the data; only constant axes are supported")
+    chosen = None if axes is None else tuple(int(axis) for axis in np.asarray(axes).reshape(-1))
+
+    def shape_of(shape: tuple[int, ...]) -> tuple[int, ...]:
+        try:
+            return np.squeeze(np.empty(shape), axis=chosen).shape
+        except ValueError:
+            raise Refusal(f"squeezes axes {list(chosen or ())} of data shaped {list(shape)}; only size-1 axes can be squeezed") from None
+
+    return _flattened(node, cursor, shape_of)
 
 
 refuse(
     __name__,
     "rearranges the data's axes (seen only around convolutions); a dense chain cannot contain it",
     "Transpose",
-    "Squeeze",
     "Unsqueeze",
     "Gather",
     "Slice",

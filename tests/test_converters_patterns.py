@@ -187,6 +187,57 @@ def _flatten(kind: str):
     return build
 
 
+def _shape_flatten(kind: str):
+    """The flatten whose target is computed from the data's shape: TorchScript's x.view(x.size(0), -1)
+    and Keras 3 on torch/JAX (Gather of Shape), dynamo unoptimised (Shape[start:end] → Squeeze), and
+    a Slice form."""
+    def build(g: GraphBuilder):
+        if kind == "gather":
+            size = g.op("Gather", g.op("Shape", "x"), g.value(np.array(0), dtype=np.int64), axis=0)
+            batch = g.op("Unsqueeze", size, g.value(np.array([0]), dtype=np.int64))
+        elif kind == "shape_start_end":
+            batch = g.op("Reshape", g.op("Squeeze", g.op("Shape", "x", start=0, end=1)),
+                         g.value(np.array([-1]), dtype=np.int64))
+        else:
+            batch = g.op("Slice", g.op("Shape", "x"), g.value(np.array([0]), dtype=np.int64),
+                         g.value(np.array([1]), dtype=np.int64))
+        target = g.op("Concat", batch, g.value(np.array([-1 if kind != "shape_start_end" else 6]), dtype=np.int64), axis=0)
+        x = g.op("Reshape", "x", target)
+        return g.gemm(g.op("Tanh", g.gemm(x, 6, 4)), 4, 1), (2, 3)
+
+    return build
+
+
+def _one_output_head(kind: str):
+    """A regression head that returns (batch,): squeeze(-1), view(-1), or h @ w with a 1-D w."""
+    def build(g: GraphBuilder):
+        h = g.op("Tanh", g.gemm("x", 3, 4))
+        if kind == "squeeze":
+            return g.op("Squeeze", g.gemm(h, 4, 1), g.value(np.array([1]), dtype=np.int64)), (3,)
+        if kind == "squeeze_v11":
+            return g.op("Squeeze", g.gemm(h, 4, 1), axes=[1]), (3,)
+        if kind == "view":
+            return g.op("Reshape", g.gemm(h, 4, 1), g.value(np.array([-1]), dtype=np.int64), allowzero=1), (3,)
+        return g.op("Add", g.op("MatMul", h, g.random(4)), g.value(0.25)), (3,)
+
+    return build
+
+
+def _clip(low: float | None, high: float | None):
+    """torch's clamp with one bound: a relu shifted by the bound (exactly)."""
+    def build(g: GraphBuilder):
+        bounds = [g.value(b) if b is not None else "" for b in (low, high)]
+        while bounds and not bounds[-1]:
+            bounds.pop()
+        return g.gemm(g.op("Clip", g.gemm("x", 3, 4), *bounds), 4, 2), (3,)
+
+    return build
+
+
+def _prelu(g: GraphBuilder):
+    return g.gemm(g.op("PRelu", g.gemm("x", 3, 4), g.value(np.array([0.25]))), 4, 2), (3,)
+
+
 def _input_normalisation(g: GraphBuilder):
     x = g.op("Div", g.op("Sub", "x", g.random(3)), g.value(g.rng.uniform(0.5, 2.0, 3)))
     h = g.op("Neg", g.op("Sub", g.value(0.3), g.gemm(x, 3, 4)))
@@ -288,6 +339,18 @@ CASES = [
     ("reshape_minus1", _flatten("reshape_minus1"), ["tanh", "linear"], np.float32, 18, {}),
     ("reshape_zero", _flatten("reshape_zero"), ["tanh", "linear"], np.float32, 15, {}),
     ("reshape_fixed_batch", _flatten("reshape_minus1"), ["tanh", "linear"], np.float32, 18, {"batch": 2}),
+    ("shape_flatten_gather", _shape_flatten("gather"), ["tanh", "linear"], np.float32, 17, {}),
+    ("shape_flatten_gather_fixed_batch", _shape_flatten("gather"), ["tanh", "linear"], np.float32, 13, {"batch": 3}),
+    ("shape_flatten_start_end", _shape_flatten("shape_start_end"), ["tanh", "linear"], np.float32, 18, {}),
+    ("shape_flatten_slice", _shape_flatten("slice"), ["tanh", "linear"], np.float32, 17, {}),
+    ("head_squeeze", _one_output_head("squeeze"), ["tanh", "linear"], np.float32, 17, {}),
+    ("head_squeeze_axes_attribute", _one_output_head("squeeze_v11"), ["tanh", "linear"], np.float32, 11, {}),
+    ("head_view", _one_output_head("view"), ["tanh", "linear"], np.float32, 20, {}),
+    ("head_vector_weight", _one_output_head("vector"), ["tanh", "linear"], np.float32, 17, {}),
+    ("clip_min_zero", _clip(0.0, None), ["relu", "linear"], np.float32, 17, {}),
+    ("clip_min_shifted", _clip(-0.4, None), ["relu", "linear"], np.float32, 17, {}),
+    ("clip_max_only", _clip(None, 0.3), ["relu", "linear"], np.float32, 17, {}),
+    ("prelu_one_slope", _prelu, ["leaky_relu", "linear"], np.float32, 17, {}),
     ("input_normalisation_sub_neg", _input_normalisation, ["tanh", "linear"], np.float32, 17, {}),
     ("linear_stack", _linear_stack, ["linear", "linear", "linear"], np.float32, 15, {}),
     ("gelu_last_layer", _gelu_last, ["sigmoid", "gelu"], np.float32, 17, {}),
