@@ -7,12 +7,14 @@ elementwise subgraph to ``polyx.converters.elementwise``, which identifies it nu
 
 from __future__ import annotations
 
-from polyx.converters.chain import Activate, Cursor, OutputSoftmax, Step, step_of
+import numpy as np
+
+from polyx.converters.chain import Activate, Cursor, OutputSoftmax, ScaleShift, Step, step_of
 from polyx.converters.graph import OnnxNode
 from polyx.converters.ir import Activation
 from polyx.converters.registry import Handler, Refusal, pattern, refuse
 
-__all__ = ["leaky_relu", "elu", "selu", "gelu", "softmax_v1", "softmax"]
+__all__ = ["leaky_relu", "elu", "selu", "gelu", "prelu", "clip", "softmax_v1", "softmax"]
 
 # ONNX's own attribute defaults (float32 values, as onnxruntime applies them).
 ONNX_SELU_ALPHA = 1.6732631921768188
@@ -69,6 +71,53 @@ def gelu(node: OnnxNode, cursor: Cursor) -> Step:
     return _activate(node, "gelu_tanh" if approximate == "tanh" else "gelu")
 
 
+@pattern("PRelu", "activation `leaky_relu(alpha)` when the slope is one value for every feature; per-feature slopes refused")
+def prelu(node: OnnxNode, cursor: Cursor) -> Step:
+    """PReLU with a single learned slope is leaky ReLU; a slope per feature would need an activation
+    per neuron, which a layer of the IR does not have."""
+    slope = cursor.graph.constant(node.inputs[1]) if len(node.inputs) > 1 else None
+    if slope is None:
+        raise Refusal("the PRelu slope is not a constant")
+    values = np.unique(np.asarray(slope, dtype=np.float64))
+    if values.size != 1:
+        raise Refusal(f"PRelu with {values.size} different slopes (one per feature); only a single slope "
+                      "(torch.nn.PReLU() with num_parameters=1) is supported")
+    return _activate(node, "leaky_relu", alpha=float(values[0]))
+
+
+def _clip_bounds(node: OnnxNode, cursor: Cursor) -> tuple[float | None, float | None]:
+    """(min, max) of a Clip, None where absent or infinite: inputs from opset 11, attributes before."""
+    if cursor.graph.opset() < 11:
+        bounds = [node.attribute("min"), node.attribute("max")]
+    else:
+        bounds = []
+        for name in (tuple(node.inputs[1:3]) + ("", ""))[:2]:
+            value = cursor.graph.constant(name) if name else None
+            if name and value is None:
+                raise Refusal(f"the Clip bound '{name}' is not a constant")
+            bounds.append(None if value is None else float(np.asarray(value).reshape(-1)[0]))
+    return tuple(None if b is None or not np.isfinite(b) else float(b) for b in bounds)
+
+
+@pattern("Clip", "one-sided clip as `relu`: max(h, a) = relu(h − a) + a (torch clamp(min=0) is relu), min(h, b) "
+         "= b − relu(b − h); two-sided (ReLU6, Hardtanh) refused")
+def clip(node: OnnxNode, cursor: Cursor) -> Step:
+    """A clip with one bound is a shifted relu, exactly; with both it has two kinks, which no
+    supported activation has."""
+    low, high = _clip_bounds(node, cursor)
+    if low is not None and high is not None:
+        raise Refusal(f"clips to [{low:g}, {high:g}] (ReLU6/Hardtanh): two kinks, which no supported activation has")
+    if low is None and high is None:
+        return step_of(node)
+    sign, bound = (1.0, low) if low is not None else (-1.0, high)
+    return step_of(
+        node,
+        ScaleShift(np.array([sign]), np.array([-sign * bound])),
+        Activate(Activation.of("relu")),
+        ScaleShift(np.array([sign]), np.array([bound])),
+    )
+
+
 def _softmax_step(node: OnnxNode, cursor: Cursor, default_axis: int) -> Step:
     axis = int(node.attribute("axis", default_axis))
     if cursor.feature_shape is not None and len(cursor.feature_shape) != 1:
@@ -99,12 +148,10 @@ refuse(
     "HardSigmoid",
     "HardSwish",
     "Softsign",
-    "PRelu",
     "ThresholdedRelu",
     "Celu",
     "Mish",
     "Shrink",
-    "Clip",
     "LogSoftmax",
     "Hardmax",
 )

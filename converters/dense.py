@@ -17,10 +17,14 @@ from polyx.converters.registry import NotThisPattern, Refusal, pattern, refuse
 __all__ = ["gemm", "matmul", "add", "sub", "mul", "div", "neg"]
 
 
-def _constant_weight(node: OnnxNode, cursor: Cursor, name: str, what: str) -> np.ndarray:
+def _constant_weight(node: OnnxNode, cursor: Cursor, name: str, what: str, vector_ok: bool = False) -> np.ndarray:
+    """The constant 2-D weight; with ``vector_ok`` a 1-D one (MatMul's x·w with w of shape (in,),
+    one output, as in ``h @ w + b``) becomes the (in, 1) matrix."""
     weight = cursor.graph.constant(name)
     if weight is None:
         raise Refusal(f"{what} '{name}' is not constant (it depends on the input); layers need fixed weights")
+    if vector_ok and weight.ndim == 1:
+        weight = weight.reshape(-1, 1)
     if weight.ndim != 2:
         raise Refusal(f"{what} '{name}' has shape {list(weight.shape)}; a dense layer needs a 2-D weight")
     return weight.astype(np.float64)
@@ -56,14 +60,14 @@ def gemm(node: OnnxNode, cursor: Cursor) -> Step:
     return step_of(node, Dense(weight, bias))
 
 
-@pattern("MatMul", "dense layer x·B with a constant 2-D B (in, out); a following Add is its bias, none means zero")
+@pattern("MatMul", "dense layer x·B with a constant B (in, out), or (in,) for one output; a following Add is its bias, none means zero")
 def matmul(node: OnnxNode, cursor: Cursor) -> Step:
     """Read ``x @ B``; the weight must be a constant on the right."""
     if len(node.inputs) != 2 or node.inputs[0] != cursor.tensor or node.inputs[1] == cursor.tensor:
         if node.inputs[1] == cursor.tensor and cursor.graph.constant(node.inputs[0]) is not None:
             raise Refusal("the weight is on the left (W·x); only x·W layers are supported")
         raise Refusal("both operands depend on the input (a non-constant weight); layers need fixed weights")
-    matrix = _constant_weight(node, cursor, node.inputs[1], "weight")
+    matrix = _constant_weight(node, cursor, node.inputs[1], "weight", vector_ok=True)
     cursor.require_matrix_input(node, matrix.shape[0])
     return step_of(node, Dense(matrix.T, np.zeros(matrix.shape[1])))
 

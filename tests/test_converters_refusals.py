@@ -95,6 +95,22 @@ def _squeeze_on_data(g: GraphBuilder):
     return g.gemm(h, 4, 1), (3,), {}
 
 
+def _shape_reshape_to_3d(g: GraphBuilder):
+    """A shape-computed target that does not flatten: (batch, 6) → (batch, 2, 3)."""
+    batch = g.op("Unsqueeze", g.op("Gather", g.op("Shape", "x"), g.value(np.array(0), dtype=np.int64), axis=0),
+                 g.value(np.array([0]), dtype=np.int64))
+    target = g.op("Concat", batch, g.value(np.array([2, 3]), dtype=np.int64), axis=0)
+    return g.gemm(g.op("Flatten", g.op("Reshape", g.gemm("x", 3, 6), target)), 6, 1), (3,), {}
+
+
+def _two_sided_clip(g: GraphBuilder):
+    return g.gemm(g.op("Clip", g.gemm("x", 3, 4), g.value(0.0), g.value(6.0)), 4, 1), (3,), {}
+
+
+def _prelu_per_feature(g: GraphBuilder):
+    return g.gemm(g.op("PRelu", g.gemm("x", 3, 4), g.value(np.array([0.1, 0.2, 0.3, 0.4]))), 4, 1), (3,), {}
+
+
 def _several_problems(g: GraphBuilder):
     h = g.op("Conv", "x", g.random(2, 1, 3), g.random(2), kernel_shape=[3])
     h = g.gemm(g.op("Flatten", h), 12, 4)
@@ -119,6 +135,9 @@ REFUSALS = [
     ("softplus_beta_2", _softplus_beta2, "where_", "not a supported activation"),
     ("tf2onnx_erfc_gelu", _tf2onnx_erfc, "erfc_", "re-export with gelu(approximate=True)"),
     ("squeeze_on_data", _squeeze_on_data, "unsqueeze_", "rearranges the data's axes"),
+    ("shape_computed_reshape_to_3d", _shape_reshape_to_3d, "reshape_", "only flattening to (batch, features)"),
+    ("relu6_clip", _two_sided_clip, "clip_", "clips to [0, 6] (ReLU6/Hardtanh)"),
+    ("prelu_per_feature_slopes", _prelu_per_feature, "prelu_", "4 different slopes"),
 ]
 
 
