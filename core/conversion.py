@@ -252,7 +252,10 @@ def convert(request: ConversionRequest) -> Conversion:
     check_outputs({"-o": output, "--latex": request.latex, "--sympy": request.sympy})
     network = load_network(request.model)
     parameters, names = _PARAMETERS[method](request, network)
-    polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+    try:
+        polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+    except MethodError as error:
+        raise MethodError(f"{request.model}: {error}") from None
     renamed = _written_names(names, network)
     if renamed:
         polynomial = polynomial.relabelled(variables=tuple(renamed))
