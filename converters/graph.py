@@ -176,7 +176,7 @@ class OnnxGraph:
                 return self.constants[tensor]
             if tensor not in values:
                 node = self._shape_nodes[tensor]
-                if node.op_type in ("Shape", "Size"):
+                if node.op_type in _SHAPE_SOURCES:
                     shape = shape_of(node.inputs[0])
                     if shape is None:
                         return None
