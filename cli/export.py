@@ -24,7 +24,9 @@ def export(app: App, poly: Path, output: Path | None, dtype: str, logits: bool) 
     from polyx.expansion.onnx_export import default_export_path, export_polynomial
 
     result = export_polynomial(poly, output or default_export_path(poly), dtype=dtype, logits=logits)
-    shape = ", ".join(str(d) for d in result.input_shape)
-    app.terminal.info(f"input '{result.input_name}' [batch, {shape}] {result.dtype} → output '{result.output_name}' "
-                      f"[batch, {result.outputs}] ({result.output_space}); {result.terms} terms in {result.nodes} ONNX nodes")
+    def dims(shape: tuple[int, ...]) -> str:
+        return "[" + ", ".join(["batch", *map(str, shape)]) + "]"
+
+    app.terminal.info(f"input '{result.input_name}' {dims(result.input_shape)} {result.dtype} → output '{result.output_name}' "
+                      f"{dims(result.output_shape)} ({result.output_space}); {result.terms} terms in {result.nodes} ONNX nodes")
     app.terminal.success(f"wrote {result.path}")

@@ -56,7 +56,8 @@ class Activate:
 
 @dataclass(frozen=True)
 class Reshape:
-    """The features take a new shape (a Flatten of a multi-axis input); values are unchanged row-major."""
+    """The features take a new shape (a Flatten of a multi-axis input, or () for a single output
+    squeezed to (batch,)); values are unchanged row-major."""
 
     feature_shape: tuple[int, ...]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyx.converters.chain import Cursor, Dense, ScaleShift, Step, step_of
+from polyx.converters.chain import Cursor, Dense, Reshape, ScaleShift, Step, step_of
 from polyx.converters.graph import OnnxNode
 from polyx.converters.registry import NotThisPattern, Refusal, pattern, refuse
 
@@ -69,7 +69,10 @@ def matmul(node: OnnxNode, cursor: Cursor) -> Step:
         raise Refusal("both operands depend on the input (a non-constant weight); layers need fixed weights")
     matrix = _constant_weight(node, cursor, node.inputs[1], "weight", vector_ok=True)
     cursor.require_matrix_input(node, matrix.shape[0])
-    return step_of(node, Dense(matrix.T, np.zeros(matrix.shape[1])))
+    dense = Dense(matrix.T, np.zeros(matrix.shape[1]))
+    if cursor.graph.constant(node.inputs[1]).ndim == 1:
+        return step_of(node, dense, Reshape(()))  # x·w with a 1-D w has shape (batch,)
+    return step_of(node, dense)
 
 
 @pattern("Add", "bias or per-feature/scalar shift by a constant, either operand order; folded into the layer")

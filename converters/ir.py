@@ -95,7 +95,8 @@ class Network:
     leading Flatten/Reshape in the file means it can have several axes, flattened row-major.
     ``output_activation`` is ``"softmax"`` when the model ends in a softmax over its outputs.
     ``batch_size`` is set when the file fixes the batch dimension (onnxruntime then only runs
-    that batch size).
+    that batch size). ``output_shape`` is the output's feature shape: (outputs,), or () for a
+    one-output model that returns shape (batch,) (a regression head's ``squeeze(-1)``).
     """
 
     layers: tuple[DenseLayer, ...]
@@ -106,12 +107,17 @@ class Network:
     output_activation: str | None = None
     batch_size: int | None = None
     metadata: dict = field(default_factory=dict, compare=False)
+    output_shape: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
         if not self.input_shape and self.layers:
             object.__setattr__(self, "input_shape", (self.layers[0].in_features,))
         check_network(self)
+        if self.output_shape is None:
+            object.__setattr__(self, "output_shape", (self.output_size,))
+        elif int(np.prod(self.output_shape)) != self.output_size:
+            raise ModelLoadError(f"output shape {list(self.output_shape)} does not hold the {self.output_size} outputs")
 
     @property
     def input_size(self) -> int:

@@ -232,6 +232,7 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
         dtype=_DTYPES[elem_type],
         output_activation="softmax" if walk.softmax is not None else None,
         batch_size=walk.cursor.batch_size,
+        output_shape=walk.cursor.feature_shape,
         metadata={
             "format": "onnx",
             "producer": graph.producer,

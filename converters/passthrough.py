@@ -65,14 +65,14 @@ def _flattened(node: OnnxNode, cursor: Cursor, shape_of: Callable[[tuple[int, ..
         return step_of(node)
     batches = (cursor.batch_size,) if cursor.batch_size else (2, 3)
     width = int(np.prod(cursor.feature_shape))
-    for batch in batches:
-        result = tuple(shape_of((batch,) + tuple(cursor.feature_shape)))
+    results = [tuple(shape_of((batch,) + tuple(cursor.feature_shape))) for batch in batches]
+    for batch, result in zip(batches, results):
         if result != (batch, width) and not (width == 1 and result == (batch,)):
             raise Refusal(
                 f"reshapes data of feature shape {list(cursor.feature_shape)} to {list(result)} (with batch {batch}); "
                 "only flattening to (batch, features), or (batch,) for one feature, is supported"
             )
-    return step_of(node, Reshape((width,)))
+    return step_of(node, Reshape(results[0][1:]))
 
 
 @pattern("Flatten", "flattens (batch, d1, d2, …) to (batch, d1·d2·…) row-major; only axis=1")

@@ -106,6 +106,7 @@ class NetworkSummary:
             "input_shape": list(network.input_shape),
             "input_size": network.input_size,
             "output_size": network.output_size,
+            "output_shape": list(network.output_shape),
             "batch_size": network.batch_size,
             "output_activation": network.output_activation,
             "layers": [layer.to_dict() for layer in self.layers],

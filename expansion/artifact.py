@@ -39,7 +39,9 @@ __all__ = [
 
 FORMAT = "polyx.polynomial/1"
 FIELDS = ("format", "variables", "outputs", "exponents", "coefficients", "center", "method", "provenance", "diagnostics")
-PROVENANCE_KEYS = ("source", "sha256", "polyx_version", "input_name", "output_name", "input_shape", "output_activation")
+PROVENANCE_KEYS = (
+    "source", "sha256", "polyx_version", "input_name", "output_name", "input_shape", "output_shape", "output_activation",
+)
 TEXT_WHERE = "polynomial JSON"
 
 

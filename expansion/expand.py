@@ -32,6 +32,7 @@ def provenance_of(network: Network) -> dict[str, Any]:
         "input_name": network.input_name,
         "output_name": network.output_name,
         "input_shape": list(network.input_shape),
+        "output_shape": list(network.output_shape),
         "output_activation": network.output_activation,
     }
 

@@ -62,6 +62,7 @@ class Export:
     input_shape: tuple[int, ...]
     output_name: str
     outputs: int
+    output_shape: tuple[int, ...]
     dtype: str
     output_space: str
     terms: int
@@ -102,6 +103,14 @@ def _feature_shape(poly: Polynomial) -> tuple[int, ...]:
             f"{len(poly.variables)} variables; fix input_shape in the artifact or convert the model again"
         )
     return dims
+
+
+def _output_dims(poly: Polynomial) -> list[int]:
+    """The network's output feature dims: [] for a one-output model that returns (batch,) (its
+    provenance says so), else [outputs]."""
+    if poly.provenance.get("output_shape") == [] and len(poly.outputs) == 1:
+        return []
+    return [len(poly.outputs)]
 
 
 class _Graph:
@@ -243,7 +252,8 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
     """Build the ONNX model of a polynomial: a drop-in replacement of the network it came from.
 
     The input and output keep the original tensor names (``x``/``y`` when the provenance has
-    none), the batch axis is dynamic, and every tensor is ``dtype``.
+    none) and shapes (a (batch,) output stays one), the batch axis is dynamic, and every tensor
+    is ``dtype``.
     """
     from onnx import TensorProto, helper
 
@@ -255,16 +265,20 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
     if input_name == output_name:
         raise ArtifactError(f"the polynomial's provenance names input and output both '{input_name}'; an ONNX graph needs two names")
     softmax = applies_softmax(poly, logits)
+    squeezed = _output_dims(poly) == []
     graph = _Graph(dtype)
-    _polynomial_nodes(graph, poly, input_name, shape, graph.name("logits") if softmax else output_name)
+    _polynomial_nodes(graph, poly, input_name, shape, graph.name("rows") if softmax or squeezed else output_name)
     if softmax:
         graph.node("Softmax", [graph.nodes[-1].output[0]], "softmax", output=output_name, axis=-1)
+    if squeezed:
+        axes = graph.constant("axes", np.array([1]), np.dtype(np.int64))
+        graph.node("Squeeze", [graph.nodes[-1].output[0], axes], "squeezed", output=output_name)
     element = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
     onnx_graph = helper.make_graph(
         graph.nodes,
         "polyx_polynomial",
         [helper.make_tensor_value_info(input_name, element, [BATCH, *shape])],
-        [helper.make_tensor_value_info(output_name, element, [BATCH, len(poly.outputs)])],
+        [helper.make_tensor_value_info(output_name, element, [BATCH, *_output_dims(poly)])],
         graph.initializers,
     )
     model = helper.make_model(
@@ -316,6 +330,7 @@ def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "f
         input_shape=_feature_shape(poly),
         output_name=model.graph.output[0].name,
         outputs=len(poly.outputs),
+        output_shape=tuple(_output_dims(poly)),
         dtype=dtype,
         output_space=exported_space(poly, logits),
         terms=poly.n_terms,

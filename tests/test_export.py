@@ -103,6 +103,21 @@ def test_exported_model_replaces_the_network(regression: Polynomial, tmp_path: P
     assert np.corrcoef(net[:, 0], poly[:, 0])[0, 1] > 0.99
 
 
+@pytest.mark.parametrize("name", ["pt_ts17_head_squeeze_4-8-1", "pt_ts17_vector_head_4-8-1"])
+def test_a_network_returning_batch_shaped_output_is_replaced_by_the_same_shape(name: str) -> None:
+    """A head ending in squeeze(-1) (or h @ w with a 1-D w) returns (batch,); so does its polynomial."""
+    path = Path(__file__).resolve().parent / "data" / "exports" / f"{name}.onnx"
+    poly = expand(load_network(path), "taylor", order=3, at=np.zeros(4))
+    assert poly.provenance["output_shape"] == []
+    network, replacement = session(path), session(polynomial_to_onnx(poly, "float64"))
+    assert replacement.get_outputs()[0].shape == ["batch"] and network.get_outputs()[0].shape[1:] == []
+    x = np.random.default_rng(4).uniform(-0.5, 0.5, (32, 4))
+    got = replacement.run(None, {"x": x})[0]
+    assert got.shape == network.run(None, {network.get_inputs()[0].name: x.astype(np.float32)})[0].shape == (32,)
+    values, scale = term_by_term(poly, x)
+    assert np.all(np.abs(got - values[:, 0]) <= TOLERANCE["float64"] * scale[:, 0])
+
+
 @pytest.mark.parametrize("batch", [1, 3, 4096])
 def test_batch_axis_is_dynamic(regression: Polynomial, batch: int) -> None:
     x = np.random.default_rng(batch).normal(size=(batch, 4))

@@ -44,6 +44,8 @@ def test_real_export_matches_onnxruntime(name: str) -> None:
     expected = OnnxRunner(path).run(x)
     got = network.forward(x)
     assert got.shape == expected.shape == (200, network.output_size)
+    returns_batch_shaped = "head" in name
+    assert network.output_shape == (() if returns_batch_shaped else (network.output_size,))
     assert np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected))) <= 1e-5
 
 
