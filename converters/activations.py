@@ -152,8 +152,13 @@ refuse(
     "Celu",
     "Mish",
     "Shrink",
-    "LogSoftmax",
     "Hardmax",
+)
+refuse(
+    __name__,
+    "a log-probability output, which polyx does not expand: export the model without the final LogSoftmax "
+    "(its logits have the same polynomial) or ending in Softmax",
+    "LogSoftmax",
 )
 refuse(
     __name__,
