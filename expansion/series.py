@@ -154,8 +154,10 @@ def shift_series(coefficients: np.ndarray, delta: np.ndarray, order: int) -> np.
     coefficients = np.asarray(coefficients, dtype=np.float64)
     delta = np.asarray(delta, dtype=np.float64)
     top = coefficients.shape[-1] - 1
+    kept = min(order, top) + 1
     out = np.zeros(np.broadcast_shapes(coefficients.shape[:-1], delta.shape) + (order + 1,))
-    for k in range(min(order, top) + 1):
-        for n in range(k, top + 1):
-            out[..., k] += coefficients[..., n] * math.comb(n, k) * delta ** (n - k)
+    gap = np.arange(top + 1)[None, :] - np.arange(kept)[:, None]
+    binomials = np.array([[math.comb(n, k) if n >= k else 0 for n in range(top + 1)] for k in range(kept)], dtype=np.float64)
+    powers = delta[..., None, None] ** np.maximum(gap, 0)
+    out[..., :kept] = np.sum(coefficients[..., None, :] * binomials * powers, axis=-1)
     return out

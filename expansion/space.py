@@ -12,6 +12,8 @@ h(e + f) = h(e) + h(f) and a monomial's slot is a binary search in the sorted ha
 
 from __future__ import annotations
 
+import functools
+
 import math
 from typing import Iterator
 
@@ -28,12 +30,14 @@ def count_terms(n_vars: int, order: int) -> int:
     return math.comb(n_vars + order, order)
 
 
+@functools.lru_cache(maxsize=64)
 def hash_weights(n_vars: int) -> np.ndarray:
     """One odd random uint64 per variable: a monomial's hash is Σ exponent × weight (mod 2⁶⁴), so
     multiplying or dividing by x_v adds or subtracts one weight, and lookups need no row copies.
     Every table that relies on it checks its own hashes for collisions."""
-    weights = np.random.default_rng(_HASH_SEED).integers(0, 2**63, size=n_vars, dtype=np.uint64)
-    return weights | np.uint64(1)
+    weights = np.random.default_rng(_HASH_SEED).integers(0, 2**63, size=n_vars, dtype=np.uint64) | np.uint64(1)
+    weights.setflags(write=False)
+    return weights
 
 
 def _next_block(
