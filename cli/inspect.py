@@ -49,7 +49,7 @@ def _render(app: App, report: "ModelReport") -> None:
     origin += f", opset {info['opset']}" if info.get("opset") else ""
     batch = f"fixed batch {info['batch_size']}" if info["batch_size"] else "any batch size"
     app.terminal.styled((str(info["source"]), "bold"), f": {origin}; {info['dtype']}; {batch}")
-    softmax = " then softmax" if info["output_activation"] else ""
+    softmax = f" then {info['output_activation']}" if info["output_activation"] else ""
     outputs = f"{info['output_size']} value{'s' if info['output_size'] != 1 else ''}"
     app.terminal.info(f"input '{info['input_name']}' {info['input_shape']} ({info['input_size']} values) → "
                       f"output '{info['output_name']}' ({outputs}{softmax})")

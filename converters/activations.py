@@ -14,7 +14,7 @@ from polyx.converters.graph import OnnxNode
 from polyx.converters.ir import Activation
 from polyx.converters.registry import Handler, Refusal, pattern, refuse
 
-__all__ = ["leaky_relu", "elu", "selu", "gelu", "prelu", "clip", "softmax_v1", "softmax"]
+__all__ = ["leaky_relu", "elu", "selu", "gelu", "prelu", "clip", "softmax_v1", "softmax", "log_softmax_v1", "log_softmax"]
 
 # ONNX's own attribute defaults (float32 values, as onnxruntime applies them).
 ONNX_SELU_ALPHA = 1.6732631921768188
@@ -119,14 +119,16 @@ def clip(node: OnnxNode, cursor: Cursor) -> Step:
 
 
 def _softmax_step(node: OnnxNode, cursor: Cursor, default_axis: int) -> Step:
+    """Softmax or LogSoftmax over the features; the loader allows it only as the last op."""
     axis = int(node.attribute("axis", default_axis))
     if cursor.feature_shape is not None and len(cursor.feature_shape) != 1:
-        raise Refusal(f"Softmax over data of feature shape {list(cursor.feature_shape)}; flatten first")
+        raise Refusal(f"{node.op_type} over data of feature shape {list(cursor.feature_shape)}; flatten first")
     if axis not in (1, -1):
         raise Refusal(
-            f"Softmax over axis {axis} (the batch axis); only a final Softmax over the features (axis -1 or 1) is supported"
+            f"{node.op_type} over axis {axis} (the batch axis); only a final {node.op_type} over the features "
+            "(axis -1 or 1) is supported"
         )
-    return step_of(node, OutputSoftmax())
+    return step_of(node, OutputSoftmax("log_softmax" if node.op_type == "LogSoftmax" else "softmax"))
 
 
 @pattern("Softmax", "output softmax over the features (axis 1, the default before opset 13); only as the last op")
@@ -137,6 +139,18 @@ def softmax_v1(node: OnnxNode, cursor: Cursor) -> Step:
 
 @pattern("Softmax", "output softmax over axis -1 (the default) or 1; only as the last op", since_version=13)
 def softmax(node: OnnxNode, cursor: Cursor) -> Step:
+    """From opset 13 the default axis is -1."""
+    return _softmax_step(node, cursor, -1)
+
+
+@pattern("LogSoftmax", "output log-softmax over the features (axis 1, the default before opset 13); only as the last op")
+def log_softmax_v1(node: OnnxNode, cursor: Cursor) -> Step:
+    """torch's classifiers trained with NLLLoss end in LogSoftmax; the layers before it give the logits."""
+    return _softmax_step(node, cursor, 1)
+
+
+@pattern("LogSoftmax", "output log-softmax over axis -1 (the default) or 1; only as the last op", since_version=13)
+def log_softmax(node: OnnxNode, cursor: Cursor) -> Step:
     """From opset 13 the default axis is -1."""
     return _softmax_step(node, cursor, -1)
 
@@ -153,12 +167,6 @@ refuse(
     "Mish",
     "Shrink",
     "Hardmax",
-)
-refuse(
-    __name__,
-    "a log-probability output, which polyx does not expand: export the model without the final LogSoftmax "
-    "(its logits have the same polynomial) or ending in Softmax",
-    "LogSoftmax",
 )
 refuse(
     __name__,

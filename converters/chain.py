@@ -64,7 +64,10 @@ class Reshape:
 
 @dataclass(frozen=True)
 class OutputSoftmax:
-    """A softmax over the features, allowed only as the model's last op."""
+    """A softmax (``name`` "softmax") or log-softmax ("log_softmax") over the features, allowed only
+    as the model's last op."""
+
+    name: str = "softmax"
 
 
 Effect = Union[Dense, ScaleShift, Activate, Reshape, OutputSoftmax]

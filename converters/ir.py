@@ -14,7 +14,10 @@ import numpy as np
 
 from polyx.errors import ModelLoadError
 
-__all__ = ["Activation", "DenseLayer", "Network", "check_network", "check_finite", "softmax_rows", "LINEAR"]
+__all__ = [
+    "Activation", "DenseLayer", "Network", "check_network", "check_finite", "softmax_rows", "log_softmax_rows",
+    "OUTPUT_ACTIVATIONS", "LINEAR",
+]
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ class Network:
 
     ``input_shape`` is the feature shape of the original input (without the batch axis); a
     leading Flatten/Reshape in the file means it can have several axes, flattened row-major.
-    ``output_activation`` is ``"softmax"`` when the model ends in a softmax over its outputs.
+    ``output_activation`` is ``"softmax"`` (or ``"log_softmax"``) when the model ends in a softmax
+    (or its logarithm) over its outputs: the layers compute the logits.
     ``batch_size`` is set when the file fixes the batch dimension (onnxruntime then only runs
     that batch size). ``output_shape`` is the output's feature shape: (outputs,), or () for a
     one-output model that returns shape (batch,) (a regression head's ``squeeze(-1)``).
@@ -142,15 +146,16 @@ class Network:
     def forward(self, x: np.ndarray, logits: bool = False) -> np.ndarray:
         """Evaluate the network in float64 numpy; the oracle every expansion is checked against.
 
-        ``x`` is (rows, input_size) or (rows, *input_shape); ``logits=True`` skips a final softmax.
+        ``x`` is (rows, input_size) or (rows, *input_shape); ``logits=True`` skips a final softmax
+        (or log-softmax).
         """
         from polyx.expansion.activations import activation_value
 
         h = np.asarray(x, dtype=np.float64).reshape(-1, self.input_size)
         for layer in self.layers:
             h = activation_value(layer.activation, layer.preactivation(h))
-        if self.output_activation == "softmax" and not logits:
-            h = softmax_rows(h)
+        if self.output_activation is not None and not logits:
+            h = OUTPUT_ACTIVATIONS[self.output_activation](h)
         return h
 
 
@@ -158,6 +163,15 @@ def softmax_rows(values: np.ndarray) -> np.ndarray:
     """Softmax of each row, shifted by the row's maximum so that large logits do not overflow."""
     shifted = np.exp(values - values.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def log_softmax_rows(values: np.ndarray) -> np.ndarray:
+    """Log-softmax of each row, z − log Σ exp z, with the row's maximum taken out first."""
+    shifted = values - values.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+OUTPUT_ACTIVATIONS = {"softmax": softmax_rows, "log_softmax": log_softmax_rows}
 
 
 def check_network(network: Network) -> None:
@@ -170,7 +184,7 @@ def check_network(network: Network) -> None:
             previous = f"the input has {expected} values" if index == 0 else f"layer {index} has {expected} neurons"
             raise ModelLoadError(f"layer {index + 1} reads {layer.in_features} inputs but {previous}")
         expected = layer.out_features
-    if network.output_activation not in (None, "softmax"):
+    if network.output_activation is not None and network.output_activation not in OUTPUT_ACTIVATIONS:
         raise ModelLoadError(f"unknown output activation '{network.output_activation}'")
 
 

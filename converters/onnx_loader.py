@@ -105,6 +105,7 @@ class _Walk:
         self.builder = ChainBuilder(int(np.prod(self.cursor.feature_shape)))
         self.problems: list[OffendingNode] = []
         self.softmax: OnnxNode | None = None
+        self.output_activation: str | None = None
 
     def run(self) -> None:
         """Step from the input until the data path ends; every step consumes a node, so it ends within
@@ -166,13 +167,13 @@ class _Walk:
     def _apply(self, step: Step) -> None:
         if self.softmax is not None and step.effects:
             self.problems.append(
-                _offending(self.softmax, f"Softmax is only supported as the final op over the features; "
+                _offending(self.softmax, f"{self.softmax.op_type} is only supported as the final op over the features; "
                                          f"'{step.nodes[0].label}' ({step.nodes[0].op_type}) follows it")
             )
             self.softmax = None
         for effect in step.effects:
             if isinstance(effect, OutputSoftmax):
-                self.softmax = step.nodes[0]
+                self.softmax, self.output_activation = step.nodes[0], effect.name
             elif isinstance(effect, Reshape):
                 self.cursor.feature_shape = effect.feature_shape
             elif self.cursor.feature_shape is not None and not self.problems:
@@ -230,7 +231,7 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
         output_name=walk.output,
         input_shape=tuple(int(d) for d in shape[1:]),
         dtype=_DTYPES[elem_type],
-        output_activation="softmax" if walk.softmax is not None else None,
+        output_activation=walk.output_activation if walk.softmax is not None else None,
         batch_size=walk.cursor.batch_size,
         output_shape=walk.cursor.feature_shape,
         metadata={

@@ -273,10 +273,10 @@ def _normalise_then_flatten(g: GraphBuilder):
     return g.gemm(g.op("Tanh", g.gemm(x, 6, 4)), 4, 1), (2, 3)
 
 
-def _softmax(opset_default: bool):
+def _softmax(opset_default: bool, op: str = "Softmax"):
     def build(g: GraphBuilder):
         h = g.gemm(g.op("Tanh", g.gemm("x", 3, 5)), 5, 3)
-        return (g.op("Softmax", h) if opset_default else g.op("Softmax", h, axis=-1)), (3,)
+        return (g.op(op, h) if opset_default else g.op(op, h, axis=-1)), (3,)
 
     return build
 
@@ -360,6 +360,9 @@ CASES = [
     ("softmax_axis_default_13", _softmax(True), ["tanh", "linear"], np.float32, 13, {}),
     ("softmax_axis_default_11", _softmax(True), ["tanh", "linear"], np.float32, 11, {}),
     ("softmax_axis_minus1", _softmax(False), ["tanh", "linear"], np.float32, 17, {}),
+    ("log_softmax_axis_default_13", _softmax(True, "LogSoftmax"), ["tanh", "linear"], np.float32, 13, {}),
+    ("log_softmax_axis_default_11", _softmax(True, "LogSoftmax"), ["tanh", "linear"], np.float32, 11, {}),
+    ("float64_log_softmax", _softmax(False, "LogSoftmax"), ["tanh", "linear"], np.float64, 17, {}),
     ("float64_deep", _deep(("Tanh", "Sigmoid", "Relu", "Tanh")), ["tanh", "sigmoid", "relu", "tanh", "linear"],
      np.float64, 17, {}),
     ("float64_silu", _silu("as"), ["silu", "linear"], np.float64, 17, {}),
@@ -379,7 +382,7 @@ def test_pattern_matches_onnxruntime(case, tmp_path) -> None:
     assert network.dtype == np.dtype(dtype).name
     assert network.input_shape == input_shape
     assert network.batch_size == options.get("batch")
-    assert network.output_activation == ("softmax" if "softmax" in name else None)
+    assert network.output_activation == ("log_softmax" if "log_softmax" in name else "softmax" if "softmax" in name else None)
     x = np.random.default_rng(7).normal(scale=1.5, size=(64, int(np.prod(input_shape)))).astype(dtype)
     expected = OnnxRunner(path).run(x)
     got = network.forward(x.astype(np.float64))

@@ -42,7 +42,7 @@ def test_supported_ops_resolve_to_a_handler_of_their_family(op_type: str, family
     "op_type, reason",
     [("Conv", "convolution layers are not supported"), ("LayerNormalization", "normalises each sample across its features"),
      ("Einsum", "quantised or general tensor products are not supported"), ("Transpose", "rearranges the data's axes"),
-     ("LogSoftmax", "a log-probability output")],
+     ("HardSwish", "unsupported activation")],
 )
 def test_refused_ops_have_no_handler_and_say_why(op_type: str, reason: str) -> None:
     entry = find_pattern(_node(op_type), 17)
