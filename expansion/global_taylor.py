@@ -102,10 +102,11 @@ def _fitted_series(fits: Sequence[LayerFit | None], orders: Sequence[int], degre
 
 
 def _softmax_note(network: Network, method: dict, diagnostics: dict) -> None:
-    if network.output_activation == "softmax":
+    if network.output_activation is not None:
         method["output_space"] = "logits"
         diagnostics.setdefault("warnings", []).append(
-            "the network ends in a softmax: the polynomial approximates the logits (its input), as nn2poly does"
+            f"the network ends in a {network.output_activation}: the polynomial approximates the logits (its input), "
+            "as nn2poly does"
         )
 
 

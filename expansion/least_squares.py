@@ -264,9 +264,9 @@ def expand_lsq(
     if not centred and digits > CENTERING_DIGITS:
         warnings.append(f"the inputs' mean is {ratio:.3g} standard deviations from 0: in powers of x about "
                         f"{digits:.1f} of float64's 16 digits may cancel; centered=True keeps powers of (x − mean)")
-    if network.output_activation == "softmax":
+    if network.output_activation is not None:
         method["output_space"] = "logits"
-        warnings.append("the network ends in a softmax: the polynomial approximates the logits (its input)")
+        warnings.append(f"the network ends in a {network.output_activation}: the polynomial approximates the logits (its input)")
     if warnings:
         diagnostics["warnings"] = warnings
     return polynomial.relabelled(method=method, diagnostics=diagnostics)

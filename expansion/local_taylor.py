@@ -215,7 +215,7 @@ def expand_local(
 
     Written in powers of x (multiplied out) unless ``centered``, which keeps powers of (x − x0)
     and records x0 as the polynomial's ``center``. A softmax network is expanded in its
-    probabilities unless ``logits``. The diagnostics hold the network's value at x0, the validity
+    probabilities unless ``logits``; a log-softmax network in its logits. The diagnostics hold the network's value at x0, the validity
     radius (``validity_samples`` points per radius, seeded; 0 skips it) and, for ReLU-like
     activations, the distance to the nearest kink. ``at_source`` (a CSV row, say) is recorded
     beside x0.
@@ -224,8 +224,8 @@ def expand_local(
     tolerance = DEFAULT_VALIDITY_TOLERANCE if validity_tolerance is None else float(validity_tolerance)
     _check_options(order, terms, max_interaction, tolerance)
     kinks = _kinks(network, point)
-    has_softmax = network.output_activation == "softmax"
-    softmax = has_softmax and not logits
+    has_softmax = network.output_activation is not None
+    softmax = network.output_activation == "softmax" and not logits
     exponents, coefficients, value, evaluate = _expand(
         network, point, order, terms, softmax, centered, max_interaction, max_memory
     )
@@ -240,6 +240,9 @@ def expand_local(
     )
     diagnostics: dict = {"value_at_reference": value.tolist(), "exact": _exactness(terms, max_interaction)}
     warnings = ["the network has no softmax output: --logits changes nothing"] if logits and not has_softmax else []
+    if network.output_activation == "log_softmax" and not logits:
+        warnings.append("the network ends in a log_softmax: the polynomial is the Taylor polynomial of its logits "
+                        "(export re-applies the log-softmax)")
     if kinks is not None:
         diagnostics["kinks"] = kinks.to_json()
         warnings.append(_kink_warning(kinks, network, softmax))

@@ -10,9 +10,9 @@ is the constant term. The top degree, which nothing builds on and which holds mo
 full polynomial, is not built at all when summing it through its parents is cheaper
 (``_top_degree_sum``); that made the export of a 286-term polynomial 3.5× faster.
 
-What comes out has the original output's name and meaning. A network that ends in softmax is
-expanded as its logits (the polyx convention), so the exported model applies the softmax again
-and returns probabilities, as the network did; ``logits=True`` leaves it off. A polynomial that
+What comes out has the original output's name and meaning. A network that ends in softmax (or
+log-softmax) is expanded as its logits (the polyx convention), so the exported model applies the
+softmax (or log-softmax) again and returns what the network did; ``logits=True`` leaves it off. A polynomial that
 already stands for the probabilities (``output_space: probabilities``) is returned as it is.
 """
 
@@ -40,7 +40,7 @@ __all__ = [
     "Export",
     "polynomial_to_onnx",
     "exported_space",
-    "applies_softmax",
+    "final_op",
     "default_export_path",
     "export_polynomial",
 ]
@@ -77,21 +77,28 @@ def _output_space(poly: Polynomial) -> str | None:
     return None
 
 
-def exported_space(poly: Polynomial, logits: bool = False) -> str:
-    """What the exported model's output holds: ``probabilities``, ``logits`` or ``outputs``.
+_RESTORED = {"softmax": ("probabilities", "Softmax"), "log_softmax": ("log-probabilities", "LogSoftmax")}
 
-    A polynomial of the logits of a network whose output is a softmax (its provenance says so)
-    gets the softmax back, unless the caller asks for the logits themselves.
+
+def exported_space(poly: Polynomial, logits: bool = False) -> str:
+    """What the exported model's output holds: ``probabilities``, ``log-probabilities``, ``logits``
+    or ``outputs``.
+
+    A polynomial of the logits of a network whose output is a softmax or log-softmax (its
+    provenance says so) gets that output back, unless the caller asks for the logits themselves.
     """
     declared = _output_space(poly)
-    if poly.provenance.get("output_activation") == "softmax" and declared != "probabilities":
-        return "logits" if logits else "probabilities"
+    activation = poly.provenance.get("output_activation")
+    if activation in _RESTORED and declared != "probabilities":
+        return "logits" if logits else _RESTORED[activation][0]
     return declared or "outputs"
 
 
-def applies_softmax(poly: Polynomial, logits: bool = False) -> bool:
-    """Whether the exported model ends in a softmax the polynomial itself does not contain."""
-    return exported_space(poly, logits) == "probabilities" and _output_space(poly) != "probabilities"
+def final_op(poly: Polynomial, logits: bool = False) -> str | None:
+    """The ONNX op (Softmax or LogSoftmax) the exported model ends in, when the network ends in it
+    and the polynomial, of the logits, does not contain it."""
+    space = exported_space(poly, logits)
+    return next((op for restored, op in _RESTORED.values() if restored == space and space != _output_space(poly)), None)
 
 
 def _feature_shape(poly: Polynomial) -> tuple[int, ...]:
@@ -264,12 +271,12 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
     output_name = str(poly.provenance.get("output_name") or DEFAULT_OUTPUT_NAME)
     if input_name == output_name:
         raise ArtifactError(f"the polynomial's provenance names input and output both '{input_name}'; an ONNX graph needs two names")
-    softmax = applies_softmax(poly, logits)
+    last = final_op(poly, logits)
     squeezed = _output_dims(poly) == []
     graph = _Graph(dtype)
-    _polynomial_nodes(graph, poly, input_name, shape, graph.name("rows") if softmax or squeezed else output_name)
-    if softmax:
-        graph.node("Softmax", [graph.nodes[-1].output[0]], "softmax", output=output_name, axis=-1)
+    _polynomial_nodes(graph, poly, input_name, shape, graph.name("rows") if last or squeezed else output_name)
+    if last:
+        graph.node(last, [graph.nodes[-1].output[0]], last.lower(), output=output_name, axis=-1)
     if squeezed:
         axes = graph.constant("axes", np.array([1]), np.dtype(np.int64))
         graph.node("Squeeze", [graph.nodes[-1].output[0], axes], "squeezed", output=output_name)

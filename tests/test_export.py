@@ -118,6 +118,23 @@ def test_a_network_returning_batch_shaped_output_is_replaced_by_the_same_shape(n
     assert np.all(np.abs(got - values[:, 0]) <= TOLERANCE["float64"] * scale[:, 0])
 
 
+def test_log_softmax_network_gets_its_log_softmax_back() -> None:
+    """The polynomial of the logits of a LogSoftmax classifier exports as log_softmax(polynomial):
+    what the network returns, under its own names."""
+    path = Path(__file__).resolve().parent / "data" / "exports" / "pt_ts17_seq_logsoftmax_4-8-3.onnx"
+    poly = expand(load_network(path), "nn2poly", order=3)
+    model = polynomial_to_onnx(poly, "float64")
+    assert [node.op_type for node in model.graph.node][-1] == "LogSoftmax"
+    x = np.random.default_rng(6).uniform(-0.5, 0.5, (40, 4))
+    run = session(model)
+    got = run.run(None, {run.get_inputs()[0].name: x})[0]
+    values, scale = term_by_term(poly, x)
+    expected = values - np.log(np.exp(values).sum(axis=1, keepdims=True))
+    assert np.all(np.abs(got - expected) <= TOLERANCE["float64"] * (1.0 + scale.max(axis=1, keepdims=True)))
+    logits = session(polynomial_to_onnx(poly, "float64", logits=True)).run(None, {"x": x})[0]
+    assert np.all(np.abs(logits - values) <= TOLERANCE["float64"] * scale)
+
+
 @pytest.mark.parametrize("batch", [1, 3, 4096])
 def test_batch_axis_is_dynamic(regression: Polynomial, batch: int) -> None:
     x = np.random.default_rng(batch).normal(size=(batch, 4))

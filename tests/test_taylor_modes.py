@@ -237,6 +237,19 @@ def test_bad_options_are_one_clear_error(options: dict, error: type, message: st
         expand(NETWORKS["sin-tanh"], "taylor", **{"order": 2, **options})
 
 
+def test_a_log_softmax_network_is_expanded_in_its_logits() -> None:
+    """The same layers with a final log-softmax: the polynomial is the logits' (the expansion with
+    --logits of the softmax network, term for term), declared so, with a note saying why."""
+    softmax = NETWORKS["gelu-softmax"]
+    log_softmax = Network(softmax.layers, output_activation="log_softmax")
+    x0 = X0["gelu-softmax"]
+    polynomial = expand(log_softmax, "taylor", 4, at=x0, validity_samples=0)
+    logits = expand(softmax, "taylor", 4, at=x0, logits=True, validity_samples=0)
+    np.testing.assert_array_equal(polynomial.coefficients, logits.coefficients)
+    assert polynomial.method["output_space"] == "logits"
+    assert any("log_softmax" in warning for warning in polynomial.diagnostics["warnings"])
+
+
 def test_logits_on_a_network_without_softmax_warns() -> None:
     polynomial = expand(NETWORKS["sin-tanh"], "taylor", 1, at=X0["sin-tanh"], logits=True, validity_samples=0)
     assert "no softmax" in polynomial.diagnostics["warnings"][0]
