@@ -1,7 +1,7 @@
 """The network side of a verification: the original ONNX file run by onnxruntime.
 
 A softmax classifier's polynomial stands for its logits (issue 4 expands the logits), but the file
-outputs probabilities. To compare like with like, the logits are read from the same file: a copy
+outputs probabilities (or, after a LogSoftmax, log-probabilities, read back as probabilities). To compare like with like, the logits are read from the same file: a copy
 of its graph whose output is the final Softmax node's input, run by onnxruntime too, so no part
 of the network is recomputed by polyx itself. Which tensor that is, the ONNX loader says
 (``metadata["logits_tensor"]``): the graph is walked in one place only.
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["ReferenceNetwork"]
 
 
-def _logits_tensor(path: Path) -> str | None:
-    """The input of the file's final Softmax, as the loader finds it; None without one.
+def _final_softmax(path: Path) -> tuple[str | None, str | None]:
+    """(the input of the file's final Softmax or LogSoftmax, which one) as the loader finds them;
+    (None, None) without one.
 
     A file the loader cannot represent as dense layers (a polynomial exported to ONNX, say) still
     runs under onnxruntime; only its logits are then unknown.
@@ -35,8 +36,8 @@ def _logits_tensor(path: Path) -> str | None:
     try:
         network = network_from_onnx(path.read_bytes(), str(path), path.parent)
     except UnsupportedModelError:
-        return None
-    return network.metadata.get("logits_tensor")
+        return None, None
+    return network.metadata.get("logits_tensor"), network.output_activation
 
 
 def _logits_runner(path: Path, logits: str) -> OnnxRunner:
@@ -73,12 +74,12 @@ class ReferenceNetwork:
             )
         self.input_size = int(np.prod(dims)) if dims else 1
         self.output_size = int(self.runner.run(np.zeros((1, self.input_size))).shape[1])
-        logits = _logits_tensor(self.path)
+        logits, self.output_activation = _final_softmax(self.path)
         self.logits_runner = _logits_runner(self.path, logits) if logits is not None else None
 
     @property
     def ends_in_softmax(self) -> bool:
-        """True when the graph output is a Softmax, so its logits can be read."""
+        """True when the graph output is a Softmax or LogSoftmax, so its logits can be read."""
         return self.logits_runner is not None
 
     @property
@@ -92,11 +93,13 @@ class ReferenceNetwork:
         return np.dtype(self.runner.dtype).name
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
-        """The file's own outputs for rows of x, float64 (rows, outputs)."""
-        return self.runner.run(x)
+        """The file's own outputs for rows of x, float64 (rows, outputs); a final LogSoftmax's
+        log-probabilities are returned as probabilities, the space softmax classifiers share."""
+        values = self.runner.run(x)
+        return np.exp(values) if self.output_activation == "log_softmax" else values
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """The Softmax's input for rows of x; only when ``ends_in_softmax``."""
+        """The Softmax's (or LogSoftmax's) input for rows of x; only when ``ends_in_softmax``."""
         assert self.logits_runner is not None
         return self.logits_runner.run(x)
 

@@ -8,8 +8,8 @@ What is compared with what, for a network that ends in softmax: the polynomial i
 for the logits (the nn2poly convention polyx follows: the logits are expanded) unless its artifact
 says otherwise with ``"output_space": "probabilities"`` in ``method``, ``diagnostics`` or
 ``provenance``. Logits are then compared with the file's own logits (the input of its final
-Softmax node, run by onnxruntime), and softmax(polynomial) with the file's probabilities as a
-second, ungated block; ``compare="probabilities"`` gates the probabilities instead. Argmax
+Softmax or LogSoftmax node, run by onnxruntime), and softmax(polynomial) with the file's
+probabilities (exp of a LogSoftmax's output) as a second, ungated block; ``compare="probabilities"`` gates the probabilities instead. Argmax
 agreement is reported for every classifier: a softmax network, a polynomial declared as logits,
 or any model with two or more outputs when an argmax gate is asked for.
 """
@@ -170,7 +170,7 @@ def _declared_space(polynomial: Polynomial) -> str | None:
 def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool) -> ComparisonPlan:
     """Decide what is compared with what (logits, probabilities or plain outputs), so that verify and
     the diagonal plot never compare a polynomial of logits with a network's probabilities."""
-    softmax = network.ends_in_softmax or polynomial.provenance.get("output_activation") == "softmax"
+    softmax = network.ends_in_softmax or polynomial.provenance.get("output_activation") is not None
     declared = _declared_space(polynomial)
     poly_space = declared or ("logits" if softmax else "outputs")
     if not softmax:
@@ -281,7 +281,8 @@ def _notes(plan: ComparisonPlan, network: ReferenceNetwork) -> list[str]:
     notes = []
     if plan.poly_space == "logits" and plan.compared != "outputs":
         why = "as its artifact declares" if plan.declared else "the convention for softmax networks"
-        source = "the input of the file's Softmax node" if network.ends_in_softmax else "no logits: the file's softmax is not one node"
+        final = "LogSoftmax" if network.output_activation == "log_softmax" else "Softmax"
+        source = f"the input of the file's {final} node" if network.ends_in_softmax else "no logits: the file's softmax is not one node"
         notes.append(f"the polynomial stands for the logits ({why}); network logits: {source}")
     if plan.compared == "probabilities" and plan.poly_space == "logits":
         notes.append("gated: softmax of the polynomial against the network's probabilities")

@@ -32,12 +32,12 @@ def mlp_onnx(
     path: Path,
     layers: list[tuple[np.ndarray, np.ndarray, str | None]],
     *,
-    softmax: bool = False,
+    softmax: bool | str = False,
     batch: int | str = "N",
     dtype: int = TensorProto.FLOAT,
     opset: int = 13,
 ) -> Path:
-    """A Gemm/activation chain (optionally ending in Softmax) written with onnx.helper."""
+    """A Gemm/activation chain (optionally ending in Softmax, or the op ``softmax`` names) written with onnx.helper."""
     numpy_type = np.float32 if dtype == TensorProto.FLOAT else np.float64
     nodes, inits, tensor = [], [], "x"
     for index, (weight, bias, activation) in enumerate(layers):
@@ -49,7 +49,7 @@ def mlp_onnx(
             nodes.append(helper.make_node(activation, [tensor], [f"h{index}"]))
             tensor = f"h{index}"
     if softmax:
-        nodes.append(helper.make_node("Softmax", [tensor], ["probs"]))
+        nodes.append(helper.make_node("Softmax" if softmax is True else softmax, [tensor], ["probs"]))
         tensor = "probs"
     nodes.append(helper.make_node("Identity", [tensor], ["y"]))
     inputs = [helper.make_tensor_value_info("x", dtype, [batch, layers[0][0].shape[1]])]
@@ -160,6 +160,27 @@ def test_softmax_classifier_compares_logits_then_probabilities(tmp_path: Path) -
     gated = verify_polynomial(poly, model, data, exclude=["label"], compare="probabilities")
     assert gated.compared == "probabilities" and gated.secondary["compared"] == "logits"
     assert gated.outputs[0].rmse == pytest.approx(secondary["rmse"][0], rel=STREAMED)
+
+
+def test_log_softmax_classifier_compares_logits_then_probabilities(tmp_path: Path) -> None:
+    """A network ending in LogSoftmax (torch's NLLLoss classifiers): its logits are read from the file,
+    and its log-probabilities, exponentiated, are the probabilities the softmax of the polynomial meets."""
+    rng = np.random.default_rng(5)
+    layers = [(rng.normal(size=(6, 3)), rng.normal(size=6), "Tanh"), (rng.normal(size=(4, 6)), rng.normal(size=4), None)]
+    model = mlp_onnx(tmp_path / "nll.onnx", layers, softmax="LogSoftmax")
+    logits_model = mlp_onnx(tmp_path / "logits.onnx", layers)
+    x = rng.uniform(-1, 1, size=(600, 3))
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3"], x)
+    logits = ort_outputs(logits_model, x)
+    poly = least_squares_polynomial(x, logits, 2)
+    report = verify_polynomial(poly, model, data)
+    values = explicit_values(poly.exponents, poly.coefficients, x)
+    probabilities = np.exp(values) / np.exp(values).sum(axis=1, keepdims=True)
+    assert report.compared == "logits" and report.secondary["compared"] == "probabilities"
+    assert_metrics_equal(report.outputs, numpy_metrics(values, logits))
+    secondary = numpy_metrics(probabilities, np.exp(ort_outputs(model, x)))
+    for k, block in enumerate(report.secondary["outputs"]):
+        assert block["rmse"] == pytest.approx(secondary["rmse"][k], rel=STREAMED)
 
 
 def test_classifier_target_must_hold_class_numbers(tmp_path: Path) -> None:
