@@ -14,7 +14,7 @@ from polyx.converters.graph import OnnxNode
 from polyx.converters.ir import Activation
 from polyx.converters.registry import Handler, Refusal, pattern, refuse
 
-__all__ = ["leaky_relu", "elu", "selu", "gelu", "prelu", "clip", "softmax_v1", "softmax", "log_softmax_v1", "log_softmax"]
+__all__ = ["leaky_relu", "elu", "selu", "gelu", "prelu", "clip", "softmax_v1", "softmax"]
 
 # ONNX's own attribute defaults (float32 values, as onnxruntime applies them).
 ONNX_SELU_ALPHA = 1.6732631921768188
@@ -131,28 +131,22 @@ def _softmax_step(node: OnnxNode, cursor: Cursor, default_axis: int) -> Step:
     return step_of(node, OutputSoftmax("log_softmax" if node.op_type == "LogSoftmax" else "softmax"))
 
 
-@pattern("Softmax", "output softmax over the features (axis 1, the default before opset 13); only as the last op")
 def softmax_v1(node: OnnxNode, cursor: Cursor) -> Step:
     """Before opset 13 the default axis is 1, coerced to 2-D: the same as the feature axis for 2-D data."""
     return _softmax_step(node, cursor, 1)
 
 
-@pattern("Softmax", "output softmax over axis -1 (the default) or 1; only as the last op", since_version=13)
 def softmax(node: OnnxNode, cursor: Cursor) -> Step:
     """From opset 13 the default axis is -1."""
     return _softmax_step(node, cursor, -1)
 
 
-@pattern("LogSoftmax", "output log-softmax over the features (axis 1, the default before opset 13); only as the last op")
-def log_softmax_v1(node: OnnxNode, cursor: Cursor) -> Step:
-    """torch's classifiers trained with NLLLoss end in LogSoftmax; the layers before it give the logits."""
-    return _softmax_step(node, cursor, 1)
-
-
-@pattern("LogSoftmax", "output log-softmax over axis -1 (the default) or 1; only as the last op", since_version=13)
-def log_softmax(node: OnnxNode, cursor: Cursor) -> Step:
-    """From opset 13 the default axis is -1."""
-    return _softmax_step(node, cursor, -1)
+# LogSoftmax ends torch classifiers trained with NLLLoss; for both, the layers before give the logits.
+for _op_type, _what in (("Softmax", "softmax"), ("LogSoftmax", "log-softmax")):
+    pattern(_op_type, f"output {_what} over the features (axis 1, the default before opset 13); only as the last op")(
+        softmax_v1
+    )
+    pattern(_op_type, f"output {_what} over axis -1 (the default) or 1; only as the last op", since_version=13)(softmax)
 
 
 refuse(
