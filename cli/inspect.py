@@ -43,6 +43,18 @@ def _layer_table(info: dict) -> "Table":
     return table
 
 
+def _graph_table(info: dict) -> "Table":
+    from polyx.cli.terminal import PlainTable
+
+    table = PlainTable(title="graph (nodes in topological order; each kind has one rule per method)")
+    for header in ("node", "kind", "reads", "size", "ONNX node", "becomes"):
+        table.add_column(header, justify="right" if header in ("node", "size") else "left")
+    for node in info["graph"]:
+        table.add_row(str(node["index"]), node["kind"], ", ".join(map(str, node["inputs"])) or "—",
+                      str(node["size"]), node["onnx"], node["becomes"])
+    return table
+
+
 def _render(app: App, report: "ModelReport") -> None:
     info = report.summary.to_dict()
     origin = f"{info['format']}" + (f" from {info['producer']}" if info.get("producer") else "")
@@ -53,10 +65,13 @@ def _render(app: App, report: "ModelReport") -> None:
     outputs = f"{info['output_size']} value{'s' if info['output_size'] != 1 else ''}"
     app.terminal.info(f"input '{info['input_name']}' {info['input_shape']} ({info['input_size']} values) → "
                       f"output '{info['output_name']}' ({outputs}{softmax})")
-    app.terminal.table(_layer_table(info))
-    held = [norm for norm in ("l1", "l2") if info["nn2poly_constraint"][norm]]
-    app.terminal.info("nn2poly constraint (norm ≤ 1 in every layer but the last): "
-                      + (f"holds for {' and '.join(held)}" if held else "does not hold"))
+    if info["graph"]:
+        app.terminal.table(_graph_table(info))
+    else:
+        app.terminal.table(_layer_table(info))
+        held = [norm for norm in ("l1", "l2") if info["nn2poly_constraint"][norm]]
+        app.terminal.info("nn2poly constraint (norm ≤ 1 in every layer but the last): "
+                          + (f"holds for {' and '.join(held)}" if held else "does not hold"))
     if report.check:
         check = report.check
         line = (f"check: onnxruntime vs polyx on {check.samples} random inputs (seed {check.seed}): "

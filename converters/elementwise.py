@@ -59,7 +59,7 @@ _NEAR_MISS = 1e-3
 
 # Every activation polyx has a series for, with its default parameters: a new one is recognised too.
 CANDIDATES: tuple[Activation, ...] = tuple(
-    Activation.of(name, **dict(function.defaults)) for name, function in ACTIVATIONS.items()
+    Activation.of(name, **dict(function.defaults)) for name, function in ACTIVATIONS.items() if function.candidate
 )
 
 DECOMPOSITIONS: tuple[tuple[str, str], ...] = (

@@ -134,6 +134,11 @@ class Network:
         return self.layers[-1].out_features
 
     @property
+    def widths(self) -> list[int]:
+        """The width of every layer: what memory estimates of an expansion count."""
+        return [layer.out_features for layer in self.layers]
+
+    @property
     def variable_names(self) -> tuple[str, ...]:
         """Default names of the inputs in polynomials: x1 … xn, as nn2poly numbers them."""
         return tuple(f"x{i + 1}" for i in range(self.input_size))

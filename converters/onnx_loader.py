@@ -16,7 +16,10 @@ import numpy as np
 from polyx.converters.chain import ChainBuilder, Cursor, Dense, OutputSoftmax, Reshape, Step
 from polyx.converters.elementwise import REGION_OPS, RegionRefusal, identify_region
 from polyx.converters.graph import OnnxGraph, OnnxNode, parse_model
+from polyx.converters.graph_ir import Graph, check_graph_finite
+from polyx.converters.graph_loader import build_graph, graph_nodes
 from polyx.converters.ir import Network, check_finite
+from polyx.converters.outputs import choose_output, restrict_to_output
 from polyx.converters.registry import NotThisPattern, Refusal, find_pattern
 from polyx.errors import ModelLoadError, OffendingNode, UnsupportedModelError
 
@@ -202,14 +205,53 @@ def _load_external_data(model: Any, source: str, folder: Path) -> None:
             ) from None
 
 
-def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
-    """Turn ONNX bytes into a Network, or raise one error listing every node that cannot be represented.
+def _metadata(graph: OnnxGraph, logits_tensor: str | None, output: str) -> dict:
+    return {
+        "format": "onnx",
+        "producer": graph.producer,
+        "opset": graph.opset(),
+        "ir_version": graph.ir_version,
+        "logits_tensor": logits_tensor,
+        "output_tensor": output,
+    }
 
+
+def _as_graph(graph: OnnxGraph, chain_problems: list[OffendingNode]) -> Graph:
+    """The model as a computation graph, or one error naming every node no graph rule takes (in the
+    chain walker's words where it reported the same node)."""
+    input_name, (elem_type, shape) = graph.input_specs[0]
+    batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
+    builder, problems, output = build_graph(graph, input_name, tuple(int(d) for d in shape[1:]), batch)
+    if problems or output is None:
+        said = {problem.name: problem for problem in chain_problems}
+        raise UnsupportedModelError(graph.source, _unique([said.get(p.name, p) for p in problems]))
+    nodes = graph_nodes(builder, output)
+    check_graph_finite(nodes, graph.source)
+    softmax = builder.softmax
+    return Graph(
+        nodes=tuple(nodes),
+        input_name=input_name,
+        output_name=graph.output_specs[0][0],
+        input_shape=tuple(int(d) for d in shape[1:]),
+        dtype=_DTYPES[elem_type],
+        output_activation=softmax[1] if softmax else None,
+        batch_size=batch,
+        output_shape=output.shape,
+        metadata=_metadata(graph, softmax[0].inputs[0] if softmax else None, graph.output_specs[0][0]),
+    )
+
+
+def network_from_onnx(data: bytes, source: str, folder: Path, output: str | None = None) -> Network | Graph:
+    """Turn ONNX bytes into a Network (a dense chain) or a Graph (anything else polyx represents), or
+    raise one error listing every node that cannot be represented.
+
+    ``output`` names the output to read when the file has several (default: the only float one).
     ``metadata["logits_tensor"]`` names the input of a final Softmax (None without one): the
     tensor verification reads from the file to compare a polynomial of the logits with logits.
     """
     model = parse_model(data, source)
     _load_external_data(model, source, folder)
+    restrict_to_output(model, choose_output(model, output, source))
     graph = OnnxGraph(model, source)
     interface = _scan_interface(graph)
     problems = interface + _scan_ops(graph)
@@ -219,6 +261,8 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
         walk = _Walk(graph, reported={p.name for p in problems}, skips_found=bool(skips))
         walk.run()
         problems += skips + walk.problems
+    if problems and not interface:
+        return _as_graph(graph, _unique(problems))
     if problems:
         raise UnsupportedModelError(source, _unique(problems))
     assert walk is not None
@@ -234,11 +278,5 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
         output_activation=walk.output_activation if walk.softmax is not None else None,
         batch_size=walk.cursor.batch_size,
         output_shape=walk.cursor.feature_shape,
-        metadata={
-            "format": "onnx",
-            "producer": graph.producer,
-            "opset": graph.opset(),
-            "ir_version": graph.ir_version,
-            "logits_tensor": walk.softmax.inputs[0] if walk.softmax is not None else None,
-        },
+        metadata=_metadata(graph, walk.softmax.inputs[0] if walk.softmax is not None else None, walk.output),
     )

@@ -41,10 +41,11 @@ def require_onnx(path: Path, purpose: str, remedy: str) -> None:
 class OnnxRunner:
     """An onnxruntime session for a one-input, one-output model, with batching handled."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, output: str | None = None) -> None:
         import onnxruntime
 
         self.path = Path(path)
+        self._onnxruntime = onnxruntime
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = 1
@@ -56,14 +57,32 @@ class OnnxRunner:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ModelLoadError(f"{self.path}: onnxruntime cannot run this model ({first_line})") from None
         inputs = self.session.get_inputs()
-        if len(inputs) != 1 or len(self.session.get_outputs()) != 1:
-            raise ModelLoadError(f"{self.path}: expected one input and one output, found {len(inputs)} inputs")
+        if len(inputs) != 1:
+            raise ModelLoadError(f"{self.path}: expected one input, found {len(inputs)}")
         self.input = inputs[0]
-        self.output_name = self.session.get_outputs()[0].name
+        outputs = [output.name for output in self.session.get_outputs()]
+        self.output_name = outputs[0] if len(outputs) == 1 and output is None else self._chosen_output(output, outputs)
         self.dtype = _NUMPY_TYPES.get(self.input.type, np.float32)
         self.feature_shape = tuple(self.input.shape[1:])
         batch = self.input.shape[0] if self.input.shape else None
         self.fixed_batch = batch if isinstance(batch, int) and batch > 0 else None
+
+    def _chosen_output(self, requested: str | None, outputs: list[str]) -> str:
+        """The output the loader reads (``polyx.converters.outputs``); a tensor that is not a graph
+        output (a ZipMap's input) is read from a copy of the model whose only output it is."""
+        import onnx
+
+        from polyx.converters.outputs import choose_output, restrict_to_output
+
+        model = onnx.load(str(self.path))
+        name = choose_output(model, requested, str(self.path))
+        if name not in outputs:
+            restrict_to_output(model, name)
+            options = self.session.get_session_options()
+            self.session = self._onnxruntime.InferenceSession(
+                model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        return name
 
     def _batches(self, x: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
         step = self.fixed_batch or DEFAULT_BATCH_ROWS

@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+import scipy.sparse as sparse
+
+from polyx.converters.graph_ir import Concat, Elementwise, Graph, Input, Linear, Node, Product
 from polyx.converters.ir import DenseLayer, Network
 from polyx.errors import MethodError
 
@@ -80,12 +83,39 @@ class LayerSummary:
         }
 
 
+def _operator_text(operator: object) -> str:
+    rows, columns = operator.shape
+    if sparse.issparse(operator):
+        return f"sparse {rows}×{columns} ({operator.nnz:,} nonzeros)"
+    return f"dense {rows}×{columns}"
+
+
+def describe_node(index: int, node: Node, nodes: tuple[Node, ...]) -> dict[str, Any]:
+    """One graph node for ``inspect``: its kind, the ONNX node(s) it came from, what it reads and
+    what polyx computes there."""
+    if isinstance(node, Input):
+        becomes = "the input, flattened row-major"
+    elif isinstance(node, Linear):
+        becomes = f"linear map, {_operator_text(node.operator)}"
+    elif isinstance(node, Elementwise):
+        becomes = f"{node.activation} elementwise" + (f" (part of {node.origin})" if node.origin else "")
+    elif isinstance(node, Product):
+        becomes = f"product of nodes {node.left} and {node.right}"
+    elif isinstance(node, Concat):
+        becomes = "concatenation of nodes " + ", ".join(str(source) for source in node.sources)
+    else:
+        becomes = f"maximum over windows of {node.windows.shape[1]} inputs"
+    return {"index": index, "kind": type(node).__name__, "onnx": node.label, "inputs": list(node.inputs),
+            "size": int(node.size), "becomes": becomes}
+
+
 @dataclass(frozen=True)
 class NetworkSummary:
-    """The network plus one LayerSummary per layer."""
+    """The network plus one LayerSummary per layer (a chain) or one description per node (a graph)."""
 
-    network: Network
+    network: Network | Graph
     layers: tuple[LayerSummary, ...]
+    nodes: tuple[dict[str, Any], ...] = ()
 
     def constraint_holds(self, norm: str) -> bool:
         """nn2poly's constraint: every layer except the output layer has all neuron norms ≤ 1."""
@@ -110,7 +140,9 @@ class NetworkSummary:
             "batch_size": network.batch_size,
             "output_activation": network.output_activation,
             "layers": [layer.to_dict() for layer in self.layers],
-            "nn2poly_constraint": {"l1": self.constraint_holds("l1"), "l2": self.constraint_holds("l2")},
+            "graph": list(self.nodes) if self.nodes else None,
+            "nn2poly_constraint": None if self.nodes else {"l1": self.constraint_holds("l1"),
+                                                            "l2": self.constraint_holds("l2")},
         }
 
 
@@ -159,7 +191,11 @@ class ModelReport:
 
 
 def summarize_network(network: Network) -> NetworkSummary:
-    """Per-layer ranges and neuron norms (incoming weights plus bias), as nn2poly constrains them."""
+    """Per-layer ranges and neuron norms (incoming weights plus bias), as nn2poly constrains them; for a
+    graph, one description per node."""
+    if isinstance(network, Graph):
+        return NetworkSummary(network, (), tuple(describe_node(i, node, network.nodes)
+                                                 for i, node in enumerate(network.nodes)))
     layers = []
     for index, layer in enumerate(network.layers, start=1):
         incoming = np.column_stack([layer.bias, layer.weight])

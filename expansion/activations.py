@@ -47,6 +47,9 @@ class ActivationFunction:
     series: Callable[..., np.ndarray]
     kinks: tuple[float, ...] = ()
     defaults: tuple[tuple[str, float], ...] = ()
+    candidate: bool = True
+    """False for functions that stand for part of an op (a normalisation's power), never for an
+    activation the loader should recognise in an elementwise region."""
 
 
 def _identity_series(center: np.ndarray, order: int) -> np.ndarray:
@@ -106,6 +109,28 @@ def _gelu_tanh_series(center: np.ndarray, order: int) -> np.ndarray:
     return _times_identity(half_one_plus_tanh, center)
 
 
+def _power_series(center: np.ndarray, order: int, exponent: float = 1.0, shift: float = 0.0) -> np.ndarray:
+    """(c + s + t)^p in powers of t: a_0 = (c + s)^p, a_k = a_{k−1} · (p − k + 1) / (k · (c + s)).
+
+    Defined where c + s > 0 (a normalisation's variance plus ε); elsewhere only a non-negative
+    integer power has a series, and asking for another is an error.
+    """
+    center = np.asarray(center, dtype=np.float64)
+    base = center + shift
+    if not float(exponent).is_integer() or exponent < 0:
+        if np.any(base <= 0):
+            raise MethodError(f"(u + {shift:g})^{exponent:g} has no Taylor series where u + {shift:g} ≤ 0 "
+                              f"(smallest u + {shift:g} here: {float(base.min()):.3g})")
+    out = np.zeros(center.shape + (order + 1,))
+    out[..., 0] = base**exponent
+    for k in range(1, order + 1):
+        if float(exponent).is_integer() and exponent >= 0 and k > exponent:
+            break
+        out[..., k] = math.comb(int(exponent), k) * base ** (exponent - k) if float(exponent).is_integer() \
+            and exponent >= 0 else out[..., k - 1] * (exponent - k + 1) / (k * base)
+    return out
+
+
 def _gelu_tanh_value(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x**3)))
 
@@ -139,6 +164,13 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
             defaults=(("alpha", 0.01),),
         ),
         ActivationFunction("elu", _elu_value, _elu_series, kinks=(0.0,), defaults=(("alpha", 1.0),)),
+        ActivationFunction(
+            "power",
+            lambda x, exponent=1.0, shift=0.0: np.power(x + shift, exponent),
+            _power_series,
+            defaults=(("exponent", 1.0), ("shift", 0.0)),
+            candidate=False,
+        ),
         ActivationFunction(
             "selu",
             lambda x, alpha=SELU_ALPHA, gamma=SELU_GAMMA: gamma * _elu_value(x, alpha),

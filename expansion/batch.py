@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sparse
 
+from polyx.converters.graph_ir import apply_operator
 from polyx.expansion.space import MonomialSpace
 
 __all__ = ["PolyBatch"]
@@ -99,12 +101,13 @@ class PolyBatch:
         When the polynomials are smaller than the weight matrix, all blocks go through one matrix
         product, so the weights are read once per layer, not once per degree.
         """
-        weight = np.asarray(weight, dtype=np.float64)
+        if not sparse.issparse(weight):
+            weight = np.asarray(weight, dtype=np.float64)
         present = [d for d, block in enumerate(self.blocks) if block is not None]
         rows = [self.blocks[d].shape[0] for d in present]
         blocks: list[np.ndarray | None] = [None] * len(self.blocks)
-        if sum(rows) * self.batch <= weight.size:
-            mapped = np.vstack([self.blocks[d] for d in present]) @ weight.T
+        if sum(rows) * self.batch <= weight.size or sparse.issparse(weight):
+            mapped = apply_operator(weight, np.vstack([self.blocks[d] for d in present]))
             parts = np.split(mapped, np.cumsum(rows)[:-1])
         else:
             parts = [self.blocks[d] @ weight.T for d in present]
@@ -115,6 +118,21 @@ class PolyBatch:
             constant = np.zeros((1, out.batch)) if blocks[0] is None else blocks[0]
             blocks[0] = constant + np.asarray(bias, dtype=np.float64)[None, :]
         return out
+
+    @classmethod
+    def concatenated(cls, parts: list["PolyBatch"]) -> "PolyBatch":
+        """The polynomials of ``parts`` side by side (one batch after the other), same space."""
+        space = parts[0].space
+        blocks: list[np.ndarray | None] = []
+        for degree in range(space.order + 1):
+            if all(part.blocks[degree] is None for part in parts):
+                blocks.append(None)
+                continue
+            blocks.append(np.hstack([
+                part.blocks[degree] if part.blocks[degree] is not None else np.zeros((space.sizes[degree], part.batch))
+                for part in parts
+            ]))
+        return cls(space, blocks, sum(part.batch for part in parts))
 
     def times(self, other: "PolyBatch", max_degree: int | None = None) -> "PolyBatch":
         """The truncated product of each polynomial with its partner in ``other``."""

@@ -17,11 +17,13 @@ from typing import Sequence
 
 import numpy as np
 
+from polyx.converters.graph_ir import Graph
 from polyx.converters.ir import DenseLayer, Network
 from polyx.errors import MethodError
 from polyx.expansion.activation_fit import DEFAULT_FIT_MARGIN, LayerFit, as_network_inputs, fit_layers
 from polyx.expansion.activations import activation_function, taylor_coefficients
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY
+from polyx.expansion.graph_nn2poly import expand_global_graph
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import NeuronSeries, Propagation, batch_to_polynomial, propagate
 from polyx.expansion.series import shift_series
@@ -160,6 +162,8 @@ def expand_global(
     if order < 0:
         raise MethodError(f"--order must be ≥ 0, got {order}")
     center = float(taylor_center)
+    if isinstance(network, Graph):
+        return _graph_polynomial(network, order, taylor_orders, center, fit, data, data_source, max_memory)
     taylor_orders_used = effective_taylor_orders(
         network, DEFAULT_TAYLOR_ORDER if taylor_orders is None else taylor_orders
     )
@@ -188,6 +192,25 @@ def expand_global(
             _data_diagnostics(network, rows, scan, source or "the data", polynomial, fits, taylor_orders_used,
                               center, order, fit_source, max_memory)
         )
+    return polynomial
+
+
+def _graph_polynomial(graph: Graph, order: int, taylor_orders: int | Sequence[int] | None, center: float,
+                      fit: np.ndarray | None, data: np.ndarray | None, data_source: str | None,
+                      max_memory: int) -> Polynomial:
+    """nn2poly on a computation graph: one Taylor order for every activation; ``data`` adds R²."""
+    if fit is not None:
+        raise MethodError("the per-neuron fit is defined for dense chains; for this graph use the least-squares "
+                          "method (lsq) with the data, or the exact local expansion (taylor)")
+    k = DEFAULT_TAYLOR_ORDER if taylor_orders is None else taylor_orders
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise MethodError(f"a graph takes one Taylor order (≥ 1) for all its activations, got {k}")
+    polynomial = expand_global_graph(graph, order, int(k), center, max_memory)
+    if data is not None:
+        rows = as_network_inputs(data, graph, data_source or "data")
+        polynomial.diagnostics["data"] = {"source": data_source or "the data", "rows": int(rows.shape[0])}
+        polynomial.diagnostics["r2_vs_network"] = {"outputs": list(polynomial.outputs),
+                                                   "taylor": r2_against_network(graph, rows, polynomial)}
     return polynomial
 
 

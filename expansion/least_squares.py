@@ -29,6 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
+from polyx.converters.graph_ir import Concat, Graph, Input, Linear
 from polyx.converters.ir import LINEAR, DenseLayer, Network
 from polyx.errors import MethodError
 from polyx.expansion.activation_covariance import activation_covariance, correlations
@@ -67,6 +68,8 @@ def hidden_layer_form(network: Network) -> tuple[DenseLayer, DenseLayer] | None:
     A single non-linear layer is its own hidden layer with an identity output; an affine network
     is a linear 'hidden' layer (its projection is itself).
     """
+    if isinstance(network, Graph):
+        return None
     layers = fold_linear_layers(network.layers)
     if len(layers) == 2 and layers[1].activation.name == "linear":
         return layers[0], layers[1]
@@ -189,9 +192,14 @@ def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndar
     polynomial, fit = fit_empirical(network, order, model, data if model.kind == "data" else None, samples, seed,
                                     max_memory)
     method.update(fit)
-    layers = sum(layer.activation.name != "linear" for layer in fold_linear_layers(network.layers))
+    if isinstance(network, Graph):
+        stages = sum(not isinstance(node, (Input, Linear, Concat)) for node in network.nodes)
+        shape = f"the graph has {stages} non-linear nodes in a form without a closed form"
+    else:
+        layers = sum(layer.activation.name != "linear" for layer in fold_linear_layers(network.layers))
+        shape = f"the network has {layers} non-linear layers, so there is no closed form"
     scores = ", ".join(f"{r:.6g}" for r in polynomial.diagnostics["r2"] if r is not None)
-    notes = [f"empirical fit: the network has {layers} non-linear layers, so there is no closed form; this is "
+    notes = [f"empirical fit: {shape}; this is "
              f"Monte-Carlo least squares on {fit['samples']} {fit['fitted_on']}, "
              f"held-out R² {scores}"]
     if check_samples:

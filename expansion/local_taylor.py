@@ -18,10 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
+from polyx.converters.graph_ir import Graph
 from polyx.converters.ir import DenseLayer, Network
 from polyx.errors import DataError, MethodError, OrderTooLargeError
 from polyx.expansion.activations import activation_function, taylor_coefficients
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
+from polyx.expansion.graph_taylor import graph_kinks, graph_taylor_all, graph_taylor_diagonal
 from polyx.expansion.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import NeuronSeries, Propagation, propagate
@@ -96,6 +98,8 @@ def _expand_all(
     max_interaction: int | None, max_memory: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exponents and coefficients in powers of (x − x0) of the full (or interaction-limited) expansion."""
+    if isinstance(network, Graph):
+        return graph_taylor_all(network, point, order, softmax, max_interaction, max_memory)
     plan = Propagation(
         order=order, degrees=[order] * len(network.layers), expanded=expanded, shift=point,
         max_interaction=max_interaction, max_memory=max_memory,
@@ -122,6 +126,8 @@ def _expand_diagonal(
             f"the diagonal expansion lists {rows:,} terms of {network.input_size:,} exponents each "
             f"({format_bytes(need)}), over the --max-memory limit; lower --order or raise --max-memory"
         )
+    if isinstance(network, Graph):
+        return graph_taylor_diagonal(network, point, order, softmax)
     finish = softmax_of_series if softmax else None
     return propagate_unmixed(network, point, order, _neuron_series(order), expanded, finish)
 
@@ -132,7 +138,7 @@ def _expand(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None]:
     """Exponents, coefficients (read-only, in the written form), f(x0), and a direct evaluator for the
     diagonal form (None: ``Polynomial.evaluate`` serves)."""
-    expanded = [layer.activation.name != "linear" for layer in network.layers]
+    expanded = [] if isinstance(network, Graph) else [layer.activation.name != "linear" for layer in network.layers]
     evaluate = None
     if terms == "diagonal":
         value, axis_terms = _expand_diagonal(network, point, order, expanded, softmax, max_memory)
@@ -154,6 +160,8 @@ def _expand(
 
 def _kinks(network: Network, point: np.ndarray) -> KinkDistance | None:
     """Refuse a neuron sitting exactly on a kink; else the nearest kink, or None when no activation has one."""
+    if isinstance(network, Graph):
+        return graph_kinks(network, point)
     if not any(activation_function(layer.activation).kinks for layer in network.layers):
         return None
     preactivations = preactivations_at(network, point)
@@ -186,10 +194,13 @@ def _diagonal_evaluator(constant: np.ndarray, terms: np.ndarray, origin: np.ndar
 def _kink_warning(kinks: KinkDistance, network: Network, softmax: bool) -> str:
     """``softmax``: the output is expanded as probabilities, which curve even over affine logits."""
     names = ", ".join(kinks.activations)
-    affine = not softmax and all(layer.activation.name in AFFINE_KINKS | {"linear"} for layer in network.layers)
+    affine = not softmax and kinks.exact and "max-pool" not in kinks.activations and not isinstance(network, Graph) and all(
+        layer.activation.name in AFFINE_KINKS | {"linear"} for layer in network.layers)
     how = "" if kinks.exact else "; a first-order estimate, since an earlier layer is smooth"
+    unit = f"node {kinks.layer}, feature {kinks.neuron}" if isinstance(network, Graph) else \
+        f"layer {kinks.layer}, neuron {kinks.neuron}"
     where = (f"the nearest sign change of a pre-activation is {kinks.distance:.4g} from x0 "
-             f"(layer {kinks.layer}, neuron {kinks.neuron}{how})")
+             f"({unit}{how})")
     if affine:
         return (f"{names} is piecewise linear: the Taylor polynomial is the network's local affine map (no terms "
                 f"above degree 1) and equals the network only near x0; {where}")

@@ -127,7 +127,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
     whiten, _ = model.whitening()
     space_z = MonomialSpace(whiten.shape[0], order)
     terms, outputs = space_z.n_terms, network.output_size
-    need = _fit_bytes(terms, outputs, [layer.out_features for layer in network.layers])
+    need = _fit_bytes(terms, outputs, network.widths)
     if need > max_memory:
         raise OrderTooLargeError(
             f"the Monte-Carlo fit of order {order} in {whiten.shape[0]} inputs has {terms:,} basis terms and needs "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sparse
 
 from polyx.converters.ir import Network
 from polyx.expansion.propagate import NeuronSeries
@@ -63,18 +64,28 @@ class UnivariateBatch:
 
     def linear_map(self, weight: np.ndarray, bias: np.ndarray | None = None) -> "UnivariateBatch":
         """``weight @ self + bias``: one matrix product for every degree and direction at once."""
-        weight = np.asarray(weight, dtype=np.float64)
+        if not sparse.issparse(weight):
+            weight = np.asarray(weight, dtype=np.float64)
         degree, batch, directions = self.terms.shape
-        terms = (weight @ self.terms.transpose(1, 0, 2).reshape(batch, degree * directions))
+        terms = np.asarray(weight @ self.terms.transpose(1, 0, 2).reshape(batch, degree * directions))
         terms = np.ascontiguousarray(terms.reshape(weight.shape[0], degree, directions).transpose(1, 0, 2))
         constant = weight @ self.constant
         if bias is not None:
             constant = constant + np.asarray(bias, dtype=np.float64)
         return UnivariateBatch(constant, terms, self.order)
 
-    def times(self, other: "UnivariateBatch") -> "UnivariateBatch":
+    @classmethod
+    def concatenated(cls, parts: list["UnivariateBatch"]) -> "UnivariateBatch":
+        """The series of ``parts`` side by side (one batch after the other), same directions."""
+        degree = max(part.terms.shape[0] for part in parts)
+        terms = [np.concatenate([part.terms, np.zeros((degree - part.terms.shape[0],) + part.terms.shape[1:])])
+                 for part in parts]
+        return cls(np.concatenate([part.constant for part in parts]), np.concatenate(terms, axis=1), parts[0].order)
+
+    def times(self, other: "UnivariateBatch", max_degree: int | None = None) -> "UnivariateBatch":
         """The truncated Cauchy product of each series with its partner in ``other``."""
-        top = min(self.order, self.terms.shape[0] + other.terms.shape[0])
+        cap = self.order if max_degree is None else min(max_degree, self.order)
+        top = min(cap, self.terms.shape[0] + other.terms.shape[0])
         out = np.zeros((top, self.batch, self.directions))
         for j in range(1, top + 1):
             target = out[j - 1]

@@ -33,6 +33,7 @@ from onnx import numpy_helper
 
 from converters_graphs import GraphBuilder
 from polyx import load_network
+from polyx.converters.graph_ir import Graph
 from polyx.converters.runtime import OnnxRunner
 from polyx.errors import UnsupportedModelError
 
@@ -165,9 +166,6 @@ def _silu_of_shifted_gate(g: GraphBuilder, a: str) -> str:
 
 # (id, builder, op of the region's last node, extra words the reason must contain)
 NOT_ACTIVATIONS = [
-    ("tanh_squared", _tanh_squared, "Mul", ""),
-    ("sin_plus_linear", _sin_plus_linear, "Add", ""),
-    ("silu_of_shifted_gate", _silu_of_shifted_gate, "Mul", ""),
     # threshold 10: the identity branch is off softplus(2a)/2 by log1p(e^-10)/2 ≈ 2.3e-5 above a = 5
     ("softplus_beta2_th10", _softplus_beta(2.0, 10.0), "Where", "the closest is 0.5·softplus(2·t"),
     # threshold 10 at β = 0.1 lies at a = 100, outside the t-grid: seen on the grid of u = 0.1·a
@@ -186,6 +184,23 @@ def test_region_equal_to_no_scaled_activation_is_refused(case, dtype, tmp_path) 
     message = str(refused.value)
     assert f"({op}): the elementwise function of" in message and "is not a supported activation" in message
     assert words in re.sub(r"(\d+\.\d+)", lambda number: f"{float(number.group(1)):.2g}", message)
+
+
+# Regions equal to no scaled activation that the graph IR writes exactly as products and sums of
+# activations (tanh·tanh, sin + a, a·σ(1.5a + 0.5)): they load as graphs, never as a wrong activation.
+EXACT_AS_GRAPHS = [("tanh_squared", _tanh_squared), ("sin_plus_linear", _sin_plus_linear),
+                   ("silu_of_shifted_gate", _silu_of_shifted_gate)]
+
+
+@pytest.mark.parametrize("case", EXACT_AS_GRAPHS, ids=[case[0] for case in EXACT_AS_GRAPHS])
+def test_region_equal_to_no_activation_loads_as_an_exact_graph(case, tmp_path) -> None:
+    name, act = case
+    g = GraphBuilder(dtype=np.float64, opset=18, seed=len(name))
+    output, _ = _build(g, act)
+    path = g.save(tmp_path, name, output, (3,))
+    network = load_network(path)
+    assert isinstance(network, Graph)
+    _matches_onnxruntime(path, np.float64)
 
 
 def _stored_first_weight(path: Path) -> np.ndarray:

@@ -25,8 +25,8 @@ from polyx.converters.summary import check_against_onnxruntime
 WEIGHTS = [[[0.1, -0.5], [0.2, 0.6], [-0.3, 0.2]], [[3.0], [4.0], [0.0]]]
 
 JSON_KEYS = ["source", "sha256", "format", "producer", "opset", "dtype", "input_name", "output_name", "input_shape",
-             "input_size", "output_size", "output_shape", "batch_size", "output_activation", "layers", "nn2poly_constraint",
-             "check"]
+             "input_size", "output_size", "output_shape", "batch_size", "output_activation", "layers", "graph",
+             "nn2poly_constraint", "check"]
 LAYER_KEYS = ["index", "in_features", "out_features", "activation", "activation_params", "weight_range", "bias_range",
               "l1_norms", "l2_norms", "l1_max", "l2_max", "l1_within_1", "l2_within_1"]
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from polyx import load_network
+from polyx.converters.graph_ir import Graph
 from polyx.converters.runtime import OnnxRunner
 from polyx.errors import UnsupportedModelError
 
@@ -57,7 +58,23 @@ def test_sample_model_matches_onnxruntime_and_its_framework(entry) -> None:
     assert _scaled_difference(got, framework) <= FRAMEWORK_TOLERANCE
 
 
-@pytest.mark.parametrize("entry", MANIFEST["unsupported"], ids=[entry["file"] for entry in MANIFEST["unsupported"]])
+# Refused while polyx read only dense chains; the graph IR represents them (tests/test_graph_samples.py
+# checks their expansions).
+NOW_GRAPHS = {"LayerNormalization", "Conv", "Add"}
+
+
+@pytest.mark.parametrize("entry", [e for e in MANIFEST["unsupported"] if e["refusal"]["op_type"] in NOW_GRAPHS],
+                         ids=lambda entry: entry["file"])
+def test_former_refusal_now_loads_as_a_graph_matching_onnxruntime(entry) -> None:
+    network = load_network(SAMPLES / entry["file"])
+    assert isinstance(network, Graph)
+    x = np.random.default_rng(0).standard_normal((32, network.input_size))
+    expected = OnnxRunner(SAMPLES / entry["file"]).run(x)
+    assert _scaled_difference(network.forward(x.astype(np.float32).astype(np.float64)), expected) <= 1e-5
+
+
+@pytest.mark.parametrize("entry", [e for e in MANIFEST["unsupported"] if e["refusal"]["op_type"] not in NOW_GRAPHS],
+                         ids=lambda entry: entry["file"])
 def test_unsupported_sample_is_refused_naming_the_node(entry) -> None:
     with pytest.raises(UnsupportedModelError) as caught:
         load_network(SAMPLES / entry["file"])

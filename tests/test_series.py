@@ -128,7 +128,23 @@ def test_values_match_sympy() -> None:
     for name, function in SYMBOLIC.items():
         expected = [float(function(sp.Float(p, 30)).evalf(30)) for p in points]
         assert np.allclose(activation_value(Activation(name), points), expected, rtol=1e-13, atol=1e-15), name
-    assert set(SYMBOLIC) | {"relu", "leaky_relu", "elu", "selu"} == set(ACTIVATIONS)
+    assert set(SYMBOLIC) | {"relu", "leaky_relu", "elu", "selu", "power"} == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("exponent, shift", [(-0.5, 1e-5), (0.5, 0.0), (-1.0, 0.25), (3.0, 0.0), (2.5, 1.0)])
+def test_power_series_matches_sympy(exponent: float, shift: float) -> None:
+    """(c + s + t)^p: a normalisation's 1/√(var + ε), a square root, a reciprocal, integer and other powers."""
+    centers = np.array([0.3, 1.7, 4.0])
+    actual = taylor_coefficients(Activation.of("power", exponent=exponent, shift=shift), centers, ORDER)
+    p = sp.Rational(str(exponent))
+    for row, center in zip(actual, centers):
+        expected = _sympy_series(lambda u: (u + sp.Rational(str(shift))) ** p, center, ORDER)
+        _assert_series_close(row, expected)
+
+
+def test_power_series_refuses_a_base_at_or_below_zero() -> None:
+    with pytest.raises(MethodError, match="no Taylor series"):
+        taylor_coefficients(Activation.of("power", exponent=-0.5, shift=0.0), np.array([0.2, -0.1]), 3)
 
 
 def test_shift_series_re_expands_exactly() -> None:

@@ -1,0 +1,147 @@
+"""The exact local Taylor polynomial of a computation graph at x0: the taylor method's graph rules.
+
+Each activation is replaced by its own Taylor series around the feature's value at x0, and every
+linear map, sum and product is exact, so the result holds every partial derivative up to the order
+for any graph (HOPE's CNNs included). A max-pool selects, at x0, each window's largest input: the
+polynomial equals the network as long as no window changes its winner, and the distance to that
+change (like a ReLU's sign change) is reported. Both the full expansion (``PolyBatch``) and the
+unmixed one (``UnivariateBatch``, HOPE's heat maps at image size) run on the same rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from polyx.converters.graph_ir import Concat, Elementwise, Graph, Input, Linear, MaxPool
+from polyx.errors import MethodError
+from polyx.expansion.activations import activation_function, taylor_coefficients
+from polyx.expansion.batch import PolyBatch
+from polyx.expansion.budget import check_expansion_memory
+from polyx.expansion.graph_engine import GraphRules, propagate_graph
+from polyx.expansion.kinks import PIECEWISE_LINEAR, KinkDistance
+from polyx.expansion.softmax_series import softmax_of_series
+from polyx.expansion.space import MonomialSpace
+from polyx.expansion.unmixed import UnivariateBatch
+
+__all__ = ["taylor_rules", "graph_taylor_all", "graph_taylor_diagonal", "graph_kinks"]
+
+CHUNK_BYTES = 32 * 2**20
+
+
+def _own_series(order: int):
+    """Each feature's Taylor series around its own value, trailing zero columns dropped."""
+
+    def series(index: int, node: Elementwise, values: np.ndarray) -> np.ndarray:
+        coefficients = taylor_coefficients(node.activation, values, order)
+        used = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
+        return coefficients[:, : (used[-1] + 1 if used.size else 1)]
+
+    return series
+
+
+def _winners(index: int, node: MaxPool, values: np.ndarray) -> np.ndarray:
+    """Each window's largest input at x0; a tie is a kink, where no Taylor polynomial exists."""
+    best, gap = node.selection(values[None, :])
+    if np.any(gap == 0.0):
+        window = int(np.flatnonzero(gap[0] == 0.0)[0])
+        raise MethodError(
+            f"max-pool '{node.label}' has a tie at the reference point (output {window + 1}): the network is not "
+            "differentiable there; move the reference point slightly"
+        )
+    return best[0]
+
+
+def taylor_rules(order: int) -> GraphRules:
+    """The taylor method's choices on a graph: own-value series and the max-pool winners at x0."""
+    return GraphRules(series_of=_own_series(order), max_pool=_winners)
+
+
+def _finish(outputs, softmax: bool):
+    return softmax_of_series(outputs) if softmax else outputs
+
+
+def graph_taylor_all(graph: Graph, point: np.ndarray, order: int, softmax: bool, max_interaction: int | None,
+                     max_memory: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exponents and coefficients (outputs, terms) in powers of (x − x0), every monomial up to the order."""
+    widths = [node.size for node in graph.nodes]
+    check_expansion_memory(graph.input_size, order, widths, max_memory, max_interaction)
+    space = MonomialSpace(graph.input_size, order, max_interaction)
+    start = PolyBatch.affine_inputs(space, np.eye(graph.input_size), point)
+    outputs = _finish(propagate_graph(graph, start, taylor_rules(order)), softmax)
+    return outputs.space.all_exponents(), outputs.to_dense()
+
+
+def graph_taylor_diagonal(graph: Graph, point: np.ndarray, order: int, softmax: bool) -> tuple[np.ndarray, np.ndarray]:
+    """f(x0) and the per-axis coefficients (outputs, inputs, Q) of the pure powers of (x − x0).
+
+    The input directions go through the graph in chunks sized so that the widest node's series
+    stay within CHUNK_BYTES; every chunk shares the constant terms.
+    """
+    widest = max(node.size for node in graph.nodes)
+    chunk = max(1, CHUNK_BYTES // (8 * max(order, 1) * widest))
+    rules = taylor_rules(order)
+    constant, parts = None, []
+    for begin in range(0, graph.input_size, chunk):
+        end = min(begin + chunk, graph.input_size)
+        axes = np.zeros((1, graph.input_size, end - begin))
+        axes[0, np.arange(begin, end), np.arange(end - begin)] = 1.0
+        outputs = _finish(propagate_graph(graph, UnivariateBatch(point.copy(), axes, order), rules), softmax)
+        constant = outputs.constant
+        terms = np.zeros((graph.output_size, end - begin, order))
+        degree = min(outputs.terms.shape[0], order)
+        terms[:, :, :degree] = outputs.terms[:degree].transpose(1, 2, 0)
+        parts.append(terms)
+    return constant, np.concatenate(parts, axis=1)
+
+
+def graph_kinks(graph: Graph, point: np.ndarray) -> KinkDistance | None:
+    """The nearest point where an activation crosses a kink or a max-pool window changes winner,
+    to first order: |u(x0) − kink| / ‖∇u(x0)‖ (a window's gap over the gradient of the difference).
+
+    Exact when every node is piecewise linear (the features are then affine until the first switch);
+    a first-order estimate otherwise. None when the graph has neither kinks nor max-pools.
+    """
+    readers: dict[int, list[int]] = {}
+    for index, node in enumerate(graph.nodes):
+        if (isinstance(node, Elementwise) and activation_function(node.activation).kinks) or isinstance(node, MaxPool):
+            readers.setdefault(node.inputs[0], []).append(index)
+    if not readers:
+        return None
+    found: list[tuple[float, int, int]] = []
+    names: set[str] = set()
+
+    def measure(source: int, series: PolyBatch) -> None:
+        value = series.constant_term()
+        gradient = series.blocks[1] if series.blocks[1] is not None else np.zeros((graph.input_size, series.batch))
+        for index in readers.get(source, ()):
+            node = graph.nodes[index]
+            if isinstance(node, MaxPool):
+                best, gap = node.selection(value[None, :])
+                direction = gradient[:, best[0]] - gradient[:, _runner_up(node, value)]
+                distances = gap[0] / np.maximum(np.linalg.norm(direction, axis=0), 1e-300)
+                names.add("max-pool")
+            else:
+                kinks = np.array(activation_function(node.activation).kinks)
+                offsets = np.min(np.abs(value[:, None] - kinks[None, :]), axis=1)
+                distances = offsets / np.maximum(np.linalg.norm(gradient, axis=0), 1e-300)
+                names.add(str(node.activation))
+            feature = int(np.argmin(distances))
+            found.append((float(distances[feature]), index, feature + 1))
+
+    start = PolyBatch.affine_inputs(MonomialSpace(graph.input_size, 1), np.eye(graph.input_size), point)
+    measure(0, start)
+    propagate_graph(graph, start, taylor_rules(1), observe=measure)
+    distance, index, feature = min(found)
+    exact = all(isinstance(node, (Input, Linear, Concat, MaxPool))
+                or (isinstance(node, Elementwise) and node.activation.name in PIECEWISE_LINEAR)
+                for node in graph.nodes)
+    return KinkDistance(distance, index, feature, exact, None, tuple(sorted(names)))
+
+
+def _runner_up(node: MaxPool, value: np.ndarray) -> np.ndarray:
+    """Each window's second-largest input (its own winner for a one-element window)."""
+    padded = np.where(node.windows >= 0, node.windows, 0)
+    window_values = np.where(node.windows >= 0, value[padded], -np.inf)
+    order = np.argsort(-window_values, axis=1, kind="stable")
+    column = min(1, node.windows.shape[1] - 1)
+    return padded[np.arange(node.size), order[:, column]]
