@@ -29,17 +29,86 @@ from polyx.converters.ir import OUTPUT_ACTIVATIONS, Activation
 from polyx.errors import ModelLoadError
 
 __all__ = [
-    "Input", "Linear", "Elementwise", "Product", "Concat", "MaxPool", "Node", "Graph", "Operator", "apply_operator",
+    "Input", "Linear", "Elementwise", "Product", "Concat", "MaxPool", "Node", "Graph", "Operator", "ConvOperator",
+    "apply_operator", "is_structured",
     "check_graph", "check_graph_finite",
 ]
 
-Operator = Union[np.ndarray, sparse.csr_array]
+@dataclass(frozen=True)
+class ConvOperator:
+    """A convolution as a linear map on flattened (C, spatial…) features, applied with BLAS.
+
+    ``weight`` (M, C/g, T) holds each filter's taps, ``taps`` (P, T) the flat spatial input index
+    each output position reads at each tap (−1: padding). ``A @ X`` for X (C·S, k) gathers the
+    windows once, G[c, t, p, :] = X[c, taps[p, t], :], and multiplies (M, C/g·T) by (C/g·T, P·k) per
+    group: the same M·C/g·T·P·k multiply-adds as the sparse matrix, but as one dense product, which
+    is what makes a 28×28 CNN's 784 expansion directions fast.
+    """
+
+    weight: np.ndarray
+    taps: np.ndarray
+    channels: int
+    spatial: int
+    group: int = 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.weight.shape[0] * self.taps.shape[0], self.channels * self.spatial)
+
+    @property
+    def nnz(self) -> int:
+        """Stored multiply-adds per input column (the sparse matrix's nonzeros)."""
+        return int(self.weight.shape[0] * self.weight.shape[1] * (self.taps >= 0).sum())
+
+    @property
+    def size(self) -> int:
+        return self.nnz
+
+    def __matmul__(self, columns: np.ndarray) -> np.ndarray:
+        columns = np.asarray(columns, dtype=np.float64)
+        if columns.ndim == 1:
+            return (self @ columns[:, None])[:, 0]
+        k = columns.shape[1]
+        filters, per_group, count = self.weight.shape
+        positions = self.taps.shape[0]
+        padded = np.concatenate([columns.reshape(self.channels, self.spatial, k),
+                                 np.zeros((self.channels, 1, k))], axis=1)
+        index = np.where(self.taps >= 0, self.taps, self.spatial).T  # (T, P)
+        out = np.empty((filters, positions, k))
+        per_filter = filters // self.group
+        for g in range(self.group):
+            gathered = padded[g * per_group:(g + 1) * per_group][:, index, :]  # (C/g, T, P, k)
+            kernel = self.weight[g * per_filter:(g + 1) * per_filter].reshape(per_filter, per_group * count)
+            out[g * per_filter:(g + 1) * per_filter] = (
+                kernel @ gathered.reshape(per_group * count, positions * k)).reshape(per_filter, positions, k)
+        return out.reshape(filters * positions, k)
+
+    def to_sparse(self) -> sparse.csr_array:
+        """The same map as a sparse matrix (for folding and inspection)."""
+        filters, per_group, count = self.weight.shape
+        positions = self.taps.shape[0]
+        m = np.arange(filters).reshape(-1, 1, 1, 1)
+        c = np.arange(per_group).reshape(1, -1, 1, 1)
+        channel = (m // (filters // self.group)) * per_group + c
+        inputs = channel * self.spatial + self.taps[None, None]
+        outputs = np.broadcast_to(m * positions + np.arange(positions).reshape(1, 1, -1, 1), inputs.shape)
+        values = np.broadcast_to(self.weight.reshape(filters, per_group, 1, count), inputs.shape)
+        keep = np.broadcast_to(self.taps[None, None] >= 0, inputs.shape)
+        return sparse.csr_array((values[keep], (outputs[keep], inputs[keep])), shape=self.shape)
+
+
+Operator = Union[np.ndarray, sparse.csr_array, ConvOperator]
+
+
+def is_structured(operator: object) -> bool:
+    """True for a sparse or convolution operator (applied by its own product, never densified)."""
+    return sparse.issparse(operator) or isinstance(operator, ConvOperator)
 
 
 def apply_operator(operator: Operator, rows: np.ndarray) -> np.ndarray:
-    """``rows @ Aᵀ`` for (k, in) rows: the same product for a dense or a sparse A."""
-    if sparse.issparse(operator):
-        return np.asarray((operator @ rows.T).T)
+    """``rows @ Aᵀ`` for (k, in) rows: the same product for a dense, sparse or convolution A."""
+    if is_structured(operator):
+        return np.asarray((operator @ np.ascontiguousarray(rows.T)).T)
     return rows @ operator.T
 
 
@@ -70,8 +139,12 @@ class Linear:
             bias = np.full(self.operator.shape[0], float(bias[0]))
         bias.setflags(write=False)
         object.__setattr__(self, "bias", bias)
-        operator = (sparse.csr_array(self.operator, dtype=np.float64) if sparse.issparse(self.operator)
-                    else np.array(self.operator, dtype=np.float64))
+        if isinstance(self.operator, ConvOperator):
+            operator = self.operator
+        elif sparse.issparse(self.operator):
+            operator = sparse.csr_array(self.operator, dtype=np.float64)
+        else:
+            operator = np.array(self.operator, dtype=np.float64)
         object.__setattr__(self, "operator", operator)
 
     @property
@@ -280,7 +353,8 @@ def check_graph_finite(nodes: tuple[Node, ...] | list[Node], source: str) -> Non
     """Refuse NaN or infinite weights, naming the node: they would turn every coefficient into NaN."""
     for node in nodes:
         if isinstance(node, Linear):
-            values = node.operator.data if hasattr(node.operator, "data") and not isinstance(node.operator, np.ndarray) \
-                else node.operator
+            operator = node.operator
+            values = operator.weight if isinstance(operator, ConvOperator) else (
+                operator.data if sparse.issparse(operator) else operator)
             if not (np.isfinite(values).all() and np.isfinite(node.bias).all()):
                 raise ModelLoadError(f"{source}: node '{node.label}' has NaN or infinite weights; the export is broken")

@@ -27,7 +27,7 @@ import scipy.sparse as sparse
 from polyx.converters.chain import Activate, Cursor, Dense, OutputSoftmax, Reshape, ScaleShift, Step
 from polyx.converters.elementwise import REGION_OPS, RegionRefusal, identify_region
 from polyx.converters.graph import OnnxGraph, OnnxNode
-from polyx.converters.graph_ir import Concat, Elementwise, Input, Linear, MaxPool, Node, Product
+from polyx.converters.graph_ir import Concat, ConvOperator, Elementwise, Input, Linear, MaxPool, Node, Product
 from polyx.converters.graph_ops import BINARY_OPS, FALLBACK_OPS, GRAPH_OPS
 from polyx.converters.ir import Activation
 from polyx.converters.registry import NotThisPattern, Refusal, find_pattern
@@ -307,8 +307,13 @@ def _readers(nodes: list[Node]) -> list[int]:
 def _product(second: Linear, first: Linear) -> object | None:
     """A·B of two maps when the result is no larger than what it replaces, else None."""
     a, b = second.operator, first.operator
+    a = a.to_sparse() if isinstance(a, ConvOperator) else a
+    if isinstance(b, ConvOperator):
+        return None  # the convolution stays an operator; a map after it reads its output
     if sparse.issparse(a) and sparse.issparse(b):
-        return sparse.csr_array(a @ b)
+        # a pooling folded into the next convolution multiplies its taps: keep the two maps then
+        product = sparse.csr_array(a @ b)
+        return product if product.nnz <= a.nnz + b.nnz else None
     dense_size = a.shape[0] * b.shape[1]
     replaced = (a.size if not sparse.issparse(a) else a.nnz) + (b.size if not sparse.issparse(b) else b.nnz)
     if dense_size > 2 * replaced:

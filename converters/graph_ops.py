@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sparse
 
 from polyx.converters.graph import OnnxNode
-from polyx.converters.graph_ir import Concat, Elementwise, MaxPool, Product
+from polyx.converters.graph_ir import Concat, ConvOperator, Elementwise, MaxPool, Product
 from polyx.converters.ir import Activation
 from polyx.converters.registry import NotThisPattern, Refusal
 
@@ -89,22 +89,11 @@ def window_taps(node: OnnxNode, spatial: tuple[int, ...], kernel: tuple[int, ...
     return out, np.where(valid, flat, -1)
 
 
-def conv_operator(weight: np.ndarray, in_shape: tuple[int, ...], taps: np.ndarray, group: int) -> sparse.csr_array:
-    """The convolution as a sparse (M·P, C·S) matrix: output (m, o) reads channel g(m)·C/g + c of the
-    input at tap t with weight W[m, c, t] (cross-correlation, as ONNX and torch define it)."""
-    channels, size = in_shape[0], math.prod(in_shape[1:])
+def conv_operator(weight: np.ndarray, in_shape: tuple[int, ...], taps: np.ndarray, group: int) -> ConvOperator:
+    """The convolution as a linear map: output (m, p) reads channel g(m)·C/g + c of the input at tap t
+    with weight W[m, c, t] (cross-correlation, as ONNX and torch define it)."""
     filters, per_group = weight.shape[:2]
-    positions = taps.shape[0]
-    kernel = weight.reshape(filters, per_group, 1, -1)
-    m = np.arange(filters).reshape(-1, 1, 1, 1)
-    c = np.arange(per_group).reshape(1, -1, 1, 1)
-    channel = (m // (filters // group)) * per_group + c
-    inputs = channel * size + taps[None, None]
-    outputs = np.broadcast_to(m * positions + np.arange(positions).reshape(1, 1, -1, 1), inputs.shape)
-    values = np.broadcast_to(kernel, inputs.shape)
-    keep = np.broadcast_to(taps[None, None] >= 0, inputs.shape)
-    return sparse.csr_array((values[keep], (outputs[keep], inputs[keep])),
-                            shape=(filters * positions, channels * size))
+    return ConvOperator(weight.reshape(filters, per_group, -1), taps, in_shape[0], math.prod(in_shape[1:]), group)
 
 
 def _spatial_input(node: OnnxNode, value: "Value", what: str) -> tuple[int, tuple[int, ...]]:

@@ -57,7 +57,10 @@ def restrict_to_output(model: Any, name: str) -> None:
     if [value.name for value in model.graph.output] == [name]:
         return
     known = {value.name: value for value in model.graph.output}
-    elem_type = 1
+    initializers = {tensor.name for tensor in model.graph.initializer}
+    data_inputs = [value for value in model.graph.input if value.name not in initializers]
+    # an intermediate tensor computes in the input's float type unless the file says otherwise
+    elem_type = data_inputs[0].type.tensor_type.elem_type if data_inputs else 1
     for value in list(model.graph.value_info) + list(model.graph.output):
         if value.name == name and value.type.HasField("tensor_type"):
             elem_type = value.type.tensor_type.elem_type

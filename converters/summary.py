@@ -17,7 +17,7 @@ import numpy as np
 
 import scipy.sparse as sparse
 
-from polyx.converters.graph_ir import Concat, Elementwise, Graph, Input, Linear, Node, Product
+from polyx.converters.graph_ir import Concat, ConvOperator, Elementwise, Graph, Input, Linear, Node, Product
 from polyx.converters.ir import DenseLayer, Network
 from polyx.errors import MethodError
 
@@ -85,6 +85,9 @@ class LayerSummary:
 
 def _operator_text(operator: object) -> str:
     rows, columns = operator.shape
+    if isinstance(operator, ConvOperator):
+        kernel = operator.weight.shape
+        return f"convolution {rows}×{columns} ({kernel[0]} filters of {kernel[1]}×{kernel[2]} taps, {operator.nnz:,} weights used)"
     if sparse.issparse(operator):
         return f"sparse {rows}×{columns} ({operator.nnz:,} nonzeros)"
     return f"dense {rows}×{columns}"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from polyx.errors import DataError, PolyxError
+from polyx.errors import DataError, MethodError, PolyxError
 from polyx.files import default_output_name
 from polyx.tabular import CsvTable, open_table
 
@@ -257,6 +257,9 @@ def potentials_figure(request: PlotRequest) -> "Figure":
     if request.data is None:
         raise DataError("--kind potentials needs --data DATA.csv: the rows whose pre-activations are shown")
     network = load_network(request.source)
+    if not hasattr(network, "layers"):
+        raise MethodError(f"{request.source}: the potentials picture draws each layer of a dense chain, and this "
+                          "model is a computation graph; draw its polynomial instead (coefficients, diagonal, heatmap)")
     orders = effective_taylor_orders(network, request.taylor_orders)
     table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
                        exclude=request.exclude, variable_names=list(network.variable_names))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from polyx.converters.outputs import restrict_to_output
 from polyx.converters.runtime import OnnxRunner, require_onnx
 from polyx.errors import ModelLoadError, UnsupportedModelError
 
@@ -43,15 +44,12 @@ def _final_softmax(path: Path) -> tuple[str | None, str | None]:
 def _logits_runner(path: Path, logits: str) -> OnnxRunner:
     """onnxruntime on a copy of the file whose only output is the ``logits`` tensor."""
     import onnx
-    from onnx import helper
 
     try:
         model = onnx.load(str(path))
     except Exception as error:  # onnx raises protobuf/decoding errors of several types
         raise ModelLoadError(f"{path}: not a readable ONNX file ({type(error).__name__}); check the path") from None
-    output_type = model.graph.output[0].type.tensor_type.elem_type
-    del model.graph.output[:]
-    model.graph.output.append(helper.make_tensor_value_info(logits, output_type, None))
+    restrict_to_output(model, logits)
     with tempfile.TemporaryDirectory(prefix="polyx-logits-") as folder:
         copy = Path(folder) / "logits.onnx"
         copy.write_bytes(model.SerializeToString())

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sparse
 
-from polyx.converters.graph_ir import apply_operator
+from polyx.converters.graph_ir import apply_operator, is_structured
 from polyx.expansion.space import MonomialSpace
 
 __all__ = ["PolyBatch"]
@@ -101,12 +100,12 @@ class PolyBatch:
         When the polynomials are smaller than the weight matrix, all blocks go through one matrix
         product, so the weights are read once per layer, not once per degree.
         """
-        if not sparse.issparse(weight):
+        if not is_structured(weight):
             weight = np.asarray(weight, dtype=np.float64)
         present = [d for d, block in enumerate(self.blocks) if block is not None]
         rows = [self.blocks[d].shape[0] for d in present]
         blocks: list[np.ndarray | None] = [None] * len(self.blocks)
-        if sum(rows) * self.batch <= weight.size or sparse.issparse(weight):
+        if sum(rows) * self.batch <= weight.size or is_structured(weight):
             mapped = apply_operator(weight, np.vstack([self.blocks[d] for d in present]))
             parts = np.split(mapped, np.cumsum(rows)[:-1])
         else:
@@ -118,6 +117,14 @@ class PolyBatch:
             constant = np.zeros((1, out.batch)) if blocks[0] is None else blocks[0]
             blocks[0] = constant + np.asarray(bias, dtype=np.float64)[None, :]
         return out
+
+    def same_polynomials(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """For index pairs (first[k], second[k]): True where the two polynomials are identical."""
+        same = np.ones(np.asarray(first).shape, dtype=bool)
+        for block in self.blocks:
+            if block is not None:
+                same &= np.all(block[:, first] == block[:, second], axis=0)
+        return same
 
     @classmethod
     def concatenated(cls, parts: list["PolyBatch"]) -> "PolyBatch":

@@ -36,6 +36,7 @@ class Series(Protocol):
     def constant_term(self) -> np.ndarray: ...
     def without_constant(self) -> "Series": ...
     def linear_map(self, weight: object, bias: np.ndarray | None = None) -> "Series": ...
+    def same_polynomials(self, first: np.ndarray, second: np.ndarray) -> np.ndarray: ...
     def times(self, other: "Series", max_degree: int | None = None) -> "Series": ...
     def compose(self, coefficients: np.ndarray, max_degree: int | None = None) -> "Series": ...
 
@@ -51,13 +52,13 @@ class GraphRules:
     """What a method decides: the activation's series, and what a max-pool selects.
 
     ``series_of`` is the method's univariate polynomial per feature. ``max_pool`` gets the node
-    and the values at the expansion point and returns the flat input index chosen per output,
-    or raises MethodError when the method has no rule for a max (nn2poly: no series at 0).
+    and the input's series and returns the flat input index chosen per output, or raises
+    MethodError when the method has no rule for a max (nn2poly: no series at 0).
     ``degrees[i]`` caps node i's degree (None: the series type's own order).
     """
 
     series_of: SeriesOf
-    max_pool: Callable[[int, MaxPool, np.ndarray], np.ndarray]
+    max_pool: Callable[[int, MaxPool, object], np.ndarray]
     degrees: Sequence[int] | None = None
 
 
@@ -101,7 +102,7 @@ def _apply(index: int, node: Node, values: list, rules: GraphRules) -> object:
         return source.without_constant().compose(series, cap)
     if isinstance(node, MaxPool):
         source = values[node.source]
-        chosen = rules.max_pool(index, node, source.constant_term())
+        chosen = rules.max_pool(index, node, source)
         return source.linear_map(selection_operator(chosen, source.batch), None)
     raise MethodError(f"no rule for graph node {node!r}")
 

@@ -39,16 +39,23 @@ def _own_series(order: int):
     return series
 
 
-def _winners(index: int, node: MaxPool, values: np.ndarray) -> np.ndarray:
-    """Each window's largest input at x0; a tie is a kink, where no Taylor polynomial exists."""
+def _winners(index: int, node: MaxPool, series) -> np.ndarray:
+    """Each window's largest input at x0. Inputs tied at the top are a kink unless their series are
+    identical (a window of ReLUs all at 0 is 0 near x0, whichever is picked); a real tie is refused."""
+    values = series.constant_term()
     best, gap = node.selection(values[None, :])
-    if np.any(gap == 0.0):
-        window = int(np.flatnonzero(gap[0] == 0.0)[0])
-        raise MethodError(
-            f"max-pool '{node.label}' has a tie at the reference point (output {window + 1}): the network is not "
-            "differentiable there; move the reference point slightly"
-        )
-    return best[0]
+    best, gap = best[0], gap[0]
+    tied = np.flatnonzero(gap == 0.0)
+    if tied.size:
+        second = _runner_up(node, values)[tied]
+        differ = ~series.same_polynomials(best[tied], second)
+        if np.any(differ):
+            window = int(tied[np.argmax(differ)])
+            raise MethodError(
+                f"max-pool '{node.label}' has a tie at the reference point (output {window + 1}) between inputs that "
+                "change differently: the network is not differentiable there; move the reference point slightly"
+            )
+    return best
 
 
 def taylor_rules(order: int) -> GraphRules:
@@ -83,14 +90,11 @@ def graph_taylor_diagonal(graph: Graph, point: np.ndarray, order: int, softmax: 
     constant, parts = None, []
     for begin in range(0, graph.input_size, chunk):
         end = min(begin + chunk, graph.input_size)
-        axes = np.zeros((1, graph.input_size, end - begin))
-        axes[0, np.arange(begin, end), np.arange(end - begin)] = 1.0
+        axes = np.zeros((graph.input_size, 1, end - begin))
+        axes[np.arange(begin, end), 0, np.arange(end - begin)] = 1.0
         outputs = _finish(propagate_graph(graph, UnivariateBatch(point.copy(), axes, order), rules), softmax)
         constant = outputs.constant
-        terms = np.zeros((graph.output_size, end - begin, order))
-        degree = min(outputs.terms.shape[0], order)
-        terms[:, :, :degree] = outputs.terms[:degree].transpose(1, 2, 0)
-        parts.append(terms)
+        parts.append(outputs.by_axis(order))
     return constant, np.concatenate(parts, axis=1)
 
 
@@ -118,7 +122,9 @@ def graph_kinks(graph: Graph, point: np.ndarray) -> KinkDistance | None:
             if isinstance(node, MaxPool):
                 best, gap = node.selection(value[None, :])
                 direction = gradient[:, best[0]] - gradient[:, _runner_up(node, value)]
-                distances = gap[0] / np.maximum(np.linalg.norm(direction, axis=0), 1e-300)
+                norm = np.linalg.norm(direction, axis=0)
+                # identical tied inputs (a window of ReLUs at 0) never switch: no kink there
+                distances = np.where(norm > 0, gap[0] / np.where(norm > 0, norm, 1.0), np.inf)
                 names.add("max-pool")
             else:
                 kinks = np.array(activation_function(node.activation).kinks)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import scipy.sparse as sparse
 
+from polyx.converters.graph_ir import is_structured
 from polyx.converters.ir import Network
 from polyx.expansion.propagate import NeuronSeries
 from polyx.expansion.series import shift_series
@@ -32,12 +32,13 @@ CHUNK_BYTES = 4 * 2**20
 
 @dataclass
 class UnivariateBatch:
-    """``batch`` truncated series in t, one per direction: value + Σ_k terms[k−1] t^k, k ≤ order.
+    """``batch`` truncated series in t, one per direction: value + Σ_k terms[:, k−1] t^k, k ≤ order.
 
-    ``constant`` (batch,) is shared by every direction; ``terms`` is (degree, batch, directions)
-    with degree ≤ order (a first layer's pre-activation has degree 1). The same small interface
-    as the multivariate ``PolyBatch`` (constant_term, without_constant, linear_map, compose,
-    times), so the softmax series is written once for both.
+    ``constant`` (batch,) is shared by every direction; ``terms`` is (batch, degree, directions)
+    with degree ≤ order (a first layer's pre-activation has degree 1). Features come first so that
+    a linear map is one matrix product on a free reshape, with no transposed copies. The same
+    small interface as the multivariate ``PolyBatch`` (constant_term, without_constant,
+    linear_map, compose, times), so the softmax series and the graph rules are written once for both.
     """
 
     constant: np.ndarray
@@ -54,6 +55,11 @@ class UnivariateBatch:
         """Number of input directions carried."""
         return int(self.terms.shape[2])
 
+    @property
+    def degree(self) -> int:
+        """Highest power of t stored."""
+        return int(self.terms.shape[1])
+
     def constant_term(self) -> np.ndarray:
         """Each series' value at t = 0, shape (batch,)."""
         return self.constant.copy()
@@ -64,31 +70,35 @@ class UnivariateBatch:
 
     def linear_map(self, weight: np.ndarray, bias: np.ndarray | None = None) -> "UnivariateBatch":
         """``weight @ self + bias``: one matrix product for every degree and direction at once."""
-        if not sparse.issparse(weight):
+        if not is_structured(weight):
             weight = np.asarray(weight, dtype=np.float64)
-        degree, batch, directions = self.terms.shape
-        terms = np.asarray(weight @ self.terms.transpose(1, 0, 2).reshape(batch, degree * directions))
-        terms = np.ascontiguousarray(terms.reshape(weight.shape[0], degree, directions).transpose(1, 0, 2))
+        batch, degree, directions = self.terms.shape
+        terms = np.asarray(weight @ self.terms.reshape(batch, degree * directions))
         constant = weight @ self.constant
         if bias is not None:
             constant = constant + np.asarray(bias, dtype=np.float64)
-        return UnivariateBatch(constant, terms, self.order)
+        return UnivariateBatch(constant, terms.reshape(weight.shape[0], degree, directions), self.order)
+
+    def same_polynomials(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """For index pairs (first[k], second[k]): True where the two series are identical."""
+        same = self.constant[first] == self.constant[second]
+        return same & np.all(self.terms[first] == self.terms[second], axis=(1, 2))
 
     @classmethod
     def concatenated(cls, parts: list["UnivariateBatch"]) -> "UnivariateBatch":
         """The series of ``parts`` side by side (one batch after the other), same directions."""
-        degree = max(part.terms.shape[0] for part in parts)
-        terms = [np.concatenate([part.terms, np.zeros((degree - part.terms.shape[0],) + part.terms.shape[1:])])
+        degree = max(part.degree for part in parts)
+        terms = [np.concatenate([part.terms, np.zeros((part.batch, degree - part.degree, part.directions))], axis=1)
                  for part in parts]
-        return cls(np.concatenate([part.constant for part in parts]), np.concatenate(terms, axis=1), parts[0].order)
+        return cls(np.concatenate([part.constant for part in parts]), np.concatenate(terms, axis=0), parts[0].order)
 
     def times(self, other: "UnivariateBatch", max_degree: int | None = None) -> "UnivariateBatch":
         """The truncated Cauchy product of each series with its partner in ``other``."""
         cap = self.order if max_degree is None else min(max_degree, self.order)
-        top = min(cap, self.terms.shape[0] + other.terms.shape[0])
-        out = np.zeros((top, self.batch, self.directions))
+        top = min(cap, self.degree + other.degree)
+        out = np.zeros((self.batch, top, self.directions))
         for j in range(1, top + 1):
-            target = out[j - 1]
+            target = out[:, j - 1]
             for a in range(0, j + 1):
                 left = self._coefficient(a)
                 right = other._coefficient(j - a)
@@ -100,7 +110,7 @@ class UnivariateBatch:
         """Coefficient k as an array broadcastable to (batch, directions), None when it is zero."""
         if k == 0:
             return self.constant[:, None]
-        return self.terms[k - 1] if k <= self.terms.shape[0] else None
+        return self.terms[:, k - 1] if k <= self.degree else None
 
     def compose(self, coefficients: np.ndarray, max_degree: int | None = None) -> "UnivariateBatch":
         """Σ_k c_k · self^k for each series with its own c (batch, K+1); ``self`` has no constant.
@@ -113,39 +123,48 @@ class UnivariateBatch:
         coefficients = np.asarray(coefficients, dtype=np.float64)
         top = self.order if max_degree is None else min(max_degree, self.order)
         last = min(coefficients.shape[1] - 1, top)
-        if self.terms.shape[0] == 1:
+        if self.degree == 1:
             return self._compose_linear(coefficients, last)
+        # Horner runs degree-major, (degree, batch, directions), so every step works on contiguous slices
+        own = np.ascontiguousarray(self.terms.transpose(1, 0, 2))
         constant, terms = coefficients[:, last].copy(), np.zeros((0, self.batch, self.directions))
         scratch = np.empty((self.batch, self.directions))
         for k in range(last - 1, -1, -1):
-            terms = self._times_truncated(constant, terms, top - k, scratch)
+            terms = _times_truncated(own, constant, terms, top - k, scratch)
             constant = coefficients[:, k].copy()
-        return UnivariateBatch(constant, terms, self.order)
-
-    def _times_truncated(
-        self, constant: np.ndarray, terms: np.ndarray, degree: int, scratch: np.ndarray
-    ) -> np.ndarray:
-        """Coefficients 1 … degree of self × (constant + terms), self having no constant term."""
-        out = np.zeros((degree, self.batch, self.directions))
-        own = self.terms.shape[0]
-        for j in range(1, degree + 1):
-            target = out[j - 1]
-            if j <= own:
-                np.multiply(self.terms[j - 1], constant[:, None], out=target)
-            for a in range(max(1, j - terms.shape[0]), min(j - 1, own) + 1):
-                np.multiply(self.terms[a - 1], terms[j - a - 1], out=scratch)
-                target += scratch
-        return out
+        return UnivariateBatch(constant, terms.transpose(1, 0, 2), self.order)
 
     def _compose_linear(self, coefficients: np.ndarray, top: int) -> "UnivariateBatch":
         """Σ_k c_k (v t)^k = Σ_k c_k v^k t^k: the series of a first-layer neuron along each axis."""
-        linear = self.terms[0]
-        terms = np.empty((top, self.batch, self.directions))
+        linear = self.terms[:, 0]
+        terms = np.empty((self.batch, top, self.directions))
         power = np.ones_like(linear)
         for k in range(1, top + 1):
             power = power * linear
-            np.multiply(power, coefficients[:, k, None], out=terms[k - 1])
+            np.multiply(power, coefficients[:, k, None], out=terms[:, k - 1])
         return UnivariateBatch(coefficients[:, 0].copy(), terms, self.order)
+
+    def by_axis(self, order: int) -> np.ndarray:
+        """The coefficients as (batch, directions, order), zeros above the stored degree."""
+        out = np.zeros((self.batch, self.directions, order))
+        degree = min(self.degree, order)
+        out[:, :, :degree] = self.terms[:, :degree].transpose(0, 2, 1)
+        return out
+
+
+def _times_truncated(own: np.ndarray, constant: np.ndarray, terms: np.ndarray, degree: int,
+                     scratch: np.ndarray) -> np.ndarray:
+    """Coefficients 1 … degree of s × (constant + terms) for a series s without constant term, all
+    degree-major: ``own`` (degree_s, batch, directions), ``terms`` (degree_r, batch, directions)."""
+    out = np.zeros((degree,) + own.shape[1:])
+    for j in range(1, degree + 1):
+        target = out[j - 1]
+        if j <= own.shape[0]:
+            np.multiply(own[j - 1], constant[:, None], out=target)
+        for a in range(max(1, j - terms.shape[0]), min(j - 1, own.shape[0]) + 1):
+            np.multiply(own[a - 1], terms[j - a - 1], out=scratch)
+            target += scratch
+    return out
 
 
 def _chunk_directions(network: Network, order: int) -> int:
@@ -168,7 +187,7 @@ def propagate_unmixed(
     constant, parts = None, []
     for start in range(0, network.input_size, chunk):
         stop = min(start + chunk, network.input_size)
-        axes = np.ascontiguousarray(first.weight[None, :, start:stop][:order])
+        axes = np.ascontiguousarray(first.weight[:, None, start:stop][:, :order])
         current = UnivariateBatch(first.weight @ point + first.bias, axes, order)
         for index, layer in enumerate(network.layers):
             if index > 0:
@@ -179,10 +198,7 @@ def propagate_unmixed(
         if finish is not None:
             current = finish(current)
         constant = current.constant
-        terms = np.zeros((network.output_size, stop - start, order))
-        degree = min(current.terms.shape[0], order)
-        terms[:, :, :degree] = current.terms[:degree].transpose(1, 2, 0)
-        parts.append(terms)
+        parts.append(current.by_axis(order))
     return constant, np.concatenate(parts, axis=1)
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from converters_graphs import GraphBuilder
 from polyx import load_network
-from polyx.converters.graph_ir import Graph
+from polyx.converters.graph_ir import ConvOperator, Graph
 from polyx.errors import UnsupportedModelError
 
 TOLERANCE = 2e-6
@@ -149,13 +149,16 @@ def test_graph_op_matches_onnxruntime(case, tmp_path) -> None:
     assert np.abs(got - expected).max() <= TOLERANCE * max(1.0, np.abs(expected).max())
 
 
-def test_conv_is_stored_sparse(tmp_path) -> None:
-    """A 28×28 convolution is ~9 entries per output, never a dense float64 matrix."""
+def test_conv_is_a_convolution_operator_never_dense(tmp_path) -> None:
+    """A 28×28 convolution is kept as its 3×3 filters (applied by gathering windows), never a dense
+    float64 matrix; as a sparse matrix it is the same map (checked on random columns)."""
     g = GraphBuilder(dtype=np.float32)
-    h = g.op("Tanh", g.op("Conv", "x", g.random(8, 1, 3, 3), g.random(8)))
-    network = load_network(g.save(tmp_path, "conv28", _head(g, h, 8 * 26 * 26), (1, 28, 28)))
-    conv = network.nodes[1]
-    assert conv.operator.shape == (8 * 26 * 26, 784) and conv.operator.nnz == 8 * 26 * 26 * 9
+    h = g.op("Tanh", g.op("Conv", "x", g.random(8, 1, 3, 3), g.random(8), pads=[1, 0, 1, 2]))
+    network = load_network(g.save(tmp_path, "conv28", _head(g, h, 8 * 28 * 28), (1, 28, 28)))
+    conv = network.nodes[1].operator
+    assert isinstance(conv, ConvOperator) and conv.shape == (8 * 28 * 28, 784)
+    columns = np.random.default_rng(0).normal(size=(784, 5))
+    np.testing.assert_allclose(conv @ columns, conv.to_sparse() @ columns, rtol=1e-13, atol=1e-13)
 
 
 def test_unrepresentable_ops_in_a_graph_are_all_named(tmp_path) -> None:
