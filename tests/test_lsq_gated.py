@@ -213,3 +213,117 @@ def test_unit_covariances_by_series_and_by_2d_quadrature_match_a_tensor_rule(gat
     assert np.abs(covariance - oracle).max() <= 1e-10 * scale
     assert np.abs(variance - np.diag(oracle)).max() <= 1e-10 * scale
     assert np.abs(direct - oracle[pairs[:, 0], pairs[:, 1]]).max() <= 1e-10 * scale
+
+
+MEAN3 = np.array([0.4, -0.2, 0.7])
+COV3 = np.array([[1.1, 0.3, -0.2], [0.3, 0.8, 0.25], [-0.2, 0.25, 0.9]])
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "relu", "gelu"])
+def test_gated_layer_agrees_with_monte_carlo_least_squares(gate):
+    """200,000 draws in d = 3: OLS on the same monomials, heteroskedasticity-robust (HC0) standard
+    errors. ReGLU's Hermite tails decay too slowly for the series, so it runs the 2-D quadrature."""
+    rng = np.random.default_rng(3)
+    weights = _random_gated(rng, 3, 6, 2)
+    polynomial = gated_lsq(*weights, gate, MEAN3, COV3, 2)
+    if gate == "relu":
+        assert polynomial.diagnostics["pair_integrals"] > 0
+    x = rng.multivariate_normal(MEAN3, COV3, size=200_000)
+    _check_against_monte_carlo(polynomial, _gated_forward(*weights, gate, x), x)
+
+
+def test_residual_block_agrees_with_monte_carlo_least_squares():
+    rng = np.random.default_rng(4)
+    w1, b1, w2, b2 = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=(3, 5)), rng.normal(size=3)
+    wo, bo = rng.normal(size=(2, 3)), rng.normal(size=2)
+    polynomial = residual_lsq(w1, b1, "relu", MEAN3, COV3, 2, w2=w2, b2=b2, wo=wo, bo=bo)
+    x = rng.multivariate_normal(MEAN3, COV3, size=200_000)
+    _check_against_monte_carlo(polynomial, _residual_forward(w1, b1, "relu", w2, b2, wo, bo, x), x)
+
+
+def _check_against_monte_carlo(polynomial: polyx.Polynomial, f: np.ndarray, x: np.ndarray, z: float = 5.0):
+    monomials = polynomial.monomials(x)
+    inverse = np.linalg.inv(monomials.T @ monomials)
+    fitted = inverse @ (monomials.T @ f)
+    residual = f - monomials @ fitted
+    for output in range(f.shape[1]):
+        meat = monomials.T @ (monomials * residual[:, output, None] ** 2)
+        error = np.sqrt(np.diag(inverse @ meat @ inverse))
+        assert np.all(np.abs(polynomial.coefficients[output] - fitted[:, output]) <= z * error + 1e-12)
+    for values, analytic in ((f, polynomial.diagnostics["output_variance"]),
+                             (polynomial.evaluate(x), polynomial.diagnostics["explained_variance"])):
+        squares = (values - values.mean(axis=0)) ** 2
+        error = squares.std(axis=0) / np.sqrt(len(values))
+        assert np.all(np.abs(squares.mean(axis=0) - np.asarray(analytic)) <= z * error)
+
+
+def _support_oracle(function, mean: np.ndarray, basis: np.ndarray, order: int, z: np.ndarray) -> np.ndarray:
+    """The least-squares polynomial of f(mean + B w), w ~ N(0, I₂), by 2-D Gauss–Hermite normal equations
+    (monomials of w), evaluated at the points z (rows of w)."""
+    exponents = np.array([(i, k - i) for k in range(order + 1) for i in range(k, -1, -1)])
+    w, rule = _gauss_hermite_rule(np.zeros(2), np.eye(2))
+    grid = np.prod(w[:, None, :] ** exponents[None], axis=2)
+    gram = np.einsum("n,na,nb->ab", rule, grid, grid)
+    solution = np.linalg.solve(gram, np.einsum("n,na,no->ao", rule, grid, function(mean + w @ basis.T)))
+    return np.prod(z[:, None, :] ** exponents[None], axis=2) @ solution
+
+
+def test_a_singular_covariance_gives_the_least_squares_polynomial_on_its_support():
+    """x = μ + B w with B of rank 2 in d = 3: Σ = B Bᵀ is singular. On the support the polynomial must
+    be the least-squares polynomial in w, and it must say that it ignores the null direction."""
+    rng = np.random.default_rng(9)
+    basis = rng.normal(scale=0.7, size=(3, 2))
+    weights = _random_gated(rng, 3, 4, 2)
+    polynomial = gated_lsq(*weights, "silu", MEAN3, basis @ basis.T, 3)
+    assert "singular" in polynomial.diagnostics["warnings"][0]
+    z = rng.normal(size=(50, 2))
+    oracle = _support_oracle(lambda x: _gated_forward(*weights, "silu", x), MEAN3, basis, 3, z)
+    ours = polynomial.evaluate(MEAN3 + z @ basis.T)
+    assert np.abs(ours - oracle).max() <= 1e-9 * np.abs(oracle).max()
+    w1, b1, w2, b2 = rng.normal(scale=0.6, size=(4, 3)), rng.normal(size=4), rng.normal(size=(3, 4)), rng.normal(size=3)
+    residual = residual_lsq(w1, b1, "tanh", MEAN3, basis @ basis.T, 2, w2=w2, b2=b2)
+    oracle = _support_oracle(lambda x: _residual_forward(w1, b1, "tanh", w2, b2, np.eye(3), 0.0, x), MEAN3, basis, 2, z)
+    assert np.abs(residual.evaluate(MEAN3 + z @ basis.T) - oracle).max() <= 1e-9 * np.abs(oracle).max()
+
+
+def test_a_gated_layer_with_a_constant_linear_branch_is_the_hidden_layer_closed_form():
+    """W1 = 0, b1 = 1 makes y = W2 g(V x + c) + b2: the existing hidden-layer closed form, by another route."""
+    rng = np.random.default_rng(12)
+    v, c, w2, b2 = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=(2, 5)), rng.normal(size=2)
+    gated = gated_lsq(np.zeros((5, 3)), np.ones(5), v, c, w2, b2, "gelu_tanh", MEAN3, COV3, 4)
+    network = Network((DenseLayer(v, c, Activation.of("gelu_tanh")), DenseLayer(w2, b2, Activation.of("linear"))))
+    hidden = polyx.expand(network, method="lsq", order=4, mean=MEAN3, cov=COV3)
+    assert np.abs(gated.coefficients - hidden.coefficients).max() <= 1e-12 * np.abs(hidden.coefficients).max()
+    assert np.abs(np.array(gated.diagnostics["r2"]) - hidden.diagnostics["r2"]).max() <= 1e-12
+
+
+def test_centered_output_is_the_same_polynomial_in_powers_of_x_minus_the_mean():
+    weights = _random_gated(np.random.default_rng(2), 3, 4, 1)
+    plain = gated_lsq(*weights, "sigmoid", MEAN3, COV3, 3)
+    centred = gated_lsq(*weights, "sigmoid", MEAN3, COV3, 3, centered=True)
+    assert plain.center is None and np.array_equal(centred.center, MEAN3)
+    x = np.random.default_rng(0).multivariate_normal(MEAN3, COV3, size=20)
+    assert np.abs(plain.evaluate(x) - centred.evaluate(x)).max() <= 1e-12 * np.abs(plain.evaluate(x)).max()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"v": np.zeros((4, 2))}, "V (the gate's weight) has shape 4x2, expected 4x3"),
+    ({"w2": np.zeros((1, 3))}, "W2 has shape 1x3, expected ?x4"),
+    ({"b1": np.full(4, np.nan)}, "b1 holds a NaN or infinite value"),
+    ({"gate": "swish"}, "unknown activation 'swish'; polyx knows:"),
+    ({"order": -1}, "order must be ≥ 0, got -1"),
+    ({"cov": -np.eye(3)}, "negative variance"),
+    ({"mean": np.zeros(2)}, "the mean has 2 values but the network has 3 inputs"),
+])
+def test_bad_arguments_are_refused_with_one_clear_line(change, message):
+    w1, b1, v, c, w2, b2 = _random_gated(np.random.default_rng(1), 3, 4, 1)
+    arguments = dict(w1=w1, b1=b1, v=v, c=c, w2=w2, b2=b2, gate="sigmoid", mean=MEAN3, cov=COV3, order=2)
+    arguments.update(change)
+    with pytest.raises((DataError, MethodError)) as error:
+        gated_lsq(**arguments)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_residual_block_without_w2_needs_as_many_units_as_inputs():
+    with pytest.raises(DataError, match="W2 is the identity only when W1 has as many rows as inputs"):
+        residual_lsq(np.ones((4, 3)), None, "tanh", MEAN3, COV3, 2)
