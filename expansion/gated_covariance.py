@@ -54,14 +54,19 @@ def _cross_correlations(units: GatedUnits) -> tuple[np.ndarray, np.ndarray, np.n
     return rho, kappa, correlations(units.cov_rr, q)
 
 
-def _pair_term(j: int, a_h, b_h, a_k, b_k, rho, kappa, kappa_t, lam):
-    """E[Φ_j^h Φ_j^k] from the normalised chaos coefficients (any broadcastable shapes)."""
-    previous = rho ** (j - 1)
-    term = a_h * a_k * previous * rho + math.sqrt(j) * previous * (a_h * b_k * kappa + b_h * a_k * kappa_t)
-    cross = lam * previous
-    if j >= 2:
-        cross = cross + (j - 1) * rho ** (j - 2) * kappa * kappa_t
-    return term + b_h * b_k * cross
+def _chaos_sum(a_h, b_h, a_k, b_k, rho, kappa, kappa_t, lam, start: int, stop: int):
+    """Σ_{j=start..stop} E[Φ_j^h Φ_j^k] from the normalised chaos coefficients: ``a_h`` … (…, J)
+    indexed j − 1 and broadcastable against ρ, κ, κ', λ. Powers of ρ are carried from term to term."""
+    mixed = kappa * kappa_t
+    before = rho ** (start - 2) if start >= 2 else np.zeros_like(rho)
+    power = rho ** (start - 1)
+    total = np.zeros(np.broadcast_shapes(rho.shape, a_h[..., 0].shape, a_k[..., 0].shape))
+    for j in range(start, stop + 1):
+        ah, bh, ak, bk = a_h[..., j - 1], b_h[..., j - 1], a_k[..., j - 1], b_k[..., j - 1]
+        total += (ah * ak) * (power * rho) + math.sqrt(j) * power * ((ah * bk) * kappa + (bh * ak) * kappa_t)
+        total += (bh * bk) * (lam * power + (j - 1) * before * mixed)
+        before, power = power, power * rho
+    return total
 
 
 def _chaos_from(c_hat: np.ndarray, units: GatedUnits, top: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,11 +101,8 @@ def gated_explained_variance(units: GatedUnits, w2: np.ndarray, order: int) -> n
     big_a = a[:, 1:] / np.sqrt(factorials[1:])
     big_b = units.q[:, None] * c_hat[:, :order]
     rho, kappa, lam = _cross_correlations(units)
-    for j in range(1, order + 1):
-        aj, bj = big_a[:, j - 1], big_b[:, j - 1]
-        term = _pair_term(j, aj[:, None], bj[:, None], aj[None, :], bj[None, :], rho, kappa, kappa.T, lam)
-        total += np.einsum("ok,kl,ol->o", w2, term, w2)
-    return total
+    terms = _chaos_sum(big_a[:, None], big_b[:, None], big_a[None], big_b[None], rho, kappa, kappa.T, lam, 1, order)
+    return np.einsum("ok,kl,ol->o", w2, terms, w2)
 
 
 def unit_variances(units: GatedUnits) -> tuple[np.ndarray, np.ndarray]:
@@ -138,18 +140,13 @@ def _series(units: GatedUnits, variance: np.ndarray, rho, kappa, lam) -> tuple[n
         return off & (sigma ** (top + 1) * np.sqrt(np.outer(tail, tail)) > PAIR_TOLERANCE * scale)
 
     a, b = chaos_coefficients(units, low)
-    total = np.zeros_like(rho)
-    for j in range(1, low + 1):
-        aj, bj = a[:, j - 1], b[:, j - 1]
-        total += _pair_term(j, aj[:, None], bj[:, None], aj[None, :], bj[None, :], rho, kappa, kappa.T, lam)
+    total = _chaos_sum(a[:, None], b[:, None], a[None], b[None], rho, kappa, kappa.T, lam, 1, low)
     failing = uncertified(a, b, low)
     if failing.any():
         a, b = chaos_coefficients(units, high)
         still = failing & uncertified(a, b, high)
         h, k = np.nonzero(failing & ~still)
-        for j in range(low + 1, high + 1):
-            total[h, k] += _pair_term(j, a[h, j - 1], b[h, j - 1], a[k, j - 1], b[k, j - 1],
-                                      rho[h, k], kappa[h, k], kappa[k, h], lam[h, k])
+        total[h, k] += _chaos_sum(a[h], b[h], a[k], b[k], rho[h, k], kappa[h, k], kappa[k, h], lam[h, k], low + 1, high)
         failing = still
     return total, failing
 
