@@ -136,7 +136,8 @@ def _series(units: GatedUnits, variance: np.ndarray, rho, kappa, lam) -> tuple[n
     off = ~np.eye(variance.size, dtype=bool) & (scale > 0)
 
     def uncertified(a: np.ndarray, b: np.ndarray, top: int) -> np.ndarray:
-        tail = np.maximum(variance - np.sum(a**2 + b**2, axis=1), 0.0)
+        """A unit with a constant gate is linear (its tail is exactly 0, not rounding noise)."""
+        tail = np.where(units.std > 0, np.maximum(variance - np.sum(a**2 + b**2, axis=1), 0.0), 0.0)
         return off & (sigma ** (top + 1) * np.sqrt(np.outer(tail, tail)) > PAIR_TOLERANCE * scale)
 
     a, b = chaos_coefficients(units, low)
@@ -171,7 +172,7 @@ def _pair_integrals(units: GatedUnits, expected: np.ndarray, pairs: np.ndarray) 
     cuu, cur, crr = units.cov_uu, units.cov_ur, units.cov_rr
     cov_ut = cuu * slope[None, :] + cur            # Cov(u_a, t_b)
     cov_tt = (slope[:, None] * cuu * slope[None, :] + slope[:, None] * cur + cur.T * slope[None, :] + crr)
-    rho = np.clip(cuu[h, k] / (s_h * s_k), -1.0, 1.0)
+    rho = np.where(s_k > 0, np.clip(cuu[h, k] / (s_h * np.where(s_k > 0, s_k, 1.0)), -1.0, 1.0), 0.0)
     inner_std = s_k * np.sqrt(np.maximum(1.0 - rho * rho, 0.0))
     beta = cuu[h, k] / s_h                           # u_k − m_k = beta Z + ũ_k
     p_hh, p_hk = cov_ut[h, h] / s_h, cov_ut[h, k] / s_h
