@@ -14,6 +14,7 @@ Oracles, none of which uses polyx's Hermite machinery:
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -139,9 +140,14 @@ def _random_gated(rng: np.random.Generator, d: int, hidden: int, outputs: int) -
 MEAN2, COV2 = np.array([0.3, -0.5]), np.array([[1.2, 0.45], [0.45, 0.7]])
 
 
-def _gauss_hermite_rule(mean: np.ndarray, cov: np.ndarray, nodes: int = 300) -> tuple[np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=4)
+def _hermite_nodes(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     points, weights = np.polynomial.hermite_e.hermegauss(nodes)
-    weights = weights / weights.sum()
+    return points, weights / weights.sum()
+
+
+def _gauss_hermite_rule(mean: np.ndarray, cov: np.ndarray, nodes: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    points, weights = _hermite_nodes(nodes)
     z = np.stack(np.meshgrid(points, points, indexing="ij"), axis=-1).reshape(-1, 2)
     return mean + z @ np.linalg.cholesky(cov).T, np.outer(weights, weights).ravel()
 
@@ -384,3 +390,22 @@ def test_relu_gated_pairs_by_2d_quadrature_match_a_polar_rule():
             assert np.abs(ours - values[0]).max() <= 1e-10 * scale, (h, k, ours - values[0])
             checked += 1
     assert checked == 3
+
+
+@pytest.mark.parametrize(("gate", "d"), [("silu", 2), ("sigmoid", 3), ("relu", 3)])
+def test_the_certified_series_and_the_2d_quadrature_agree_on_every_pair_of_wide_gates(gate, d):
+    """Wide gates (s ≈ 3) in d ≤ 3: every two planes meet (σ = 1), so pairs are certified by the |ρ| bound
+    or integrated. Forcing every pair through the 2-D quadrature must give the same covariances to
+    1e-12 of √(Var y_h Var y_k), and some pairs must have taken each route."""
+    rng = np.random.default_rng(0)
+    hidden = 10
+    weights = (rng.normal(size=(hidden, d)), np.zeros(hidden), 2.0 * rng.normal(size=(hidden, d)), rng.normal(size=hidden),
+               None, None)
+    units = _units(gate, weights, np.zeros(d), np.eye(d))
+    covariance, integrated = gated_covariance(units)
+    assert 0 < integrated < hidden * (hidden - 1) // 2
+    expected, variance = unit_variances(units)
+    pairs = np.argwhere(np.triu(np.ones((hidden, hidden), dtype=bool), 1))
+    direct = _pair_integrals(units, expected, pairs)
+    scale = np.sqrt(variance[pairs[:, 0]] * variance[pairs[:, 1]])
+    assert np.max(np.abs(direct - covariance[pairs[:, 0], pairs[:, 1]]) / scale) <= 1e-12
