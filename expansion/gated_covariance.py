@@ -16,8 +16,9 @@ Var y sums every j. Truncated at J, the error of a pair is at most σ^{J+1} √(
 largest singular value of the 2×2 matrix [[ρ, κ], [κ', λ]] (the cosine of the smallest angle
 between the two units' planes) and τ = Var y_h − Σ_{j≤J} ‖Φ_j‖² the exactly known tail: Var y_h
 itself is a 1-D integral. Since every coefficient of the pair term is at most j|ρ|^{j−2}, the
-error is also at most 2 max_{j>J} j|ρ|^{j−2} √(τ_h τ_k); the smaller bound is used. A pair not certified to PAIR_TOLERANCE of √(Var y_h Var y_k) at J = 16
-or 96 (two units sharing a direction: always so when d ≤ 3) is integrated directly: conditioning on
+error is also at most 2 max_{j>J} j|ρ|^{j−2} √(τ_h τ_k); the smaller bound is used. A pair not
+certified to PAIR_TOLERANCE of √(Var y_h Var y_k) at J = 16 or 96 (nearly parallel gates; in d ≤ 3,
+where every two planes meet, also wide or ReLU gates) is integrated directly: conditioning on
 ζ_h, u_k = m_k + s_k ρ ζ_h + σ' W, and the t's are linear, so the inner expectation over W needs
 only E[g(u_k) W^a], a ≤ 2, i.e. the gate's Hermite coefficients c_0, c_1, c_2 at (m', σ'). The
 outer panel rule is that of ``activation_covariance`` (features of both gates mapped to ζ_h).
