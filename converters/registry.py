@@ -4,7 +4,7 @@ A family module (``dense``, ``activations``, ``normalization``, ``passthrough``)
 handler per op with ``@pattern(...)``, or declares ops it knowingly refuses with ``refuse(...)``.
 A handler is resolved for the model's opset through ``onnx.defs.get_schema`` (a handler written
 for an op's version-13 semantics serves a model at opset 17). The loader never branches on op
-types itself, and the README's pattern table is rendered from here so it cannot drift.
+types itself, and the documentation's pattern table (docs/formats/models.md) is rendered from here so it cannot drift.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class NotThisPattern(Exception):
 
 @dataclass(frozen=True)
 class Pattern:
-    """One registered op: its handler (None for a refused op) and the line it gets in the README table."""
+    """One registered op: its handler (None for a refused op) and the line it gets in the docs' pattern table."""
 
     op_type: str
     since_version: int
@@ -122,7 +122,7 @@ def all_patterns() -> list[Pattern]:
 
 
 def pattern_table_markdown() -> str:
-    """The README's table of ONNX ops, generated so that documentation and code cannot disagree."""
+    """The table of ONNX ops on docs/formats/models.md, generated so that documentation and code cannot disagree."""
     from polyx.converters.elementwise import DECOMPOSITIONS, REGION_OPS
 
     lines = ["| ONNX op | since opset | family | what polyx does |", "| --- | --- | --- | --- |"]

@@ -1,4 +1,4 @@
-"""The pattern registry: opset resolution, and the README's pattern table generated from it."""
+"""The pattern registry: opset resolution, and the docs' pattern table (docs/formats/models.md) generated from it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from polyx.converters.graph import OnnxNode
 from polyx.converters.registry import all_patterns, find_pattern, pattern_table_markdown
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+MODELS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "formats" / "models.md"
 
 
 def _node(op_type: str) -> OnnxNode:
@@ -51,17 +51,17 @@ def test_refused_ops_have_no_handler_and_say_why(op_type: str, reason: str) -> N
 
 
 def test_every_handler_lives_in_the_family_it_is_listed_under() -> None:
-    """The README table groups ops by family; a handler registered from another module would be misfiled."""
+    """The docs' table groups ops by family; a handler registered from another module would be misfiled."""
     for entry in all_patterns():
         assert entry.summary.strip() and "\n" not in entry.summary, entry
         if entry.handler is not None:
             assert entry.handler.__module__ == f"polyx.converters.{entry.family}", entry
 
 
-def test_readme_pattern_table_is_generated_from_the_registry() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_docs_pattern_table_is_generated_from_the_registry() -> None:
+    text = MODELS_PAGE.read_text(encoding="utf-8")
     begin, end = "<!-- patterns:begin -->\n", "<!-- patterns:end -->"
     table = text[text.index(begin) + len(begin): text.index(end)]
     assert table == pattern_table_markdown(), (
-        "README pattern table is stale: replace it with polyx.converters.registry.pattern_table_markdown()"
+        "docs/formats/models.md pattern table is stale: replace it with polyx.converters.registry.pattern_table_markdown()"
     )

@@ -2,7 +2,7 @@
 
 Models trained with nn2poly's l1 constraint: nn2poly's polynomial of order 4 reaches R² ≥ 0.99
 against the network (measured ≥ 0.9993). At order 2–3 the two-layer model reaches only 0.981: its
-quartic terms carry 2.5% of the output's variance and truncation drops them (README, convert-nn2poly).
+quartic terms carry 2.5% of the output's variance and truncation drops them (docs/methods/nn2poly.md).
 Unconstrained models: the plain Taylor expansion diverges (pre-activations up to 8, far outside
 tanh's and softplus's radius of convergence) and ``--fit`` recovers R² ≥ 0.99.
 
