@@ -170,6 +170,15 @@ def _demo_in(folder: Path, kept: bool) -> Demo:
     )
 
 
+def _refuse_overwriting_samples(folder: Path) -> None:
+    """``--out`` must not be where the packaged samples live: the demo's files would replace them."""
+    from polyx.paths import check_paths
+
+    samples = resources.files("polyx.sample_models")
+    names = (SAMPLE_MODEL, SAMPLE_DATA)
+    check_paths({f"--out file {name}": folder / name for name in names}, {f"packaged sample {name}": Path(str(samples.joinpath(name))) for name in names})
+
+
 def run_demo(out: str | Path | None = None) -> Demo:
     """Convert, verify and export the packaged sample with every method; files go to ``out`` or nowhere.
 
@@ -179,6 +188,8 @@ def run_demo(out: str | Path | None = None) -> Demo:
         with tempfile.TemporaryDirectory(prefix="polyx-demo-") as folder:
             return _demo_in(Path(folder), kept=False)
     folder = Path(out)
+    if folder.is_dir():
+        _refuse_overwriting_samples(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
