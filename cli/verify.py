@@ -67,7 +67,7 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
     With no gate given, every output's R² against the network must be at least 0.99 (the default
     gate); --no-default-gate makes the report informational.
     """
-    from polyx.files import is_stdout
+    from polyx.files import reaches_stdout
     from polyx.gates import GATE_METRICS, Gate, gates_or_default
     from polyx.tabular import DEFAULT_CHUNK_ROWS
     from polyx.verification import verify as run_verification
@@ -75,7 +75,7 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
     bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
     gates = gates_or_default([Gate(metric, value) for metric, value in bounds.items() if value is not None],
                              use_default=not no_default_gate)
-    if is_stdout(report) or is_stdout(junit):
+    if reaches_stdout(report) or reaches_stdout(junit):
         app.terminal.results_to_stderr()
     with _progress_bar(app.terminal) as progress:
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),

@@ -31,6 +31,7 @@ __all__ = [
     "default_output_name",
     "file_sha256",
     "is_stdout",
+    "reaches_stdout",
     "open_atomic",
     "write_atomic",
     "write_all_atomic",
@@ -47,6 +48,22 @@ _STREAM_LINK = re.compile(r"^/dev/(stdout|stderr|fd/\d+)$|^/proc/[^/]+/fd/\d+$")
 def is_stdout(path: str | os.PathLike[str] | None) -> bool:
     """``-``: the user asked for the output on standard output."""
     return path is not None and os.fspath(path) == STDOUT
+
+
+def reaches_stdout(path: str | os.PathLike[str] | None) -> bool:
+    """``-``, or a path that is this process's standard output (``/dev/stdout``, ``/dev/fd/1``, a link to them).
+
+    Commands that write a file there send their own result lines to stderr, so the file stays clean.
+    """
+    if path is None:
+        return False
+    if is_stdout(path):
+        return True
+    try:
+        written, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (written.st_dev, written.st_ino) == (out.st_dev, out.st_ino)
 
 
 def _link_chain(path: str | os.PathLike[str]) -> list[str]:
