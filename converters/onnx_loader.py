@@ -236,7 +236,7 @@ def network_from_onnx(data: bytes, source: str, folder: Path) -> Network:
         output_shape=walk.cursor.feature_shape,
         metadata={
             "format": "onnx",
-            "producer": graph.producer,
+            "producer": graph.producer_name,
             "opset": graph.opset(),
             "ir_version": graph.ir_version,
             "logits_tensor": walk.softmax.inputs[0] if walk.softmax is not None else None,

@@ -294,6 +294,8 @@ def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: cannot read the Gaussian file ({error.strerror or error}); give a JSON file with 'mean' and 'cov'") from None
     except ValueError as error:
         raise DataError(f"{path}: not a Gaussian spec ({error}); {expected}") from None
+    except RecursionError:
+        raise DataError(f"{path}: not a Gaussian spec (JSON nested too deeply); {expected}") from None
     if not isinstance(spec, dict) or "mean" not in spec or "cov" not in spec:
         raise DataError(f"{path}: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected); {expected}")
     try:

@@ -123,6 +123,8 @@ def polynomial_from_json(text: str, where: str = TEXT_WHERE) -> Polynomial:
         ) from None
     except ValueError as error:
         raise ArtifactError(f"{where}: {error}") from None
+    except RecursionError:
+        raise ArtifactError(f"{where}: not a polynomial (JSON nested too deeply); give a polynomial written by polyx convert") from None
     return _polynomial_from_data(data, where)
 
 
