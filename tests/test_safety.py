@@ -340,3 +340,23 @@ def test_a_signal_mid_write_exits_128_plus_signal_and_leaves_the_old_files(proje
     assert process.returncode == 128 + signum, stderr
     assert stderr.strip().splitlines() == [f"polyx: error: interrupted by {name}; no file was left half-written"]
     assert snapshot(project) == before
+
+
+def test_a_signal_during_the_renames_waits_until_they_are_done() -> None:
+    """``deferred``: the signal is held inside the block and raised, as Interrupted, when it ends."""
+    from polyx import interrupts
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    reached = []
+    try:
+        interrupts.install()
+        with pytest.raises(interrupts.Interrupted) as raised:
+            with interrupts.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                reached.append("end of block")
+        assert reached == ["end of block"]
+        assert (raised.value.exit_code, raised.value.name) == (143, "SIGTERM")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
