@@ -54,6 +54,10 @@ def convert(app: App, model: Path, **options: object) -> None:
     from polyx.cli.render import render_conversion
     from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference, parse_taylor_orders
     from polyx.expansion.budget import DEFAULT_MAX_MEMORY, parse_memory
+    from polyx.files import reaches_stdout
+
+    if any(reaches_stdout(options[name]) for name in ("output", "latex", "sympy")):  # type: ignore[arg-type]
+        app.terminal.results_to_stderr()
 
     options["taylor_orders"] = parse_taylor_orders(str(options["taylor_orders"])) if options["taylor_orders"] else None
     options["max_memory"] = parse_memory(options["max_memory"]) if options["max_memory"] else DEFAULT_MAX_MEMORY

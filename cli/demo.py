@@ -36,7 +36,7 @@ def _render(terminal: Terminal, result: "Demo") -> None:
     for row in result.term_rows():
         terms.add_row(row.term, _number(row.truth), *(_number(row.coefficients[run.method]) for run in result.runs))
     terminal.table(terms)
-    checks = PlainTable(title=f"each polynomial against the network (onnxruntime) on {result.rows} rows; gate R² ≥ {MIN_R2}")
+    checks = PlainTable(title=f"each polynomial against the network (onnxruntime) on {result.rows} rows; gate R² ≥ {MIN_R2}, verify's default")
     for header in ("method", "terms", "R²", "max |Δ|", "RMSE vs y", "gate"):
         checks.add_column(header, justify="left" if header == "method" else "right")
     for run in result.runs:

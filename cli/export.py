@@ -22,6 +22,10 @@ __all__ = ["export"]
 def export(app: App, poly: Path, output: Path | None, dtype: str, logits: bool) -> None:
     """Write POLY as an ONNX model with the original network's input and output names."""
     from polyx.expansion.onnx_export import default_export_path, export_polynomial
+    from polyx.files import reaches_stdout
+
+    if reaches_stdout(output):
+        app.terminal.results_to_stderr()
 
     result = export_polynomial(poly, output or default_export_path(poly), dtype=dtype, logits=logits)
     def dims(shape: tuple[int, ...]) -> str:

@@ -1,7 +1,8 @@
 """The ``polyx`` command group and its single error boundary.
 
 Every PolyxError raised below a command becomes one red line on stderr and exit code 2; a
-traceback is shown only with ``--debug`` (accepted anywhere on the command line).
+traceback is shown only with ``--debug`` (accepted anywhere on the command line). SIGINT and
+SIGTERM end a command with one line and exit 130 or 143, after every temporary file is removed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = ["cli", "main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
 
 
 class PolyxGroup(click.Group):
@@ -29,6 +31,9 @@ class PolyxGroup(click.Group):
             return super().invoke(ctx)
         except PolyxError as error:
             self._fail(ctx, str(error), EXIT_BAD_INPUT)
+        except KeyboardInterrupt as error:
+            name, code = getattr(error, "name", "SIGINT"), getattr(error, "exit_code", EXIT_INTERRUPTED)
+            self._fail(ctx, f"interrupted by {name}; no file was left half-written", code)
         except MemoryError:
             self._fail(ctx, "out of memory; lower --order or the data size and try again", EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -64,6 +69,9 @@ def _register_commands() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point; ``--debug`` may appear anywhere before ``--``."""
+    from polyx.interrupts import install
+
+    install()
     args = list(sys.argv[1:] if argv is None else argv)
     cut = args.index("--") if "--" in args else len(args)
     if "--debug" in args[:cut]:

@@ -38,6 +38,10 @@ def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: 
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
     from polyx.cli.render import render_matched_by_position
     from polyx.conversion import parse_taylor_orders
+    from polyx.files import reaches_stdout
+
+    if reaches_stdout(output):
+        app.terminal.results_to_stderr()
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
     request = PlotRequest(kind=kind, source=source, output=output or default_plot_path(source, kind),

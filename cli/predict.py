@@ -25,8 +25,13 @@ def predict(app: App, poly: Path, data: Path, output: Path | None, contributions
             exclude: tuple[str, ...], target: str | None, skip_invalid: bool) -> None:
     """Evaluate the polynomial POLY on every row of DATA and write the outputs as CSV."""
     from polyx.cli.render import render_matched_by_position
+    from polyx.files import is_stdout, reaches_stdout
     from polyx.prediction import predict as run
 
+    if is_stdout(output):
+        output = None
+    elif reaches_stdout(output):
+        app.terminal.results_to_stderr()
     prediction = run(poly, data, output if output is not None else app.terminal.stream, contributions=contributions,
                      columns=comma_list(columns), exclude=comma_list(exclude), target=target, skip_invalid=skip_invalid)
     render_matched_by_position(app.terminal, data, prediction.matched_by_position)

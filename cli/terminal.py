@@ -69,6 +69,10 @@ class Terminal:
         self.out = stdout or _console(stderr=False)
         self.err = stderr or _console(stderr=True)
 
+    def results_to_stderr(self) -> None:
+        """Standard output carries a file (``-o -``): result lines go to stderr so they do not mix with it."""
+        self.out = self.err
+
     def info(self, message: str) -> None:
         """A plain result line on stdout, printed as it is."""
         self.out.print(Text(message))

@@ -55,18 +55,28 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout (nothing else).")
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report to this file.")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (one testcase per gate and output).")
+@click.option("--no-default-gate", is_flag=True,
+              help="With no gate given, only report (the last line says 'not checked') instead of gating R² ≥ 0.99.")
 @click.option("--chunk-rows", type=click.IntRange(min=1), help="Rows per streamed chunk [default: 65,536].")
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
-           junit: Path | None, chunk_rows: int | None, **thresholds: float | None) -> None:
-    """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails."""
-    from polyx.gates import GATE_METRICS, Gate
+           junit: Path | None, chunk_rows: int | None, no_default_gate: bool, **thresholds: float | None) -> None:
+    """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails.
+
+    With no gate given, every output's R² against the network must be at least 0.99 (the default
+    gate); --no-default-gate makes the report informational.
+    """
+    from polyx.files import reaches_stdout
+    from polyx.gates import GATE_METRICS, Gate, gates_or_default
     from polyx.tabular import DEFAULT_CHUNK_ROWS
     from polyx.verification import verify as run_verification
 
     bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
-    gates = [Gate(metric, value) for metric, value in bounds.items() if value is not None]
+    gates = gates_or_default([Gate(metric, value) for metric, value in bounds.items() if value is not None],
+                             use_default=not no_default_gate)
+    if reaches_stdout(report) or reaches_stdout(junit):
+        app.terminal.results_to_stderr()
     with _progress_bar(app.terminal) as progress:
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
@@ -82,12 +92,12 @@ def _render(terminal: Terminal, result: VerificationReport, as_json: bool, gated
     render_matched_by_position(terminal, result.data["path"], result.data["matched_by_position"])
     if result.model.get("sha256_matches") is False:
         terminal.warning(f"{result.model['path']} is not the file the polynomial was made from (sha256 differs)")
-    if not gated:
-        terminal.warning("no gates given: the report is informational; add --max-abs/--min-r2 to make it fail")
     if as_json:
+        if not gated:
+            terminal.warning("not checked: no gate given and --no-default-gate; the report is informational only")
         terminal.json(result.to_dict())
         return
-    _render_tables(terminal, result)
+    _render_tables(terminal, result, gated)
 
 
 def _number(value: float | None) -> str:
@@ -95,7 +105,7 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.6g}"
 
 
-def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
+def _render_tables(terminal: Terminal, result: VerificationReport, gated: bool) -> None:
     report = result.to_dict()
     data = report["data"]
     skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
@@ -122,6 +132,9 @@ def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
     failed = len(result.failed_gates)
     if failed:
         terminal.styled(("FAILED", "bold red"), f": {failed} of {len(result.gates)} gates")
+    elif not gated:
+        terminal.styled(("not checked", "bold yellow"),
+                        ": no gate given and --no-default-gate; the report above is informational only")
     else:
         terminal.success(f"passed: all {len(result.gates)} gates")
 

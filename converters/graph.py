@@ -80,7 +80,7 @@ class OnnxGraph:
         graph = model.graph
         self.source = source
         self.opsets = MappingProxyType({entry.domain or "": int(entry.version) for entry in model.opset_import})
-        self.producer = " ".join(part for part in (model.producer_name, model.producer_version) if part)
+        self.producer_name = " ".join(part for part in (model.producer_name, model.producer_version) if part)
         self.ir_version = int(model.ir_version)
         self.nodes = tuple(
             OnnxNode(

@@ -34,6 +34,9 @@ def detect_format(data: bytes, path: Path) -> str:
 
 
 def _read(path: Path) -> bytes:
+    from polyx.paths import require_input
+
+    require_input(path, "model", error=ModelLoadError)
     if not path.exists():
         raise ModelLoadError(f"{path}: no such file; check the path")
     if path.is_dir():

@@ -208,7 +208,7 @@ def _load_external_data(model: Any, source: str, folder: Path) -> None:
 def _metadata(graph: OnnxGraph, logits_tensor: str | None, output: str) -> dict:
     return {
         "format": "onnx",
-        "producer": graph.producer,
+        "producer": graph.producer_name,
         "opset": graph.opset(),
         "ir_version": graph.ir_version,
         "logits_tensor": logits_tensor,

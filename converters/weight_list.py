@@ -120,6 +120,8 @@ def network_from_weight_list(data: bytes, source: str) -> Network:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelLoadError(f"{source}: not valid JSON ({error}); a weight list is a JSON object") from None
+    except RecursionError:
+        raise ModelLoadError(f"{source}: not a weight list (JSON nested too deeply); a weight list is a JSON object") from None
     if not isinstance(document, dict) or "weights" not in document or "activations" not in document:
         raise ModelLoadError(
             f"{source}: a weight-list JSON must be an object with 'weights' (one (inputs+1) x neurons matrix per layer, "

@@ -237,6 +237,18 @@ def _written_names(names: list[str] | None, network: Network) -> list[str] | Non
     return list(names)
 
 
+def _inputs(request: ConversionRequest) -> dict[str, Path | None]:
+    """Every file the conversion reads, by what it is: none of them may be an output."""
+    return {
+        "model": request.model,
+        "--data": request.data,
+        "--fit": request.fit,
+        "--at-row": request.at_row[0] if request.at_row else None,
+        "--at-mean": request.at_mean,
+        "--gaussian": request.gaussian,
+    }
+
+
 def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
@@ -244,12 +256,13 @@ def convert(request: ConversionRequest) -> Conversion:
     from polyx.expansion.expand import expand
     from polyx.expansion.latex import render_latex
     from polyx.expansion.sympy_io import render_sympy_module
-    from polyx.files import check_outputs, write_all_atomic
+    from polyx.files import write_all_atomic
+    from polyx.paths import check_paths
 
     method = _canonical_method(request.method)
     _check_options(request, method)
     output = request.output or default_output_path(request.model)
-    check_outputs({"-o": output, "--latex": request.latex, "--sympy": request.sympy})
+    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request))
     network = load_network(request.model)
     parameters, names = _PARAMETERS[method](request, network)
     try:
@@ -269,7 +282,10 @@ def convert(request: ConversionRequest) -> Conversion:
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}``: lsq's answer to "which inputs?"."""
+    from polyx.paths import require_input
+
     expected = 'write {"mean": [...], "cov": [[...]]}'
+    require_input(path, "Gaussian")
     try:
         spec = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -278,6 +294,8 @@ def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: cannot read the Gaussian file ({error.strerror or error}); give a JSON file with 'mean' and 'cov'") from None
     except ValueError as error:
         raise DataError(f"{path}: not a Gaussian spec ({error}); {expected}") from None
+    except RecursionError:
+        raise DataError(f"{path}: not a Gaussian spec (JSON nested too deeply); {expected}") from None
     if not isinstance(spec, dict) or "mean" not in spec or "cov" not in spec:
         raise DataError(f"{path}: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected); {expected}")
     try:

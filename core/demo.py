@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from polyx.gates import DEFAULT_MIN_R2
 from polyx.errors import DataError
 from polyx.expansion.polynomial import Polynomial
 from polyx.verification import VerificationReport
@@ -31,7 +32,7 @@ SAMPLE_DESCRIPTION = "a 4-16-1 tanh network trained with nn2poly's weight constr
 SAMPLE_DATA = "polynomial4.csv"
 TARGET = "y"
 ORDER = 4
-MIN_R2 = 0.99
+MIN_R2 = DEFAULT_MIN_R2  # the demo is gated as `polyx verify` is by default
 
 # Each method of polyx.expansion.expand.METHODS, with its options for the sample and a description.
 _PLANS: dict[str, tuple[Callable[[Path], dict[str, Any]], str]] = {
@@ -124,7 +125,7 @@ def _truth(formula: str, variables: tuple[str, ...]) -> Polynomial:
 
 def _run_method(method: str, description: str, options: dict[str, Any], model: Path, data: Path) -> MethodRun:
     from polyx.conversion import ConversionRequest, convert
-    from polyx.gates import Gate
+    from polyx.gates import gates_or_default
     from polyx.verification import verify
 
     artifact = model.parent / f"{model.stem}.{method}.poly.json"
@@ -132,7 +133,7 @@ def _run_method(method: str, description: str, options: dict[str, Any], model: P
     conversion = convert(ConversionRequest(model=model, method=method, order=ORDER, output=artifact,
                                            exclude=(TARGET,), **options))
     seconds = time.perf_counter() - started
-    report = verify(data, artifact, target=TARGET, gates=[Gate("r2", MIN_R2)])
+    report = verify(data, artifact, target=TARGET, gates=gates_or_default([]))
     return MethodRun(method, description, conversion.polynomial, artifact, report, seconds)
 
 
@@ -170,6 +171,15 @@ def _demo_in(folder: Path, kept: bool) -> Demo:
     )
 
 
+def _refuse_overwriting_samples(folder: Path) -> None:
+    """``--out`` must not be where the packaged samples live: the demo's files would replace them."""
+    from polyx.paths import check_paths
+
+    samples = resources.files("polyx.sample_models")
+    names = (SAMPLE_MODEL, SAMPLE_DATA)
+    check_paths({f"--out file {name}": folder / name for name in names}, {f"packaged sample {name}": Path(str(samples.joinpath(name))) for name in names})
+
+
 def run_demo(out: str | Path | None = None) -> Demo:
     """Convert, verify and export the packaged sample with every method; files go to ``out`` or nowhere.
 
@@ -179,6 +189,8 @@ def run_demo(out: str | Path | None = None) -> Demo:
         with tempfile.TemporaryDirectory(prefix="polyx-demo-") as folder:
             return _demo_in(Path(folder), kept=False)
     folder = Path(out)
+    if folder.is_dir():
+        _refuse_overwriting_samples(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from polyx.errors import DataError
 
-__all__ = ["Gate", "GateResult", "GateMetric", "GATE_METRICS", "FINITE_GATE"]
+__all__ = ["Gate", "GateResult", "GateMetric", "GATE_METRICS", "FINITE_GATE", "DEFAULT_GATE", "DEFAULT_MIN_R2", "gates_or_default"]
 
 
 class GateMetric(NamedTuple):
@@ -42,6 +42,7 @@ class Gate:
 
     metric: str
     threshold: float
+    default: bool = False
 
     def __post_init__(self) -> None:
         if self.metric not in GATE_METRICS:
@@ -67,10 +68,24 @@ class Gate:
             passed = value <= self.threshold
         else:
             passed = value >= self.threshold
-        return GateResult(self.metric, output, self.operator, self.threshold, value, passed)
+        return GateResult(self.metric, output, self.operator, self.threshold, value, passed, self.default)
 
 
 FINITE_GATE = Gate("nonfinite_rows", 0.0)
+
+DEFAULT_MIN_R2 = 0.99
+DEFAULT_GATE = Gate("r2", DEFAULT_MIN_R2, default=True)
+"""What ``polyx verify`` checks when no gate is given: a polynomial that does not explain 99 % of the
+network's variance on the data does not stand for it, and a CI job must not be told it passed."""
+
+
+def gates_or_default(gates: list[Gate], use_default: bool = True) -> list[Gate]:
+    """The gates given, or ``[DEFAULT_GATE]`` when there are none (unless the user turned it off).
+
+    With the default off and no gates, the report is informational: only the always-on
+    ``nonfinite_rows`` gate is applied, and the CLI says "not checked", never "passed".
+    """
+    return list(gates) if gates or not use_default else [DEFAULT_GATE]
 
 
 @dataclass(frozen=True)
@@ -83,11 +98,12 @@ class GateResult:
     threshold: float
     value: float | None
     passed: bool
+    default: bool = False
 
     @property
     def label(self) -> str:
-        """``r2 >= 0.99`` — how the gate reads in tables and JUnit test names."""
-        return f"{self.metric} {self.operator} {self.threshold:g}"
+        """``r2 >= 0.99`` (``r2 >= 0.99 (default)`` when no gate was given) — as in tables and JUnit test names."""
+        return f"{self.metric} {self.operator} {self.threshold:g}" + (" (default)" if self.default else "")
 
     def describe(self) -> str:
         """One line: the measured value against the bound, and the verdict."""
@@ -105,4 +121,5 @@ class GateResult:
             "threshold": self.threshold,
             "value": self.value,
             "passed": self.passed,
+            "default": self.default,
         }

@@ -27,6 +27,7 @@ import numpy as np
 
 from polyx.errors import DataError, MethodError, PolyxError
 from polyx.files import default_output_name
+from polyx.paths import check_paths
 from polyx.tabular import CsvTable, open_table
 
 if TYPE_CHECKING:
@@ -184,6 +185,7 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
     if request.data is None:
         raise DataError("--kind diagonal needs --data DATA.csv: the rows to run the network and the polynomial on")
     model, _ = resolve_model(poly.provenance, request.source, request.model)
+    check_paths({"-o": request.output}, {"model": model})
     network = ReferenceNetwork(model)
     table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
                        exclude=request.exclude, variable_names=list(poly.variables))
@@ -405,11 +407,11 @@ def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
 
 def plot(request: PlotRequest) -> PlotResult:
     """``polyx plot``: build the figure, render it in the format the file name asks for, write it atomically."""
-    from polyx.files import check_writable, write_atomic
+    from polyx.files import write_atomic
 
     fmt = FORMATS.get(request.output.suffix.lower())
     if fmt is None:
         raise DataError(f"{request.output}: plots are written as .png, .svg or .pdf; give one of those file names")
-    check_writable(request.output)
+    check_paths({"-o": request.output}, {"source": request.source, "--data": request.data, "--model": request.model})
     figure, matched = _figure(request)
     return PlotResult(write_atomic(request.output, figure_to_bytes(figure, fmt)), matched)

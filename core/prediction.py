@@ -37,11 +37,10 @@ def predict(
     """Load the artifact, choose the CSV's input columns for its variables, and write the predictions."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.prediction import write_predictions
-    from polyx.files import check_writable
+    from polyx.paths import check_paths
     from polyx.tabular import open_table
 
-    if isinstance(output, Path):
-        check_writable(output)
+    check_paths({"-o": output if isinstance(output, Path) else None}, {"polynomial": poly, "data": data})
     polynomial = load_polynomial(poly)
     table = open_table(data, expected_inputs=len(polynomial.variables), columns=columns or None, exclude=exclude,
                        target=target, variable_names=polynomial.variables, skip_invalid=skip_invalid)

@@ -18,6 +18,7 @@ import numpy as np
 from polyx.converters.outputs import restrict_to_output
 from polyx.converters.runtime import OnnxRunner, require_onnx
 from polyx.errors import ModelLoadError, UnsupportedModelError
+from polyx.paths import require_input
 
 if TYPE_CHECKING:
     from polyx.verification import ComparisonPlan
@@ -61,6 +62,7 @@ class ReferenceNetwork:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        require_input(self.path, "model", error=ModelLoadError)
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: no such model file; check the path or pass --model")
         require_onnx(self.path, "checking a polynomial against its network", "pass --model MODEL.onnx")

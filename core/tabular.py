@@ -170,6 +170,9 @@ def _decoded_lines(path: Path, raw: list[bytes], offset: int) -> list[str]:
 
 
 def _read_header(path: Path) -> list[str]:
+    from polyx.paths import require_input
+
+    require_input(path, "data")
     if not path.is_file():
         raise DataError(f"{path}: no such data file; check the path")
     with path.open("rb") as stream:

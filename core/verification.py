@@ -27,7 +27,8 @@ import numpy as np
 from polyx.converters.ir import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
 from polyx.expansion.polynomial import Polynomial
-from polyx.files import check_outputs, file_sha256, write_all_atomic
+from polyx.files import file_sha256, write_all_atomic
+from polyx.paths import check_paths
 from polyx.gates import FINITE_GATE, Gate, GateResult
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
@@ -437,10 +438,13 @@ def verify(
     """
     from polyx.expansion.artifact import load_polynomial
 
-    check_outputs({"--report": report, "--junit": junit})
+    outputs = {"--report": report, "--junit": junit}
+    check_paths(outputs, {"data": data, "polynomial": poly, "model": model})
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
+    check_paths(outputs, {"polynomial": poly_path})
     polynomial = load_polynomial(poly_path)
     model_path, expected = resolve_model(polynomial.provenance, poly_path, Path(model) if model is not None else None)
+    check_paths(outputs, {"model": model_path})
     measured = verify_polynomial(polynomial, model_path, data, **options)  # type: ignore[arg-type]
     matches = None if expected is None else measured.model["sha256"] == expected
     unchecked = [] if expected else [f"{poly_path} records no sha256 for its model, so the model file was not checked"]

@@ -25,6 +25,7 @@ from polyx import __version__
 from polyx.errors import ArtifactError, DataError
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import write_atomic
+from polyx.paths import require_input
 
 __all__ = [
     "FORMAT",
@@ -100,6 +101,7 @@ def save_polynomial(poly: Polynomial, path: str | os.PathLike[str]) -> Path:
 def load_polynomial(path: str | os.PathLike[str]) -> Polynomial:
     """Read and check an artifact; every problem is one ArtifactError line naming the file."""
     path = Path(path)
+    require_input(path, "polynomial", error=ArtifactError)
     if not path.is_file():
         problem = "is a folder, not a polynomial file" if path.is_dir() else "no such polynomial file"
         raise ArtifactError(f"{path}: {problem}; give a .json file written by polyx convert")
@@ -121,6 +123,8 @@ def polynomial_from_json(text: str, where: str = TEXT_WHERE) -> Polynomial:
         ) from None
     except ValueError as error:
         raise ArtifactError(f"{where}: {error}") from None
+    except RecursionError:
+        raise ArtifactError(f"{where}: not a polynomial (JSON nested too deeply); give a polynomial written by polyx convert") from None
     return _polynomial_from_data(data, where)
 
 

@@ -28,7 +28,7 @@ from polyx import __version__
 from polyx.errors import ArtifactError, DataError
 from polyx.expansion.evaluation import plan_monomials
 from polyx.expansion.polynomial import Polynomial
-from polyx.files import default_output_name
+from polyx.files import default_output_name, writes_in_place
 
 if TYPE_CHECKING:
     import onnx
@@ -307,13 +307,14 @@ def default_export_path(poly_path: str | Path) -> Path:
     return default_output_name(poly_path, (".json",), ".onnx")
 
 
-def _refuse_overwriting_source(poly: Polynomial, poly_path: Path, output: Path) -> None:
+def _source_candidates(poly: Polynomial, poly_path: Path) -> dict[str, Path]:
+    """Where the network the polynomial was made from may be: writing the export there would destroy it."""
     source = poly.provenance.get("source")
     if not source:
-        return
+        return {}
     candidates = [Path(source)] if Path(source).is_absolute() else [poly_path.parent / source, Path(source)]
-    if any(candidate.exists() and candidate.resolve() == output.resolve() for candidate in candidates):
-        raise DataError(f"{output}: is the network the polynomial was made from; choose another -o file")
+    labels = ("network the polynomial was made from", "network the polynomial was made from (found from here)")
+    return dict(zip(labels, candidates))
 
 
 def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "float32", logits: bool = False) -> Export:
@@ -322,12 +323,14 @@ def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "f
 
     from polyx.expansion.artifact import load_polynomial
     from polyx.files import write_atomic
+    from polyx.paths import check_paths
 
     output = Path(output)
-    if output.suffix.lower() != ".onnx":
+    if output.suffix.lower() != ".onnx" and not writes_in_place(output):
         raise DataError(f"{output}: the exported model is ONNX; give a file name ending in .onnx")
+    check_paths({"-o": output}, {"polynomial": poly_path})
     poly = load_polynomial(poly_path)
-    _refuse_overwriting_source(poly, Path(poly_path), output)
+    check_paths({"-o": output}, _source_candidates(poly, Path(poly_path)))
     model = polynomial_to_onnx(poly, dtype, logits)
     onnx.checker.check_model(model, full_check=True)
     written = write_atomic(output, model.SerializeToString())

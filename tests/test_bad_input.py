@@ -128,7 +128,7 @@ ROWS: list[Row] = [
     ("csv-data-not-utf8-convert", _latin1_value, ["convert", "m.onnx", "-o", "a.poly.json", "--data", "latin1.csv", "--exclude", "y"],
      "latin1.csv: not UTF-8 text (byte 32); save the CSV as UTF-8"),
     ("gaussian-is-a-folder", _nothing, ["convert", "m.onnx", "-m", "lsq", "-o", "a.poly.json", "--gaussian", "d"],
-     "d: cannot read the Gaussian file (Is a directory); give a JSON file with 'mean' and 'cov'"),
+     "d: is a folder, not a --gaussian file; give the file itself"),
     ("gaussian-is-a-list", _gaussian_list, ["convert", "m.onnx", "-m", "lsq", "-o", "a.poly.json", "--gaussian", "g.json"],
      "g.json: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected)"),
     ("fold-impossible-reshape", _broken_constant("Reshape", np.zeros(6, np.float32), np.array([4])),

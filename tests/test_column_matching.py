@@ -30,8 +30,8 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.parametrize("args", [
     ["predict", "m.poly.json", "renamed.csv", "--target", "y", "-o", "out.csv"],
-    ["verify", "renamed.csv", "--target", "y"],
-    ["verify", "renamed.csv", "--exclude", "y", "--json"],
+    ["verify", "renamed.csv", "--target", "y", "--no-default-gate"],
+    ["verify", "renamed.csv", "--exclude", "y", "--json", "--no-default-gate"],
     ["plot", "m.poly.json", "-k", "diagonal", "--data", "renamed.csv", "--exclude", "y", "-o", "d.png"],
 ], ids=["predict", "verify", "verify-json", "plot-diagonal"])
 def test_every_command_warns_about_columns_matched_by_position(folder: Path, args: list[str]) -> None:

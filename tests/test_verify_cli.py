@@ -97,7 +97,15 @@ def test_json_is_the_only_stdout(project: Path) -> None:
     assert report["data"]["input_columns"] == ["x1", "x2", "x3", "x4"]
     assert report["model"]["sha256_matches"] is True
     assert report["target"]["polynomial"]["r2"] > 0.9
-    assert "no gates given" in result.stderr
+    assert [(g["metric"], g["threshold"], g["default"]) for g in report["gates"]] == [("nonfinite_rows", 0, False), ("r2", 0.99, True)]
+    assert result.stderr == ""
+
+
+def test_json_without_the_default_gate_warns_that_nothing_was_checked(project: Path) -> None:
+    result = run("data.csv", "--target", "y", "--json", "--no-default-gate")
+    assert result.exit_code == 0, result.stderr
+    assert [g["metric"] for g in json.loads(result.stdout)["gates"]] == ["nonfinite_rows"]
+    assert "not checked" in result.stderr
 
 
 BAD_CSV = [
@@ -193,7 +201,7 @@ def test_fixed_batch_sample_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                       provenance=provenance(Path(model)))
     save_polynomial(poly, tmp_path / "relu.poly.json")
     monkeypatch.chdir(tmp_path)
-    result = run("d.csv", "--exclude", "y", "--json", "--chunk-rows", "50")
+    result = run("d.csv", "--exclude", "y", "--json", "--chunk-rows", "50", "--no-default-gate")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["model"]["fixed_batch"] == 2 and report["data"]["rows"] == 301
