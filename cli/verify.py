@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import ROWS, FiniteFloat, column_options, comma_list
 from polyx.cli.terminal import PlainTable, Terminal, verdict
 
 if TYPE_CHECKING:
@@ -28,8 +28,15 @@ def _gate_options(command: Callable) -> Callable:
         if spec.option:
             side = "above" if spec.operator == "<=" else "below"
             text = f"Fail when the {spec.description} is {side} X."
-            command = click.option(spec.option, f"gate_{metric}", type=float, metavar="X", help=text)(command)
+            command = click.option(spec.option, f"gate_{metric}", type=_gate_type(spec.operator, metric), metavar="X", help=text)(command)
     return command
+
+
+def _gate_type(operator: str, metric: str) -> FiniteFloat:
+    """A gate's bound is finite and within the metric's range: errors are ≥ 0, R² ≤ 1, an agreement share in [0, 1]."""
+    if operator == "<=":
+        return FiniteFloat(min=0)
+    return FiniteFloat(0, 1) if metric == "argmax_agreement" else FiniteFloat(max=1)
 
 
 @contextmanager
@@ -55,7 +62,7 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout (nothing else).")
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report to this file.")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (one testcase per gate and output).")
-@click.option("--chunk-rows", type=click.IntRange(min=1), help="Rows per streamed chunk [default: 65,536].")
+@click.option("--chunk-rows", type=ROWS, help="Rows per streamed chunk [default: 65,536].")
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
