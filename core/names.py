@@ -28,13 +28,18 @@ def unsafe_characters(text: str) -> list[str]:
     return UNSAFE.findall(text)
 
 
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 def _escape(match: re.Match[str]) -> str:
+    if match.group() in _NAMED:
+        return _NAMED[match.group()]
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def printable(text: str, keep: str = "") -> str:
-    """``text`` with every unsafe character shown as ``\\x1b`` or ``\\u202e`` (those in ``keep`` left as they are)."""
+    """``text`` with every unsafe character shown as ``\\n``, ``\\x1b`` or ``\\u202e`` (those in ``keep`` left as they are)."""
     return UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 

@@ -146,10 +146,10 @@ def _identifier(name: str, taken: set[str]) -> str:
     module 'sympy') would be one name; normalising first and keeping only ASCII letters, digits
     and '_' makes the identifiers the file defines exactly the ones compared here. 'x²' becomes
     'x2'; anything else non-ASCII becomes '_'. Keywords, builtins, the module's own names and
-    dunders get a suffix or prefix.
+    names of underscores only or dunders get a suffix or prefix.
     """
     ident = re.sub(r"[^A-Za-z0-9_]", "_", unicodedata.normalize("NFKC", name))
-    if not ident or ident[0].isdigit() or ident.startswith("__"):
+    if not ident.strip("_") or ident[0].isdigit() or ident.startswith("__"):
         ident = f"v_{ident}"
     if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in _RESERVED:
         ident += "_"
