@@ -142,6 +142,8 @@ class TaylorOrders(click.ParamType):
 
         if not isinstance(value, str):
             return value
+        if not all(part.strip() for part in value.split(",")):
+            self.fail(f"{value!r} has an empty entry; write one order (8) or one per layer (8,8,1)", param, ctx)
         try:
             return parse_taylor_orders(value)
         except PolyxError as error:
