@@ -32,7 +32,8 @@ class PolyxGroup(click.Group):
         except PolyxError as error:
             self._fail(ctx, str(error), EXIT_BAD_INPUT)
         except click.ClickException as error:
-            self._fail(ctx, usage_line(error), error.exit_code)
+            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            self._fail(ctx, usage_line(error, command), error.exit_code)
         except MemoryError:
             self._fail(ctx, "out of memory; lower --order or the data size and try again", EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.Abort):
@@ -62,12 +63,14 @@ class PolyxGroup(click.Group):
         ctx.exit(code)
 
 
-def usage_line(error: click.ClickException) -> str:
-    """click's message on one line, ending with where to read the usage: ``... (see 'polyx convert --help')``."""
+def usage_line(error: click.ClickException, command: str = "polyx") -> str:
+    """click's message on one line, ending with where to read the usage: ``... (see 'polyx convert --help')``.
+
+    ``command`` is the path to name when click's error carries no context (an option missing its value)."""
     message = " ".join(error.format_message().split()).rstrip(".")
-    context = getattr(error, "ctx", None)
-    if isinstance(error, click.UsageError) and context is not None:
-        message += f" (see '{context.command_path} --help')"
+    if isinstance(error, click.UsageError):
+        context = getattr(error, "ctx", None)
+        message += f" (see '{context.command_path if context is not None else command} --help')"
     return message
 
 

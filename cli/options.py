@@ -31,7 +31,7 @@ integers exact only up to 2⁵³) where the seed is recorded in the artifact."""
 
 MAX_SAMPLES = 1_000_000
 """Monte-Carlo draws (``--samples``, ``--check-samples``, ``inspect --samples``): every draw runs the
-network (a million take about 40 s for a 6-8-8-1 network on a busy two-core machine), held-out and
+network (a million took 44 s for the 6-8-8-1 sample network on a busy two-core machine), held-out and
 check draws are held in memory at once, and the Monte-Carlo error (∝ 1/√N) is already about 10⁻³
 of the spread at 10⁶ draws."""
 
@@ -48,7 +48,7 @@ are 8 GB already; the data itself may be any length (it is streamed)."""
 
 MAX_COORDINATE = 1e6
 """Largest |value| of a point or Taylor centre (``--at``, ``--taylor-center``): the expansion raises
-it to powers up to the order (10⁶ to the 51st overflows float64), and every activation polyx
+it to powers up to the order (10⁶ to the 52nd overflows float64), and every activation polyx
 supports is flat to the last digit long before 10⁶."""
 
 

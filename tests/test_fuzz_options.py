@@ -194,7 +194,7 @@ def test_a_missing_argument_is_one_line_with_the_help_hint(command: str) -> None
         (["convert", "m.onnx", "--method", "nope"], "'--method' / '-m': 'nope' is not one of"),
         (["show", "p.json", "--format", "html"], "'--format': 'html' is not one of"),
         (["plot", "p.json"], "Missing option '--kind' / '-k'"),
-        (["convert", "m.onnx", "--order"], "Option '--order' requires an argument"),
+        (["convert", "m.onnx", "--order"], "Option '--order' requires an argument (see 'polyx convert --help')"),
         (["show", "p.json", "--eig", "--format", "latex"], "--eig prints a table or JSON"),
         (["export", "p.json", "extra-argument"], "Got unexpected extra argument (extra-argument)"),
     ],
