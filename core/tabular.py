@@ -215,6 +215,9 @@ def open_table(
         _column_index(path, header, name, "--exclude")
     skipped = set(exclude) | ({target} if target else set())
     if columns:
+        twice = [name for i, name in enumerate(columns) if name in columns[:i]]
+        if twice:
+            raise DataError(f"{path}: column '{twice[0]}' is given twice to --columns; each input needs its own column")
         both = [name for name in columns if name in set(exclude)]
         if both:
             raise DataError(f"{path}: column '{both[0]}' is given to both --columns and --exclude; keep it in one of them")

@@ -80,6 +80,7 @@ def test_without_exclude_the_names_still_match(poly, tmp_path: Path) -> None:
         (["x1", "x2", "x3"], ["--exclude", "x1,x2,x3"], "no input columns are left after --exclude/--target"),
         (["x1", "x2", "x3", "z"], ["--columns", "x1,x2,x3", "--exclude", "x1"],
          "column 'x1' is given to both --columns and --exclude; keep it in one of them"),
+        (["x1", "x2", "x3"], ["--columns", "x1,x1,x2"], "column 'x1' is given twice to --columns; each input needs its own column"),
     ],
 )
 def test_an_exclusion_that_leaves_the_model_short_is_one_line(poly, tmp_path: Path, header, options, message) -> None:
