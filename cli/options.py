@@ -17,7 +17,7 @@ import click
 from polyx.expansion.budget import MAX_ORDER
 
 __all__ = [
-    "column_options", "comma_list", "LibraryChoice", "FiniteFloat", "FiniteFloatList", "TaylorOrders", "MemorySize",
+    "column_options", "comma_list", "gate_bound", "LibraryChoice", "FiniteFloat", "FiniteFloatList", "TaylorOrders", "MemorySize",
     "ORDER", "SEED", "SAMPLES", "CHECK_SAMPLES", "DIGITS", "TOP", "ROWS", "INTERACTION", "COORDINATE",
     "MAX_ORDER", "MAX_SEED", "MAX_SAMPLES", "MAX_DIGITS", "MAX_TOP", "MAX_ROWS", "MAX_COORDINATE",
 ]
@@ -166,6 +166,13 @@ class MemorySize(click.ParamType):
             return parse_memory(value)
         except PolyxError as error:
             self.fail(str(error), param, ctx)
+
+
+def gate_bound(operator: str, metric: str) -> FiniteFloat:
+    """A ``verify`` gate's bound: finite and within the metric's range (errors ≥ 0, R² ≤ 1, a share of rows in [0, 1])."""
+    if operator == "<=":
+        return FiniteFloat(min=0)
+    return FiniteFloat(0, 1) if metric == "argmax_agreement" else FiniteFloat(max=1)
 
 
 ORDER = click.IntRange(0, MAX_ORDER)

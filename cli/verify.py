@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import ROWS, FiniteFloat, column_options, comma_list
+from polyx.cli.options import ROWS, column_options, comma_list, gate_bound
 from polyx.cli.terminal import PlainTable, Terminal, verdict
 
 if TYPE_CHECKING:
@@ -28,15 +28,8 @@ def _gate_options(command: Callable) -> Callable:
         if spec.option:
             side = "above" if spec.operator == "<=" else "below"
             text = f"Fail when the {spec.description} is {side} X."
-            command = click.option(spec.option, f"gate_{metric}", type=_gate_type(spec.operator, metric), metavar="X", help=text)(command)
+            command = click.option(spec.option, f"gate_{metric}", type=gate_bound(spec.operator, metric), metavar="X", help=text)(command)
     return command
-
-
-def _gate_type(operator: str, metric: str) -> FiniteFloat:
-    """A gate's bound is finite and within the metric's range: errors are ≥ 0, R² ≤ 1, an agreement share in [0, 1]."""
-    if operator == "<=":
-        return FiniteFloat(min=0)
-    return FiniteFloat(0, 1) if metric == "argmax_agreement" else FiniteFloat(max=1)
 
 
 @contextmanager

@@ -13,8 +13,10 @@ import importlib.util
 import io
 import json
 import keyword
+import re
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 import sympy
@@ -27,7 +29,7 @@ from oracles import one_error_line
 from polyx.cli.main import cli
 from polyx.cli.terminal import PlainTable, Terminal
 from polyx.errors import ArtifactError
-from polyx.expansion.artifact import polynomial_from_json, polynomial_to_json, save_polynomial
+from polyx.expansion.artifact import polynomial_from_json, polynomial_schema, polynomial_to_json, save_polynomial
 from polyx.expansion.latex import latex_name, render_latex
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.sympy_io import render_sympy_module
@@ -89,6 +91,21 @@ def test_a_csv_header_with_an_escape_never_becomes_an_artifact(tmp_path: Path, m
     line = one_error_line(result)
     assert "cannot write the polynomial: 'variables' name" in line and "U+001B" in line and ESC not in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_the_schema_refuses_what_the_reader_refuses(name: str) -> None:
+    validator = jsonschema.Draft202012Validator(polynomial_schema())
+    assert not validator.is_valid(json.loads(artifact_text([name, "x2"], ["y"])))
+    assert not validator.is_valid(json.loads(artifact_text(["x1"], [name])))
+    assert validator.is_valid(json.loads(artifact_text(["größe", "x²"], ["[bold]y"])))
+
+
+def test_the_schema_and_the_reader_draw_the_same_line() -> None:
+    """Every BMP character (surrogates aside) is unsafe for the schema exactly when it is for polyx.names."""
+    forbidden = re.compile(polynomial_schema()["properties"]["variables"]["items"]["not"]["pattern"])
+    characters = [chr(code) for code in range(0x10000) if not 0xD800 <= code < 0xE000]
+    assert [c for c in characters if bool(forbidden.search(c)) != bool(unsafe_characters(c))] == []
 
 
 def test_names_any_other_unicode_still_round_trip() -> None:
