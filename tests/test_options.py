@@ -20,6 +20,7 @@ from oracles import one_error_line
 from polyx.cli.main import cli
 from polyx.cli.options import MAX_COORDINATE, MAX_DIGITS, MAX_ROWS, MAX_SAMPLES, MAX_SEED, MAX_TOP
 from polyx.converters.load import load_network
+from polyx.converters.summary import check_against_onnxruntime
 from polyx.errors import OrderTooLargeError
 from polyx.expansion import least_squares, monte_carlo
 from polyx.expansion.budget import MAX_ORDER, block_sizes, term_count
@@ -141,6 +142,12 @@ def test_library_check_samples_are_checked_against_max_memory() -> None:
     # 10⁸ draws of (4 + 4 + 8 + 1 inputs, activations) and 15 terms: 8·10⁸·32 bytes = 23.8 GiB.
     with pytest.raises(OrderTooLargeError, match=r"--check-samples 100,000,000 needs about 23\.8 GiB"):
         expand_lsq(load_network(TANH), order=2, check_samples=10**8, max_memory=2**30)
+
+
+def test_library_inspect_check_draws_are_checked_against_memory() -> None:
+    # 10⁶ inputs of 4 values and 8 + 1 activations: 8·10⁶·(3·4 + 2·9) bytes = 228.9 MiB.
+    with pytest.raises(OrderTooLargeError, match=r"--samples 1,000,000 random inputs of 4 values .* about 228\.9 MiB"):
+        check_against_onnxruntime(load_network(TANH), samples=10**6, max_memory=10**8)
 
 
 def test_term_count_is_the_sum_of_the_blocks_in_closed_form() -> None:
