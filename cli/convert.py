@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import LibraryChoice, column_options, comma_list
+from polyx.cli.options import (
+    CHECK_SAMPLES, COORDINATE, DIGITS, INTERACTION, ORDER, SAMPLES, SEED, FiniteFloat, FiniteFloatList, LibraryChoice,
+    MemorySize, TaylorOrders, column_options, comma_list,
+)
 
 __all__ = ["convert"]
 
@@ -22,46 +25,44 @@ def _method_names() -> list[str]:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--method", "-m", type=LibraryChoice(_method_names), default="nn2poly", show_default=True,
               help="nn2poly (global Taylor), taylor/hope (exact local Taylor at a point), lsq (least squares).")
-@click.option("--order", "-q", type=click.IntRange(0), default=2, show_default=True, help="Highest total degree Q.")
+@click.option("--order", "-q", type=ORDER, default=2, show_default=True, help="Highest total degree Q.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="JSON artifact (default: MODEL.poly.json here).")
 @click.option("--latex", type=click.Path(path_type=Path), help="Also write the polynomial as LaTeX.")
 @click.option("--sympy", type=click.Path(path_type=Path), help="Also write a SymPy module.")
-@click.option("--digits", type=click.IntRange(1), default=6, show_default=True, help="Significant digits in LaTeX.")
-@click.option("--threshold", type=float, default=0.0, help="Drop terms below this |coefficient| in LaTeX.")
-@click.option("--max-memory", default=None, help="Refuse expansions needing more (e.g. 4GB); default half the RAM.")
+@click.option("--digits", type=DIGITS, default=6, show_default=True, help="Significant digits in LaTeX.")
+@click.option("--threshold", type=FiniteFloat(min=0), default=0.0, help="Drop terms below this |coefficient| in LaTeX.")
+@click.option("--max-memory", type=MemorySize(), default=None, help="Refuse expansions needing more (e.g. 4GB); default half the RAM.")
 @column_options
-@click.option("--taylor-orders", help="[nn2poly] One order, or one per layer (8,8,1); default 8, with --fit the order Q.")
-@click.option("--taylor-center", type=float, default=0.0, show_default=True, help="[nn2poly] Taylor centre.")
+@click.option("--taylor-orders", type=TaylorOrders(), help="[nn2poly] One order, or one per layer (8,8,1); default 8, with --fit the order Q.")
+@click.option("--taylor-center", type=COORDINATE, default=0.0, show_default=True, help="[nn2poly] Taylor centre.")
 @click.option("--fit", type=click.Path(path_type=Path), help="[nn2poly] Fit each activation over the data's range.")
 @click.option("--data", type=click.Path(path_type=Path), help="[nn2poly] diagnostics data; [lsq] fit the Gaussian.")
-@click.option("--at", help="[taylor] Reference point x0, e.g. --at=0.5,-0.2.")
+@click.option("--at", type=FiniteFloatList(), help="[taylor] Reference point x0, e.g. --at=0.5,-0.2.")
 @click.option("--at-row", help="[taylor] Reference point from a CSV row: FILE.csv:N.")
 @click.option("--at-mean", type=click.Path(path_type=Path), help="[taylor] Reference point: a CSV's column means.")
 @click.option("--centered", is_flag=True, help="[taylor] Write powers of (x − x0) instead of x.")
 @click.option("--logits", is_flag=True, help="[taylor] Expand the logits of a softmax classifier.")
 @click.option("--terms", type=click.Choice(["all", "diagonal"]), default="all", show_default=True,
               help="[taylor] 'diagonal': only the pure powers of each input (image-sized inputs).")
-@click.option("--max-interaction", type=click.IntRange(1), help="[taylor] Keep monomials with ≤ K distinct inputs.")
-@click.option("--validity-tolerance", type=click.FloatRange(0, min_open=True),
+@click.option("--max-interaction", type=INTERACTION, help="[taylor] Keep monomials with ≤ K distinct inputs.")
+@click.option("--validity-tolerance", type=FiniteFloat(0, min_open=True),
               help="[taylor] Error allowed within the reported validity radius, × max(1, |f(x0)|); default 1e-3.")
 @click.option("--gaussian", type=click.Path(path_type=Path), help="[lsq] Input model {'mean': [...], 'cov': [[...]]}.")
-@click.option("--check-samples", type=click.IntRange(0), default=0, help="[lsq] Monte-Carlo check of the R².")
-@click.option("--samples", type=click.IntRange(1), help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
-@click.option("--seed", type=int, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
+@click.option("--check-samples", type=CHECK_SAMPLES, default=0, help="[lsq] Monte-Carlo check of the R².")
+@click.option("--samples", type=SAMPLES, help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:
     """Expand MODEL (ONNX, nn2poly weight-list JSON or .npz) into a polynomial."""
     from polyx.cli.render import render_conversion
-    from polyx.conversion import ConversionRequest, convert as run, parse_numbers, parse_row_reference, parse_taylor_orders
-    from polyx.expansion.budget import DEFAULT_MAX_MEMORY, parse_memory
+    from polyx.conversion import ConversionRequest, convert as run, parse_row_reference
+    from polyx.expansion.budget import DEFAULT_MAX_MEMORY
     from polyx.files import reaches_stdout
 
     if any(reaches_stdout(options[name]) for name in ("output", "latex", "sympy")):  # type: ignore[arg-type]
         app.terminal.results_to_stderr()
 
-    options["taylor_orders"] = parse_taylor_orders(str(options["taylor_orders"])) if options["taylor_orders"] else None
-    options["max_memory"] = parse_memory(options["max_memory"]) if options["max_memory"] else DEFAULT_MAX_MEMORY
-    options["at"] = parse_numbers(str(options["at"]), "--at") if options["at"] else None
+    options["max_memory"] = options["max_memory"] or DEFAULT_MAX_MEMORY
     options["at_row"] = parse_row_reference(str(options["at_row"])) if options["at_row"] else None
     options["columns"] = comma_list(options["columns"]) or None  # type: ignore[arg-type]
     options["exclude"] = tuple(comma_list(options["exclude"]))  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from polyx.cli.app import App
+from polyx.cli.options import SAMPLES, SEED, FiniteFloat
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -87,9 +88,9 @@ def _render(app: App, report: "ModelReport") -> None:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (nothing else).")
 @click.option("--check", is_flag=True, help="Compare the IR with onnxruntime on random inputs; exit 1 above tolerance.")
-@click.option("--samples", type=click.IntRange(min=1), default=1000, show_default=True, help="Random inputs for --check.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --check inputs.")
-@click.option("--tolerance", type=click.FloatRange(min=0), help="Largest allowed difference, relative to max(1, |y|) "
+@click.option("--samples", type=SAMPLES, default=1000, show_default=True, help="Random inputs for --check.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the --check inputs.")
+@click.option("--tolerance", type=FiniteFloat(min=0), help="Largest allowed difference, relative to max(1, |y|) "
               "[default: 1e-5 for float32 models, 1e-10 for float64].")
 @click.pass_obj
 def inspect(app: App, model: Path, as_json: bool, check: bool, samples: int, seed: int, tolerance: float | None) -> None:

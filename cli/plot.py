@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import LibraryChoice, column_options, comma_list
+from polyx.cli.options import COORDINATE, ROWS, TOP, LibraryChoice, TaylorOrders, column_options, comma_list
 
 __all__ = ["plot"]
 
@@ -23,21 +23,20 @@ def _kinds() -> tuple[str, ...]:
 @click.option("--kind", "-k", type=LibraryChoice(_kinds), required=True,
               help="coefficients/diagonal/heatmap: SOURCE is a polynomial; potentials: SOURCE is the model.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Image file: .png, .svg or .pdf [default: SOURCE.KIND.png here].")
-@click.option("-n", "--top", type=click.IntRange(min=1), default=10, show_default=True, help="[coefficients] Terms per output.")
+@click.option("-n", "--top", type=TOP, default=10, show_default=True, help="[coefficients] Terms per output.")
 @click.option("--data", type=click.Path(path_type=Path), help="[diagonal, potentials] CSV rows to run.")
 @click.option("--model", type=click.Path(path_type=Path), help="[diagonal] ONNX model [default: the polynomial's source].")
-@click.option("--taylor-orders", default="8", show_default=True, help="[potentials] One Taylor order, or one per layer (8,8,1).")
-@click.option("--taylor-center", type=float, default=0.0, show_default=True, help="[potentials] Taylor centre.")
+@click.option("--taylor-orders", type=TaylorOrders(), default="8", show_default=True, help="[potentials] One Taylor order, or one per layer (8,8,1).")
+@click.option("--taylor-center", type=COORDINATE, default=0.0, show_default=True, help="[potentials] Taylor centre.")
 @click.option("--shape", help="[heatmap] Image shape HxW, e.g. 28x28 [default: the model's input shape].")
 @click.option("--outputs", help="Only these outputs, comma-separated.")
 @column_options
-@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Rows of --data to draw.")
+@click.option("--max-rows", type=ROWS, default=10_000, show_default=True, help="Rows of --data to draw.")
 @click.pass_obj
-def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: str, shape: str | None,
+def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: int | list[int], shape: str | None,
          outputs: str | None, columns: str | None, exclude: tuple[str, ...], **options: object) -> None:
     """Draw SOURCE (a polynomial, or a model for --kind potentials) as an image."""
     from polyx.cli.render import render_matched_by_position
-    from polyx.conversion import parse_taylor_orders
     from polyx.files import reaches_stdout
 
     if reaches_stdout(output):
@@ -45,7 +44,7 @@ def plot(app: App, source: Path, kind: str, output: Path | None, taylor_orders: 
     from polyx.plots import PlotRequest, default_plot_path, parse_shape, plot as draw
 
     request = PlotRequest(kind=kind, source=source, output=output or default_plot_path(source, kind),
-                          taylor_orders=parse_taylor_orders(taylor_orders),
+                          taylor_orders=taylor_orders,
                           shape=parse_shape(shape) if shape else None, outputs=comma_list(outputs) or None,
                           columns=comma_list(columns) or None, exclude=tuple(comma_list(exclude)), **options)  # type: ignore[arg-type]
     result = draw(request)

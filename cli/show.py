@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from polyx.cli.app import App
+from polyx.cli.options import DIGITS, TOP, FiniteFloat
 
 if TYPE_CHECKING:
     from polyx.expansion.polynomial import Polynomial
@@ -77,9 +78,9 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
 @click.argument("poly", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "latex", "sympy", "json"]), default="table", show_default=True,
               help="table: the largest terms per output; latex/sympy/json: the whole (pruned) polynomial.")
-@click.option("-k", "--top", type=click.IntRange(min=1), help="Terms to show per output [table: 10; other formats: all].")
-@click.option("--threshold", type=float, default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
-@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True, help="Significant digits of the coefficients shown.")
+@click.option("-k", "--top", type=TOP, help="Terms to show per output [table: 10; other formats: all].")
+@click.option("--threshold", type=FiniteFloat(min=0), default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
+@click.option("--digits", type=DIGITS, default=6, show_default=True, help="Significant digits of the coefficients shown.")
 @click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
 @click.pass_obj
 def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool) -> None:

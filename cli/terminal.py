@@ -3,7 +3,10 @@
 Keeping stdout for results only is what lets a pipeline read ``--json`` output while a person
 still sees warnings; styles live in one place. Text is printed as it is: paths, column names
 and values such as ``[nan, nan]`` are never read as rich markup, and a command that wants a
-style says which part gets it (``styled``, ``verdict``).
+style says which part gets it (``styled``, ``verdict``). Control and invisible characters (ESC,
+BEL, bidirectional overrides …) in any text shown here, a name from a file say, are printed as
+visible escapes (``\x1b``) so that nothing read from a file can drive the terminal; errors and
+warnings escape newlines too, to stay one line.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import IO, Any, Union
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from polyx.names import printable
 
 __all__ = ["Terminal", "PlainTable", "Part", "verdict"]
 
@@ -34,8 +39,19 @@ def _console(stderr: bool) -> Console:
     return console
 
 
+LINE_BREAKS = "\n\t"
+"""Kept as they are in results (a multi-line cell); escaped in error and warning lines."""
+
+
 def _text(value: str | Text) -> Text:
-    return value if isinstance(value, Text) else Text(value)
+    return value if isinstance(value, Text) else Text(printable(value, LINE_BREAKS))
+
+
+def _part(part: Part, keep: str = LINE_BREAKS) -> Part:
+    """A styled-line part with its text made printable, its style kept."""
+    if isinstance(part, tuple):
+        return (printable(part[0], keep), part[1])
+    return printable(part, keep)
 
 
 class PlainTable(Table):
@@ -45,8 +61,8 @@ class PlainTable(Table):
         super().__init__(**options)
         for header in headers:
             self.add_column(header)
-        self.title = None if title is None else Text(title, style="table.title")
-        self.caption = None if caption is None else Text(caption, style="table.caption")
+        self.title = None if title is None else Text(printable(title, LINE_BREAKS), style="table.title")
+        self.caption = None if caption is None else Text(printable(caption, LINE_BREAKS), style="table.caption")
 
     def add_column(self, header: str | Text = "", *args: Any, **options: Any) -> None:
         """As rich's, with a plain-text header."""
@@ -75,11 +91,11 @@ class Terminal:
 
     def info(self, message: str) -> None:
         """A plain result line on stdout, printed as it is."""
-        self.out.print(Text(message))
+        self.out.print(_text(message))
 
     def styled(self, *parts: Part) -> None:
         """A result line on stdout whose (text, style) parts are styled and plain strings are not."""
-        self.out.print(Text.assemble(*parts))
+        self.out.print(Text.assemble(*(_part(part) for part in parts)))
 
     def success(self, message: str) -> None:
         """A result line that confirms something was done (green)."""
@@ -87,11 +103,11 @@ class Terminal:
 
     def warning(self, message: str) -> None:
         """Something the user should know but that does not stop the command (stderr)."""
-        self.err.print(Text.assemble(("warning:", "yellow"), " ", message))
+        self.err.print(Text.assemble(("warning:", "yellow"), " ", printable(message)))
 
     def error(self, message: str) -> None:
         """The one-line failure message (stderr)."""
-        self.err.print(Text.assemble(("polyx: error:", "bold red"), " ", message))
+        self.err.print(Text.assemble(("polyx: error:", "bold red"), " ", printable(message)))
 
     def table(self, table: Table) -> None:
         """Render a rich table on stdout."""

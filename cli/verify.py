@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import ROWS, column_options, comma_list, gate_bound
 from polyx.cli.terminal import PlainTable, Terminal, verdict
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _gate_options(command: Callable) -> Callable:
         if spec.option:
             side = "above" if spec.operator == "<=" else "below"
             text = f"Fail when the {spec.description} is {side} X."
-            command = click.option(spec.option, f"gate_{metric}", type=float, metavar="X", help=text)(command)
+            command = click.option(spec.option, f"gate_{metric}", type=gate_bound(spec.operator, metric), metavar="X", help=text)(command)
     return command
 
 
@@ -57,7 +57,7 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (one testcase per gate and output).")
 @click.option("--no-default-gate", is_flag=True,
               help="With no gate given, only report (the last line says 'not checked') instead of gating R² ≥ 0.99.")
-@click.option("--chunk-rows", type=click.IntRange(min=1), help="Rows per streamed chunk [default: 65,536].")
+@click.option("--chunk-rows", type=ROWS, help="Rows per streamed chunk [default: 65,536].")
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,

@@ -19,7 +19,7 @@ import scipy.sparse as sparse
 
 from polyx.converters.graph_ir import Concat, ConvOperator, Elementwise, Graph, Input, Linear, Node, Product
 from polyx.converters.ir import DenseLayer, Network
-from polyx.errors import MethodError
+from polyx.errors import MethodError, OrderTooLargeError
 
 __all__ = [
     "CONSTRAINT_SLACK",
@@ -207,12 +207,23 @@ def summarize_network(network: Network) -> NetworkSummary:
 
 
 def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int = 0,
-                              tolerance: float | None = None) -> CheckResult:
+                              tolerance: float | None = None, max_memory: int | None = None) -> CheckResult:
     """Run the network's ONNX file and the IR on the same seeded inputs and measure the largest gap.
 
-    Inputs are rounded to the model's dtype first so both sides see identical numbers.
+    Inputs are rounded to the model's dtype first so both sides see identical numbers. All the
+    inputs and activations are held at once, so their size is checked first (against half the RAM
+    unless ``max_memory`` says otherwise): an image model's inputs grow by input size × samples.
     """
     from polyx.converters.runtime import OnnxRunner, require_onnx
+    from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
+
+    limit_bytes = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+    need = 8 * samples * (3 * network.input_size + 2 * sum(layer.out_features for layer in network.layers))
+    if need > limit_bytes:
+        raise OrderTooLargeError(
+            f"--samples {samples:,} random inputs of {network.input_size} values and their activations need about "
+            f"{format_bytes(need)}, over the limit of {format_bytes(limit_bytes)}; use fewer --samples"
+        )
 
     source = Path(network.metadata["source"])
     require_onnx(source, "--check", "inspect it without --check, or export the network to ONNX to check it")

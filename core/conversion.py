@@ -249,6 +249,18 @@ def _inputs(request: ConversionRequest) -> dict[str, Path | None]:
     }
 
 
+def _check_finite(polynomial: Polynomial, request: ConversionRequest) -> None:
+    """Refuse a polynomial whose coefficients overflowed float64, saying which options drive the size."""
+    bad = np.argwhere(~np.isfinite(polynomial.coefficients))
+    if bad.size:
+        output, term = bad[0]
+        raise MethodError(
+            f"{request.model}: the expansion overflowed float64 (output '{polynomial.outputs[output]}', term "
+            f"{polynomial.term_names()[term]} is {polynomial.coefficients[output, term]}); lower --order, or bring the "
+            "point (--at, --taylor-center) or the input scale closer to 0"
+        )
+
+
 def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
@@ -266,9 +278,11 @@ def convert(request: ConversionRequest) -> Conversion:
     network = load_network(request.model)
     parameters, names = _PARAMETERS[method](request, network)
     try:
-        polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+        with np.errstate(all="ignore"):  # an overflow is reported once, below, not as numpy warnings
+            polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
     except MethodError as error:
         raise MethodError(f"{request.model}: {error}") from None
+    _check_finite(polynomial, request)
     renamed = _written_names(names, network)
     if renamed:
         polynomial = polynomial.relabelled(variables=tuple(renamed))

@@ -208,24 +208,36 @@ def open_table(
     """Choose the input columns of a CSV and check them against what the model expects.
 
     Inputs are ``columns`` in that order if given; else the columns named like the polynomial's
-    variables when all of them are present; else every column but ``target`` and ``exclude``.
+    variables when all of them are present and none is excluded; else every column but ``target``
+    and ``exclude``. An excluded column is never an input: naming it in ``columns`` too is an error.
     """
     path = Path(path)
     header = _read_header(path)
     target_index = _column_index(path, header, target, "--target") if target is not None else None
     for name in exclude:
         _column_index(path, header, name, "--exclude")
+    skipped = set(exclude) | ({target} if target else set())
     if columns:
+        twice = [name for i, name in enumerate(columns) if name in columns[:i]]
+        if twice:
+            raise DataError(f"{path}: column '{twice[0]}' is given twice to --columns; each input needs its own column")
+        both = [name for name in columns if name in set(exclude)]
+        if both:
+            raise DataError(f"{path}: column '{both[0]}' is given to both --columns and --exclude; keep it in one of them")
         chosen = [_column_index(path, header, name, "--columns") for name in columns]
-    elif variable_names and all(name in header for name in variable_names):
+    elif variable_names and all(name in header for name in variable_names) and not skipped & set(variable_names):
         chosen = [header.index(name) for name in variable_names]
     else:
-        skipped = set(exclude) | ({target} if target else set())
         chosen = [i for i, name in enumerate(header) if name not in skipped]
+    if not chosen:
+        raise DataError(f"{path}: no input columns are left after --exclude/--target (the columns are "
+                        f"{', '.join(header)}); exclude fewer columns")
     if expected_inputs is not None and len(chosen) != expected_inputs:
         found = ", ".join(header[i] for i in chosen)
+        removed = sorted(skipped & set(variable_names or ()))
+        why = f"; {', '.join(removed)}, named like the model's inputs, {'is' if len(removed) == 1 else 'are'} excluded" if removed else ""
         raise DataError(
-            f"{path}: the model expects {expected_inputs} input columns but found {len(chosen)} ({found}); "
+            f"{path}: the model expects {expected_inputs} input columns but found {len(chosen)} ({found}){why}; "
             "choose them with --columns or drop extras with --exclude/--target"
         )
     return CsvTable(path, header, chosen, target_index, skip_invalid, chunk_rows, tuple(variable_names or ()))

@@ -25,6 +25,7 @@ from polyx import __version__
 from polyx.errors import ArtifactError, DataError
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import write_atomic
+from polyx.names import check_names
 from polyx.paths import require_input
 
 __all__ = [
@@ -49,8 +50,13 @@ TEXT_WHERE = "polynomial JSON"
 def polynomial_to_json(poly: Polynomial) -> str:
     """The artifact text: fixed field order, sorted nested keys, shortest round-trip floats.
 
-    One term (and one coefficient) per line keeps a diff of two artifacts readable.
+    One term (and one coefficient) per line keeps a diff of two artifacts readable. Names with
+    control or invisible characters are refused here too, so polyx never writes an artifact it
+    would refuse to read back (a CSV header is the usual source of such a name).
     """
+    fix = "rename the data column or model output it comes from"
+    check_names(poly.variables, "variables", "cannot write the polynomial", fix)
+    check_names(poly.outputs, "outputs", "cannot write the polynomial", fix)
     bad = np.argwhere(~np.isfinite(poly.coefficients))
     if bad.size:
         output, term = bad[0]
@@ -175,6 +181,7 @@ def _check_format(value: Any, where: str) -> None:
 def _names(value: Any, field: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(name, str) and name for name in value):
         raise ArtifactError(f"{where}: '{field}' must be a non-empty list of non-empty names")
+    check_names(value, field, where)
     return tuple(value)
 
 

@@ -14,7 +14,7 @@ import re
 from polyx.errors import OrderTooLargeError
 
 __all__ = [
-    "DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "block_sizes", "expansion_bytes", "check_expansion_memory",
+    "MAX_ORDER", "check_order", "term_count", "DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "block_sizes", "expansion_bytes", "check_expansion_memory",
 ]
 
 _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20,
@@ -26,6 +26,29 @@ def _physical_memory() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 8 * 2**30
+
+
+MAX_ORDER = 170
+"""The highest order any method expands to: each one divides by q! (Taylor coefficients f⁽q⁾/q!, the
+Hermite normalisations of lsq), and 171! is beyond float64's largest number. Checked before any
+table is sized, so that an order like 10⁹ costs nothing to refuse."""
+
+
+def check_order(order: int) -> None:
+    """Refuse an order above MAX_ORDER before anything is sized from it (each method refuses a negative one)."""
+    if order > MAX_ORDER:
+        raise OrderTooLargeError(
+            f"order {order} is above {MAX_ORDER}, the highest polyx expands to: every method divides by q!, and "
+            f"{MAX_ORDER + 1}! is beyond float64; lower --order"
+        )
+
+
+def term_count(n_vars: int, order: int, max_interaction: int | None = None) -> int:
+    """Monomials of degree ≤ order in closed form, without a list per degree: C(n+Q, Q), or with at
+    most K distinct variables 1 + Σ_{j ≤ K} C(n, j)·C(Q, j)."""
+    if max_interaction is None:
+        return math.comb(n_vars + order, order)
+    return 1 + sum(math.comb(n_vars, j) * math.comb(order, j) for j in range(1, min(max_interaction, order) + 1))
 
 
 DEFAULT_MAX_MEMORY = min(16 * 2**30, _physical_memory() // 2)
@@ -80,6 +103,7 @@ def check_expansion_memory(
     n_vars: int, order: int, widths: list[int], max_memory: int, max_interaction: int | None = None
 ) -> int:
     """Return the estimate, or raise OrderTooLargeError naming the term count and what to lower."""
+    check_order(order)
     need = expansion_bytes(n_vars, order, widths, max_interaction)
     if need <= max_memory:
         return need

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from polyx import __version__
 from polyx.converters.ir import Network
 from polyx.errors import MethodError
+from polyx.expansion.budget import check_order
 from polyx.expansion.global_taylor import expand_global
 from polyx.expansion.least_squares import expand_lsq
 from polyx.expansion.local_taylor import expand_local
@@ -43,6 +44,7 @@ def expand(network: Network, method: str = "nn2poly", order: int = 2, **paramete
     Every method returns the same Polynomial, with its parameters in ``method`` and its quality
     checks in ``diagnostics``; the provenance (source file, sha256, ONNX names) is added here.
     """
+    check_order(order)
     name = ALIASES.get(method, method)
     if name not in METHODS:
         known = ", ".join(sorted(set(METHODS) | set(ALIASES)))

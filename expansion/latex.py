@@ -14,6 +14,7 @@ import numpy as np
 
 from polyx.errors import DataError
 from polyx.expansion.polynomial import Polynomial
+from polyx.names import printable
 
 __all__ = ["render_latex", "latex_name", "latex_number"]
 
@@ -78,7 +79,8 @@ def latex_number(value: float, digits: int) -> str:
 def _letters(name: str) -> str:
     if re.fullmatch(r"[A-Za-z]", name):
         return name
-    return "\\mathrm{" + "".join(_SPECIAL.get(char, char) for char in name) + "}"
+    # Control and invisible characters become visible escapes (\x1b), then TeX's specials are escaped.
+    return "\\mathrm{" + "".join(_SPECIAL.get(char, char) for char in printable(name)) + "}"
 
 
 def _base(symbol: str, center: float | None, digits: int) -> str:

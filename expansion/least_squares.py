@@ -33,7 +33,7 @@ from polyx.converters.graph_ir import Concat, Graph, Input, Linear
 from polyx.converters.ir import LINEAR, DenseLayer, Network
 from polyx.errors import MethodError
 from polyx.expansion.activation_covariance import activation_covariance, correlations
-from polyx.expansion.budget import DEFAULT_MAX_MEMORY
+from polyx.expansion.budget import DEFAULT_MAX_MEMORY, check_expansion_memory, check_order
 from polyx.expansion.gaussian_input import GaussianInput, gaussian_input
 from polyx.expansion.gaussian_moments import hermite_coefficients
 from polyx.expansion.polynomial import Polynomial
@@ -131,7 +131,9 @@ def _closed_form(network: Network, order: int, model: GaussianInput, hidden: Den
                  max_memory: int) -> Polynomial:
     """The projected polynomial in powers of (x − μ), with the analytic R² and the variances behind
     it as diagnostics. Expanded about μ, each neuron's Hermite series is re-centred at its own mean
-    m_k (no shift at all), so no digits are lost to the position of the Gaussian."""
+    m_k (no shift at all), so no digits are lost to the position of the Gaussian. The memory guard
+    runs before the Hermite tables are built."""
+    check_expansion_memory(network.input_size, order, [hidden.out_features, output.out_features], max_memory)
     weight, bias = model.onto_support(hidden.weight, hidden.bias)
     layer = DenseLayer(weight, bias, hidden.activation)
     mean = weight @ model.mean + bias
@@ -210,7 +212,7 @@ def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndar
 
 
 def _closed_form_checks(network: Network, polynomial: Polynomial, model: GaussianInput, samples: int | None,
-                        seed: int, check_samples: int) -> tuple[dict, list[str]]:
+                        seed: int, check_samples: int, max_memory: int) -> tuple[dict, list[str]]:
     """The optional Monte-Carlo check of the analytic R² (for the diagnostics), and notes on the options."""
     notes, extra = [], {}
     if samples is not None:
@@ -218,7 +220,7 @@ def _closed_form_checks(network: Network, polynomial: Polynomial, model: Gaussia
     if check_samples:
         from polyx.expansion.monte_carlo import check_r_squared
 
-        check = check_r_squared(network, polynomial, model, check_samples, seed)
+        check = check_r_squared(network, polynomial, model, check_samples, seed, max_memory)
         notes += check.pop("warnings")
         extra["r2_check"] = check
     return extra, notes
@@ -249,6 +251,7 @@ def expand_lsq(
     """
     if order < 0:
         raise MethodError(f"--order must be ≥ 0, got {order}")
+    check_order(order)  # first: the Hermite tables and the Monte-Carlo basis are sized by the order
     model = gaussian_input(input_names or network.variable_names, mean, cov, data, input_source)
     form = hidden_layer_form(network)
     ratio, digits = digits_at_risk(model, order)
@@ -262,7 +265,7 @@ def expand_lsq(
         polynomial, notes = _empirical(network, order, model, data, samples, seed, check_samples, max_memory, method)
     else:
         polynomial = _closed_form(network, order, model, form[0], form[1], max_memory)
-        extra, notes = _closed_form_checks(network, polynomial, model, samples, seed, check_samples)
+        extra, notes = _closed_form_checks(network, polynomial, model, samples, seed, check_samples, max_memory)
     if not centred:
         polynomial = _multiplied_out(polynomial)
     method["gaussian"] = {"mean": model.mean.tolist(), "cov": model.cov.tolist()}

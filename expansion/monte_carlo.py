@@ -18,7 +18,7 @@ import scipy.sparse
 from polyx.converters.ir import Network
 from polyx.errors import DataError, OrderTooLargeError
 from polyx.expansion.batch import PolyBatch
-from polyx.expansion.budget import format_bytes
+from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes, term_count
 from polyx.expansion.gaussian_input import GaussianInput
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import batch_to_polynomial
@@ -58,6 +58,21 @@ def _fit_bytes(terms: int, outputs: int, widths: list[int]) -> int:
     columns = terms + outputs
     chunk = _chunk_rows(terms)
     return 8 * (columns * columns + 2 * (chunk + columns) * columns + chunk * (sum(widths) + columns))
+
+
+def _draws_bytes(rows: int, inputs: int, widths: list[int], terms: int) -> int:
+    """Draws held at once: the inputs (whitened and not), every layer's activations, the monomials."""
+    return 8 * rows * (2 * inputs + sum(widths) + terms)
+
+
+def _check_draws(rows: int, what: str, network: Network, terms: int, max_memory: int) -> None:
+    """Refuse, before drawing, a number of samples whose rows do not fit in --max-memory."""
+    need = _draws_bytes(rows, network.input_size, [layer.out_features for layer in network.layers], terms)
+    if need > max_memory:
+        raise OrderTooLargeError(
+            f"{what} needs about {format_bytes(need)} for the {rows:,} draws held in memory at once, over the "
+            f"--max-memory limit of {format_bytes(max_memory)}; use fewer samples"
+        )
 
 
 def fit_monomials(chunks, space: MonomialSpace, outputs: int) -> tuple[np.ndarray, int]:
@@ -125,8 +140,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
     """Monte-Carlo least squares of degree ≤ ``order``: the polynomial in powers of (x − μ) (with
     held-out R² in its diagnostics) and the method fields that say how it was fitted."""
     whiten, _ = model.whitening()
-    space_z = MonomialSpace(whiten.shape[0], order)
-    terms, outputs = space_z.n_terms, network.output_size
+    terms, outputs = term_count(whiten.shape[0], order), network.output_size
     need = _fit_bytes(terms, outputs, network.widths)
     if need > max_memory:
         raise OrderTooLargeError(
@@ -139,6 +153,9 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
         if fit_rows < terms:
             raise DataError(f"--samples {fit_rows} is below the {terms:,} basis terms of order {order}; "
                             f"use at least {DEFAULT_SAMPLES_PER_TERM * terms:,}")
+        _check_draws(max(fit_rows // 4, 1000), f"--samples {fit_rows:,} (its held-out R²)", network, terms, max_memory)
+    space_z = MonomialSpace(whiten.shape[0], order)
+    if data is None:
         rng = np.random.default_rng(seed)
         coefficients, rank = fit_monomials(_gaussian_chunks(network, model, fit_rows, chunk, rng), space_z, outputs)
         z_test, y_test = next(_gaussian_chunks(network, model, max(fit_rows // 4, 1000), 1 << 62, rng))
@@ -171,9 +188,12 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
     return batch_to_polynomial(network, batch, order, {}, diagnostics, center=model.mean), fit
 
 
-def check_r_squared(network: Network, polynomial: Polynomial, model: GaussianInput, samples: int, seed: int) -> dict:
+def check_r_squared(network: Network, polynomial: Polynomial, model: GaussianInput, samples: int, seed: int,
+                    max_memory: int = DEFAULT_MAX_MEMORY) -> dict:
     """Monte-Carlo R² of the polynomial against the network on ``samples`` Gaussian draws, with a
-    batch-means standard error, and a warning if it disagrees with the analytic R² by > 5 of them."""
+    batch-means standard error, and a warning if it disagrees with the analytic R² by > 5 of them.
+    The draws are held at once, so their size is checked against ``max_memory`` first."""
+    _check_draws(samples, f"--check-samples {samples:,}", network, polynomial.n_terms, max_memory)
     _, back = model.whitening()
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((samples, back.shape[1]))

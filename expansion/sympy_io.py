@@ -9,8 +9,10 @@ which makes SymPy an independent oracle in the tests.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -18,13 +20,15 @@ import numpy as np
 from polyx import __version__
 from polyx.errors import ArtifactError
 from polyx.expansion.polynomial import Polynomial
+from polyx.names import printable
 
 if TYPE_CHECKING:
     import sympy
 
 __all__ = ["render_sympy_module", "polynomial_to_sympy", "sympy_to_polynomial"]
 
-_RESERVED = {"sympy", "VARIABLES", "OUTPUTS"}
+_RESERVED = {"sympy", "VARIABLES", "OUTPUTS", *dir(builtins)}
+"""Names an identifier may not take: the module's own, and the builtins a reader of the module may use."""
 
 
 def render_sympy_module(poly: Polynomial) -> str:
@@ -131,16 +135,23 @@ def _sympy_terms(expr: "sympy.Expr", symbols: list["sympy.Symbol"], name: str) -
 
 
 def _comment(text: str) -> str:
-    """A one-line Python comment, whatever characters the names hold."""
-    return "# " + " ".join(str(text).split())
+    """A one-line Python comment, whatever characters the names hold (control characters escaped)."""
+    return "# " + " ".join(printable(str(text)).split())
 
 
 def _identifier(name: str, taken: set[str]) -> str:
-    """A Python identifier for ``name``, distinct from every one handed out before."""
-    ident = re.sub(r"\W", "_", name)
-    if not ident or ident[0].isdigit():
+    """An ASCII Python identifier for ``name``, distinct from every one handed out before.
+
+    Python reads identifiers NFKC-normalised, so 'ﬁ' and 'fi' (or a fullwidth 'ｓｙｍｐｙ' and the
+    module 'sympy') would be one name; normalising first and keeping only ASCII letters, digits
+    and '_' makes the identifiers the file defines exactly the ones compared here. 'x²' becomes
+    'x2'; anything else non-ASCII becomes '_'. Keywords, builtins, the module's own names and
+    names of underscores only or dunders get a suffix or prefix.
+    """
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", unicodedata.normalize("NFKC", name))
+    if not ident.strip("_") or ident[0].isdigit() or ident.startswith("__"):
         ident = f"v_{ident}"
-    if keyword.iskeyword(ident) or ident in _RESERVED:
+    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in _RESERVED:
         ident += "_"
     candidate, suffix = ident, 2
     while candidate in taken:

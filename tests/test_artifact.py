@@ -21,9 +21,14 @@ from polyx.expansion.artifact import (
     save_polynomial,
 )
 from polyx.expansion.polynomial import Polynomial
+from polyx.names import unsafe_characters
 
 VALIDATOR = jsonschema.Draft202012Validator(polynomial_schema())
 finite = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True)
+
+
+NAMES = st.text(min_size=1, max_size=6).filter(lambda name: not unsafe_characters(name))
+"""Any name an artifact may hold: every Unicode character but the control and invisible ones."""
 
 
 @st.composite
@@ -34,7 +39,7 @@ def polynomials(draw: st.DrawFn) -> Polynomial:
     coefficients = draw(st.lists(st.lists(finite, min_size=len(rows), max_size=len(rows)), min_size=outputs, max_size=outputs))
     center = draw(st.none() | st.lists(finite, min_size=n, max_size=n))
     return Polynomial(
-        tuple(draw(st.lists(st.text(min_size=1, max_size=6), min_size=n, max_size=n, unique=True))),
+        tuple(draw(st.lists(NAMES, min_size=n, max_size=n, unique=True))),
         tuple(f"y{k + 1}" for k in range(outputs)),
         np.array(rows, dtype=np.int64).reshape(len(rows), n),
         np.array(coefficients).reshape(outputs, len(rows)),

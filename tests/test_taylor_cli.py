@@ -104,7 +104,7 @@ def test_kink_exactly_at_x0_is_refused(tmp_path: Path) -> None:
     ("options", "message"),
     [
         (("--at=0.1,0.2",), "has 2 values but the model has 3 inputs"),
-        (("--at=0.1,abc,3",), "--at '0.1,abc,3' is not a comma-separated list of numbers"),
+        (("--at=0.1,abc,3",), "'--at': '0.1,abc,3' is not a comma-separated list of numbers"),
         (("--at-row", "{table}:9"), "the file has 5 data rows; give N from 1 to 5"),
         (("--at-row", "{table}:0"), "must be FILE.csv:N with N ≥ 1"),
         (("--at=1,2,3", "--at-mean", "{table}"), "--at and --at-mean both give the reference point"),
