@@ -31,7 +31,7 @@ from polyx.files import check_outputs, file_sha256, write_all_atomic
 from polyx.gates import FINITE_GATE, Gate, GateResult
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
-from polyx.tabular import DEFAULT_CHUNK_ROWS, CsvTable, open_table
+from polyx.tabular import DEFAULT_CHUNK_ROWS, DataTable, open_table
 
 __all__ = [
     "VerificationReport",
@@ -49,7 +49,7 @@ __all__ = [
 
 REPORT_FORMAT = "polyx.verification/1"
 POLYNOMIAL_SUFFIX = ".poly.json"
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dic
 class _TargetScores:
     """Both models against the truth column: accuracy for a classifier, errors for one regression output."""
 
-    def __init__(self, classifier: bool, name: str, table: CsvTable) -> None:
+    def __init__(self, classifier: bool, name: str, table: DataTable) -> None:
         self.classifier = classifier
         self.table = table
         self.column = table.header[table.target_column] if table.target_column is not None else ""
@@ -227,7 +227,7 @@ class _TargetScores:
         if not valid.all():
             row = int(np.flatnonzero(~valid)[0])
             raise DataError(
-                f"{self.table.path}, line {lines[row]}, column '{self.column}': {target[row]:g} is not a class "
+                f"{self.table.where(int(lines[row]))}, column '{self.column}': {target[row]:g} is not a class "
                 f"index 0..{classes - 1}; a classifier's --target holds class numbers"
             )
         return target.astype(np.int64)
@@ -245,7 +245,7 @@ class _TargetScores:
 class _Streams:
     """The accumulators of one verification, fed chunk by chunk."""
 
-    def __init__(self, plan: ComparisonPlan, names: list[str], table: CsvTable) -> None:
+    def __init__(self, plan: ComparisonPlan, names: list[str], table: DataTable) -> None:
         self.plan = plan
         self.primary = ErrorAccumulator(names)
         self.secondary = ErrorAccumulator(names) if plan.secondary else None
@@ -334,13 +334,13 @@ def verify_polynomial(
 def _stream(
     polynomial: Polynomial,
     network: ReferenceNetwork,
-    table: CsvTable,
+    table: DataTable,
     plan: ComparisonPlan,
     streams: _Streams,
     progress: Progress | None,
 ) -> dict:
     seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
-    size = table.path.stat().st_size
+    size = table.progress_total
     clock = time.perf_counter()
     # Overflow in the polynomial is a finding (counted in nonfinite_rows, gated), not a warning to print.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -357,7 +357,7 @@ def _stream(
             seconds["polynomial"] += compared - evaluated
             seconds["metrics"] += clock - compared
             if progress is not None:
-                progress(min(table.bytes_read, size), size)
+                progress(table.progress_done if size is None else min(table.progress_done, size), size)
     return {name: round(value, 6) for name, value in seconds.items()}
 
 
@@ -374,7 +374,7 @@ def _gate_results(gates: Sequence[Gate], outputs: list[ErrorMetrics], agreement:
 def _report(
     polynomial: Polynomial,
     network: ReferenceNetwork,
-    table: CsvTable,
+    table: DataTable,
     plan: ComparisonPlan,
     streams: _Streams,
     gates: Sequence[Gate],

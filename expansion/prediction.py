@@ -17,7 +17,7 @@ import numpy as np
 
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import open_atomic
-from polyx.tabular import CsvTable
+from polyx.tabular import DataTable
 
 __all__ = ["PredictionResult", "prediction_header", "write_predictions"]
 
@@ -47,7 +47,7 @@ def prediction_header(poly: Polynomial, contributions: bool) -> list[str]:
 
 
 def write_predictions(
-    poly: Polynomial, table: CsvTable, target: Path | TextIO, *, contributions: bool = False
+    poly: Polynomial, table: DataTable, target: Path | TextIO, *, contributions: bool = False
 ) -> PredictionResult:
     """Write the prediction CSV to a stream, or atomically to a file path (no half file on failure)."""
     if isinstance(target, Path):
@@ -56,7 +56,7 @@ def write_predictions(
     return _write(poly, table, target, contributions)
 
 
-def _write(poly: Polynomial, table: CsvTable, stream: TextIO, contributions: bool) -> PredictionResult:
+def _write(poly: Polynomial, table: DataTable, stream: TextIO, contributions: bool) -> PredictionResult:
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(prediction_header(poly, contributions))
     stream.write(header.getvalue())
@@ -66,7 +66,7 @@ def _write(poly: Polynomial, table: CsvTable, stream: TextIO, contributions: boo
     return PredictionResult(table.total_rows, table.invalid_rows, width, table.input_names)
 
 
-def _blocks(poly: Polynomial, table: CsvTable, contributions: bool, rows: int) -> Iterator[np.ndarray]:
+def _blocks(poly: Polynomial, table: DataTable, contributions: bool, rows: int) -> Iterator[np.ndarray]:
     for inputs, _ in table.chunks():
         for start in range(0, inputs.shape[0], rows):
             x = inputs[start : start + rows]
