@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import column_options, comma_list, engine_options
+from polyx.cli.progress import progress_bar
 from polyx.cli.terminal import PlainTable, Terminal, verdict
 
 if TYPE_CHECKING:
@@ -32,17 +32,6 @@ def _gate_options(command: Callable) -> Callable:
     return command
 
 
-@contextmanager
-def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
-    """A bar on stderr while rows stream; silent when stderr is not a terminal (CI logs, pipes)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    columns = ("verifying", BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=terminal.err, transient=True, disable=not terminal.err.is_terminal) as bar:
-        task = bar.add_task("verify", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
 @click.command("verify")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--poly", type=click.Path(path_type=Path), help="Polynomial artifact [default: the one *.poly.json here].")
@@ -56,21 +45,23 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report to this file.")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (one testcase per gate and output).")
 @click.option("--chunk-rows", type=click.IntRange(min=1), help="Rows per streamed chunk [default: 65,536].")
+@engine_options
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
-           junit: Path | None, chunk_rows: int | None, **thresholds: float | None) -> None:
-    """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails."""
+           junit: Path | None, chunk_rows: int | None, engine: str, scheduler: str | None, **thresholds: float | None) -> None:
+    """Run the ONNX network and its polynomial on DATA (CSV, Parquet file or folder, Arrow); exit 1 if a gate fails."""
     from polyx.gates import GATE_METRICS, Gate
     from polyx.tabular import DEFAULT_CHUNK_ROWS
     from polyx.verification import verify as run_verification
 
     bounds = {metric: thresholds.get(f"gate_{metric}") for metric in GATE_METRICS}
     gates = [Gate(metric, value) for metric, value in bounds.items() if value is not None]
-    with _progress_bar(app.terminal) as progress:
+    with progress_bar(app.terminal, "verifying", enabled=not as_json) as progress:
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
-                                  chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress, report=report, junit=junit)
+                                  chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress, report=report, junit=junit,
+                                  engine=engine, scheduler=scheduler)
     _render(app.terminal, result, as_json, bool(gates))
     if not result.passed:
         raise click.exceptions.Exit(EXIT_GATE_FAILED)

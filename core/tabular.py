@@ -291,6 +291,7 @@ class ArrowTable(DataTable):
 
     source: DataSource = field(default=None)  # type: ignore[assignment]
     first_row: int = 0
+    require_rows: bool = True
     rows_read: int = field(default=0, init=False)
     _starts: list[tuple[int, Path]] = field(default_factory=list, init=False, repr=False)
 
@@ -320,10 +321,14 @@ class ArrowTable(DataTable):
         return f"{file}, row {line - start}"
 
     def partitions(self) -> list["ArrowTable"]:
-        """One table per Parquet file, each knowing where its rows start: the units a cluster works on."""
+        """One table per Parquet file, each knowing where its rows start: the units a cluster works on.
+
+        A partition may hold no valid rows; whether the whole dataset does is checked after merging.
+        """
         tables, start = [], self.first_row
         for file in self.source.files:
-            part = replace(self, path=file, source=DataSource(file, self.format, (file,)), first_row=start)
+            part = replace(self, path=file, source=DataSource(file, self.format, (file,)), first_row=start,
+                           require_rows=False)
             tables.append(part)
             start += _row_count(file, self.format)
         return tables
@@ -347,7 +352,8 @@ class ArrowTable(DataTable):
                 row += count
                 self.rows_read = row - self.first_row
                 yield self._split(block, numbers)
-        self._check_not_empty()
+        if self.require_rows:
+            self._check_not_empty()
 
 
 def _arrow_error(file: Path, error: Exception, kind: str) -> DataError:

@@ -45,6 +45,8 @@ __all__ = [
     "ComparisonPlan",
     "comparison_plan",
     "values_in_space",
+    "verify_partition",
+    "PartitionResult",
 ]
 
 REPORT_FORMAT = "polyx.verification/1"
@@ -232,6 +234,13 @@ class _TargetScores:
             )
         return target.astype(np.int64)
 
+    def merge(self, other: "_TargetScores") -> None:
+        """Fold in the scores of a later partition."""
+        self.network_labels.merge(other.network_labels)
+        self.polynomial_labels.merge(other.polynomial_labels)
+        self.network_errors.merge(other.network_errors)
+        self.polynomial_errors.merge(other.polynomial_errors)
+
     def result(self) -> dict:
         """The ``target`` block of the report."""
         if self.classifier:
@@ -261,6 +270,70 @@ class _Streams:
             self.agreement.add(poly.argmax(axis=1), net["outputs"].argmax(axis=1))
         if self.target is not None and target is not None:
             self.target.add(poly, net["outputs"], target, lines)
+
+    def merge(self, other: "_Streams") -> None:
+        """Fold in the accumulators of a later partition (``--engine dask``)."""
+        self.primary.merge(other.primary)
+        if self.secondary is not None and other.secondary is not None:
+            self.secondary.merge(other.secondary)
+        if self.agreement is not None and other.agreement is not None:
+            self.agreement.merge(other.agreement)
+        if self.target is not None and other.target is not None:
+            self.target.merge(other.target)
+
+
+@dataclass
+class PartitionResult:
+    """What a worker sends back for one partition: its accumulators, its row counts, its phase times."""
+
+    streams: _Streams
+    rows: int
+    invalid_rows: int
+    seconds: dict
+
+
+def verify_partition(polynomial: Polynomial, model: str, plan: ComparisonPlan, table: DataTable) -> PartitionResult:
+    """Run the network and the polynomial on one partition: the task a Dask worker executes.
+
+    The worker opens the ONNX file itself (onnxruntime sessions do not travel between processes),
+    so the model path must be readable on every worker.
+    """
+    network = ReferenceNetwork(model)
+    streams = _Streams(plan, list(polynomial.outputs), table)
+    seconds = _stream(polynomial, network, table, plan, streams, None)
+    return PartitionResult(streams, table.total_rows, table.invalid_rows, seconds)
+
+
+def _stream_on_dask(polynomial: Polynomial, network: ReferenceNetwork, table: DataTable, plan: ComparisonPlan,
+                    scheduler: str | None, progress: Progress | None) -> tuple[_Streams, dict]:
+    """Every partition on the cluster, merged in dataset order: the same accumulators as one pass."""
+    from polyx.distributed import map_partitions
+
+    parts = _partitions(table, "verify")
+    model = str(Path(network.path).resolve())
+    results = map_partitions(verify_partition, [(polynomial, model, plan, part) for part in parts], scheduler, progress)
+    streams = _Streams(plan, list(polynomial.outputs), table)
+    seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
+    for result in results:
+        streams.merge(result.streams)
+        table.total_rows += result.rows
+        table.invalid_rows += result.invalid_rows
+        for name, value in result.seconds.items():
+            seconds[name] += value
+    table._check_not_empty()
+    return streams, {name: round(value, 6) for name, value in seconds.items()}
+
+
+def _partitions(table: DataTable, command: str) -> list[DataTable]:
+    """The dataset's Parquet files, one per task; other formats cannot be split among workers."""
+    from polyx.tabular import ArrowTable
+
+    if not isinstance(table, ArrowTable) or table.format != "parquet":
+        raise DataError(
+            f"{table.path}: --engine dask {command}s a Parquet dataset (a folder or glob of Parquet files), "
+            f"not {table.format}; convert the data to Parquet or drop --engine"
+        )
+    return table.partitions()
 
 
 def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: ComparisonPlan, target: str | None) -> None:
@@ -306,11 +379,15 @@ def verify_polynomial(
     compare: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> VerificationReport:
-    """Run the model file and an in-memory Polynomial on a CSV and gate their agreement.
+    """Run the model file and an in-memory Polynomial on a data file or dataset and gate their agreement.
 
     The library entry point for Python users who hold a Polynomial; ``verify`` adds locating
-    and loading the artifact and checking its model's sha256.
+    and loading the artifact and checking its model's sha256. ``engine="dask"`` evaluates each
+    Parquet partition on a Dask cluster (the one at ``scheduler``, else a local one) and merges
+    the metrics exactly.
     """
     network = ReferenceNetwork(model)
     argmax_gate = any(gate.metric == "argmax_agreement" for gate in gates)
@@ -326,8 +403,15 @@ def verify_polynomial(
         skip_invalid=skip_invalid,
         chunk_rows=chunk_rows,
     )
-    streams = _Streams(plan, list(polynomial.outputs), table)
-    seconds = _stream(polynomial, network, table, plan, streams, progress)
+    if scheduler is not None and engine != "dask":
+        raise DataError("--scheduler names a Dask scheduler; add --engine dask")
+    if engine == "dask":
+        streams, seconds = _stream_on_dask(polynomial, network, table, plan, scheduler, progress)
+    elif engine == "local":
+        streams = _Streams(plan, list(polynomial.outputs), table)
+        seconds = _stream(polynomial, network, table, plan, streams, progress)
+    else:
+        raise DataError(f"unknown engine '{engine}'; choose local or dask")
     return _report(polynomial, network, table, plan, streams, gates, seconds)
 
 
