@@ -202,9 +202,13 @@ class DataTable:
             raise DataError(f"{self.path}: no data rows after the header; give a file with at least one row")
 
     def read(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """All valid rows at once: (inputs, target); for data sets that fit in memory."""
+        """All valid rows at once: (inputs, target); for data sets that fit in memory.
+
+        Always C-ordered, whatever the chunks were, so a mean over the rows sums in the same order
+        (and gives the same last bit) for every format.
+        """
         parts = list(self.chunks())
-        inputs = np.concatenate([p[0] for p in parts])
+        inputs = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
         target = np.concatenate([p[1] for p in parts]) if self.target_column is not None else None
         return inputs, target
 

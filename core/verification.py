@@ -478,6 +478,7 @@ def _report(
         target=streams.target.result() if streams.target else None,
         data={
             "path": str(table.path),
+            "format": table.format,
             "rows": table.total_rows,
             "invalid_rows_skipped": table.invalid_rows,
             "input_columns": table.input_names,
