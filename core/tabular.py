@@ -327,11 +327,14 @@ class ArrowTable(DataTable):
     def partitions(self) -> list["ArrowTable"]:
         """One table per Parquet file, each knowing where its rows start: the units a cluster works on.
 
+        Files are read by absolute path (a worker's working folder is not ours); messages still name
+        them as the user did.
         A partition may hold no valid rows; whether the whole dataset does is checked after merging.
         """
         tables, start = [], self.first_row
         for file in self.source.files:
-            part = replace(self, path=file, source=DataSource(file, self.format, (file,)), first_row=start,
+            resolved = file.resolve()
+            part = replace(self, path=file, source=DataSource(file, self.format, (resolved,)), first_row=start,
                            require_rows=False)
             tables.append(part)
             start += _row_count(file, self.format)
@@ -346,7 +349,7 @@ class ArrowTable(DataTable):
         names = [self.header[i] for i in self.used_columns]
         row = self.first_row
         for file in self.source.files:
-            self._starts.append((row, file))
+            self._starts.append((row, file if len(self.source.files) > 1 else self.path))
             for batch in _batches(file, self.format, names, self.chunk_rows):
                 count = batch.num_rows
                 if count == 0:

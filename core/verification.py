@@ -330,7 +330,7 @@ def _partitions(table: DataTable, command: str) -> list[DataTable]:
 
     if not isinstance(table, ArrowTable) or table.format != "parquet":
         raise DataError(
-            f"{table.path}: --engine dask {command}s a Parquet dataset (a folder or glob of Parquet files), "
+            f"{table.path}: --engine dask {command} works on a Parquet dataset (a folder or glob of Parquet files), "
             f"not {table.format}; convert the data to Parquet or drop --engine"
         )
     return table.partitions()
@@ -424,7 +424,7 @@ def _stream(
     progress: Progress | None,
 ) -> dict:
     seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
-    size = table.progress_total
+    size = table.progress_total if progress is not None else None
     clock = time.perf_counter()
     # Overflow in the polynomial is a finding (counted in nonfinite_rows, gated), not a warning to print.
     with np.errstate(over="ignore", invalid="ignore"):
