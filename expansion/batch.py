@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from polyx.progress import report
 from polyx.expansion.space import MonomialSpace
 
 __all__ = ["PolyBatch"]
@@ -260,6 +261,7 @@ class PolyBatch:
         for k in range(last - 1, -1, -1):
             result = self.times(result, top - k)
             result.blocks[0] = coefficients[None, :, k].copy()
+            report("degree", last - k, last)
         return result
 
     def compose_contracted(
