@@ -91,11 +91,13 @@ def _render_tables(terminal: Terminal, result: VerificationReport) -> None:
     data = report["data"]
     skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
     source = report["polynomial"].get("path", "the polynomial")
-    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
+    kind = "" if data.get("format", "csv") == "csv" else f" ({data['format']})"
+    terminal.info(f"{data['rows']} rows of {data['path']}{kind}{skipped}: {source} against {report['model']['path']} "
                   f"(onnxruntime), comparing {report['compared']}")
     for note in report["notes"]:
         terminal.info(f"  {note}")
-    metrics = PlainTable("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
+    worst = "worst line" if data.get("format", "csv") == "csv" else "worst row"
+    metrics = PlainTable("output", "max abs", "MAE", "RMSE", "R²", "rel L2", worst, title=f"agreement ({report['compared']})")
     for row in report["outputs"]:
         metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"] or "—"))
     terminal.table(metrics)
