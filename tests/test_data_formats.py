@@ -219,3 +219,15 @@ def test_a_fifo_is_refused_before_it_is_read(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(DataError, match="not a regular file"):
         resolve_data_path(fifo)
+
+
+def test_plot_and_convert_data_read_parquet_like_csv(project: dict) -> None:
+    for data in ("data.csv", "parts"):
+        result = run("plot", "model.poly.json", "-k", "diagonal", "--data", data, "--exclude", "y", "-o", f"{Path(data).stem}.png")
+        assert result.exit_code == 0, result.output + result.stderr
+        assert Path(f"{Path(data).stem}.png").stat().st_size > 1000
+        result = run("convert", "model.onnx", "--order", "2", "--data", data, "--exclude", "y", "-o", f"{Path(data).stem}.poly.json")
+        assert result.exit_code == 0, result.output + result.stderr
+    csv, parquet = (json.loads(Path(f"{name}.poly.json").read_text()) for name in ("data", "parts"))
+    assert csv["coefficients"] == parquet["coefficients"]
+    assert csv["diagnostics"]["r2_vs_network"] == parquet["diagnostics"]["r2_vs_network"]
