@@ -172,17 +172,22 @@ class DataTable:
         """Like ``chunks``, plus each row's number (CSV line or dataset row), so later checks can name it."""
         raise NotImplementedError
 
-    def _split(self, block: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """(inputs, target, lines) of a block holding ``used_columns`` in order; NaN/Inf refused or dropped."""
+    def _split(self, block: np.ndarray, lines: np.ndarray,
+               missing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(inputs, target, lines) of a block holding ``used_columns`` in order; NaN/Inf refused or dropped.
+
+        ``missing`` marks the cells that were null in the file (read as NaN), so the message says so.
+        """
         used = self.used_columns
         finite = np.isfinite(block).all(axis=1)
         if not finite.all():
             if not self.skip_invalid:
                 offset = int(np.flatnonzero(~finite)[0])
                 column = next(c for c in range(block.shape[1]) if not np.isfinite(block[offset, c]))
+                value = "a missing value (null)" if missing is not None and missing[offset, column] else block[offset, column]
                 raise DataError(
                     f"{self.where(int(lines[offset]))}, column '{self.header[used[column]]}': "
-                    f"{block[offset, column]} is not a finite number; clean the data or pass --skip-invalid"
+                    f"{value} is not a finite number; clean the data or pass --skip-invalid"
                 )
             self.invalid_rows += int((~finite).sum())
             block = block[finite]
@@ -358,7 +363,7 @@ class ArrowTable(DataTable):
                 numbers = np.arange(row + 1, row + count + 1, dtype=np.int64)
                 row += count
                 self.rows_read = row - self.first_row
-                yield self._split(block, numbers)
+                yield self._split(block, numbers, _null_cells(batch))
         if self.require_rows:
             self._check_not_empty()
 
@@ -441,6 +446,13 @@ def _check_columns(file: Path, schema: "pa.Schema", names: list[str]) -> None:
                 f"{file}: column '{name}' holds {kind}, not numbers; "
                 "choose numeric input columns with --columns or leave it out with --exclude"
             )
+
+
+def _null_cells(batch: "pa.RecordBatch") -> np.ndarray | None:
+    """Which cells are null, when any is (None otherwise: the common case costs nothing)."""
+    if not any(column.null_count for column in batch.columns):
+        return None
+    return np.column_stack([column.is_null().to_numpy(zero_copy_only=False) for column in batch.columns])
 
 
 def _float_block(batch: "pa.RecordBatch", file: Path) -> np.ndarray:

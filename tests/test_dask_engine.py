@@ -116,3 +116,14 @@ def test_a_bad_value_on_a_worker_is_the_same_one_line(project: Path, scheduler: 
 def test_dask_refusals_are_one_line(project: Path, args: list[str], expected: str) -> None:
     shutil.copy(SAMPLES / "polynomial4.csv", "data.csv")
     assert expected in one_error_line(run(*args))
+
+
+def test_without_a_scheduler_a_local_cluster_is_started_for_the_run(project: Path) -> None:
+    local = report_of("parts", "--target", "y")
+    distributed = report_of("parts", "--target", "y", "--engine", "dask")
+    assert_same_report(distributed, local)
+
+
+def test_an_address_that_is_not_one_is_one_line(project: Path) -> None:
+    message = one_error_line(run("verify", "parts", "--target", "y", "--engine", "dask", "--scheduler", "nonsense"))
+    assert "--scheduler nonsense: cannot reach a Dask scheduler there" in message

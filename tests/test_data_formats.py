@@ -174,17 +174,22 @@ def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_null_in_a_partition_is_named_by_file_and_row_or_skipped(data_folder: Path) -> None:
-    rows = ROWS[:30].copy()
-    rows[17, 2] = np.nan
-    write_partitions(Path("parts"), HEADER, rows, [10, 20])
-    table = pa.table({name: pa.array([None if (k == 2 and i == 17) else v for i, v in enumerate(rows[:, k])],
-                                     type=pa.float64()) for k, name in enumerate(HEADER)})
-    pq.write_table(table.slice(10, 10), "parts/part-001.parquet")
+    write_partitions(Path("parts"), HEADER, ROWS[:30], [10, 20])
+    x3 = pa.array([None if i == 7 else v for i, v in enumerate(ROWS[10:20, 2])], type=pa.float64())
+    pq.write_table(pq.read_table("parts/part-001.parquet").set_column(2, "x3", x3), "parts/part-001.parquet")
     message = one_error_line(run("verify", "parts", "--target", "y"))
-    assert "parts/part-001.parquet, row 8, column 'x3': nan is not a finite number" in message
+    assert "parts/part-001.parquet, row 8, column 'x3': a missing value (null) is not a finite number" in message
     result = run("verify", "parts", "--target", "y", "--skip-invalid", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["data"]["invalid_rows_skipped"] == 1
+
+
+def test_a_nan_in_a_later_partition_is_named_by_its_own_row(data_folder: Path) -> None:
+    rows = ROWS[:30].copy()
+    rows[20, 2] = np.nan
+    write_partitions(Path("parts"), HEADER, rows, [10, 20])
+    message = one_error_line(run("verify", "parts", "--target", "y"))
+    assert "parts/part-002.parquet, row 1, column 'x3': nan is not a finite number" in message
 
 
 BAD = [
