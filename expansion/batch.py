@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from polyx.progress import report
 from polyx.expansion.space import MonomialSpace
+from polyx.progress import report
 
 __all__ = ["PolyBatch"]
 

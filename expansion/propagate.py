@@ -14,11 +14,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from polyx.converters.ir import DenseLayer, Network
-from polyx.progress import report
 from polyx.expansion.batch import PolyBatch
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY, check_expansion_memory
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.space import MonomialSpace
+from polyx.progress import report
 
 __all__ = ["NeuronSeries", "Propagation", "propagate", "batch_to_polynomial"]
 

@@ -24,6 +24,7 @@ import numpy as np
 from polyx.converters.ir import Network
 from polyx.expansion.propagate import NeuronSeries
 from polyx.expansion.series import shift_series
+from polyx.progress import report
 
 __all__ = ["UnivariateBatch", "propagate_unmixed", "unmixed_to_powers", "diagonal_exponents"]
 
@@ -172,6 +173,7 @@ def propagate_unmixed(
         degree = min(current.terms.shape[0], order)
         terms[:, :, :degree] = current.terms[:degree].transpose(1, 2, 0)
         parts.append(terms)
+        report("inputs", stop, network.input_size)
     return constant, np.concatenate(parts, axis=1)
 
 

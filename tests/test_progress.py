@@ -79,3 +79,22 @@ def test_the_bar_is_drawn_only_on_a_terminal_for_a_person_after_the_delay(
         update("layer", 1, 3)
         update("degree", 2, 5)
     assert ("converting: layer" in stream.getvalue()) is drawn
+
+
+@pytest.mark.parametrize("method, options, stage", [
+    ("lsq", {}, "fit rows"),
+    ("lsq", {}, "degree"),
+    ("taylor", {"at": [0.1, -0.2, 0.3], "terms": "diagonal"}, "inputs"),
+], ids=["lsq-empirical-rows", "lsq-empirical-degrees", "taylor-diagonal"])
+def test_every_method_reports_its_own_stage(method: str, options: dict, stage: str) -> None:
+    calls: list[tuple[int, int | None]] = []
+
+    def listen(name: str, done: int, total: int | None) -> None:
+        if name == stage:
+            calls.append((done, total))
+
+    with reporting(listen):
+        expand(load_network(DEEP), method, order=2, **options)
+    assert calls and all(a[0] < b[0] for a, b in zip(calls, calls[1:]))
+    done, total = calls[-1]
+    assert total is None or done == total
