@@ -7,8 +7,15 @@ file (single thread, as verify runs it), and runs ``polyx verify`` on the CSV in
 report its wall time, its own phase times and its peak resident memory. Goals (issue 7): the
 polynomial side no slower than onnxruntime, peak RSS under 500 MB.
 
-    python benchmarks/verify.py                 # 1M rows x 10 inputs, order 3
-    python benchmarks/verify.py --rows 5000000  # the 5M-row memory check
+Then (issue 15) the same model on a Parquet dataset of ``--parquet-rows`` rows (a folder of
+``--partitions`` files, written in bounded memory): ``polyx verify FOLDER`` in a child process
+(its peak RSS, goal ≤ 500 MB), and ``polyx verify FOLDER --engine dask`` on a LocalCluster of two
+single-threaded worker processes (wall time, and the largest relative difference of its metrics
+from the single-machine report, goal ≤ 1e-12).
+
+    python benchmarks/verify.py                          # 1M CSV rows, 10M Parquet rows
+    python benchmarks/verify.py --rows 5000000           # the 5M-row CSV memory check
+    python benchmarks/verify.py --parquet-rows 0         # CSV only
 """
 
 from __future__ import annotations
@@ -67,6 +74,32 @@ def write_csv(path: Path, rows: int, inputs: int, seed: int) -> Path:
     return path
 
 
+def write_parquet_dataset(folder: Path, rows: int, inputs: int, partitions: int, seed: int) -> Path:
+    """``rows`` uniform inputs as ``partitions`` Parquet files, each written block by block (bounded memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir()
+    rng = np.random.default_rng(seed)
+    schema = pa.schema([(f"x{i + 1}", pa.float64()) for i in range(inputs)])
+    bounds = np.linspace(0, rows, partitions + 1).astype(int)
+    for index, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+        with pq.ParquetWriter(folder / f"part-{index:05d}.parquet", schema) as writer:
+            for first in range(start, stop, WRITE_ROWS):
+                block = rng.uniform(-1, 1, size=(min(WRITE_ROWS, stop - first), inputs)).astype(np.float32).astype(np.float64)
+                writer.write_batch(pa.RecordBatch.from_arrays([pa.array(block[:, k]) for k in range(inputs)], schema=schema))
+    return folder
+
+
+def largest_metric_difference(report: dict, reference: dict) -> float:
+    """The largest relative difference of any output metric between two verify reports."""
+    worst = 0.0
+    for got, expected in zip(report["outputs"], reference["outputs"]):
+        for key in ("max_abs", "mae", "rmse", "r2", "rel_l2"):
+            worst = max(worst, abs(got[key] - expected[key]) / max(abs(expected[key]), 1e-300))
+    return worst
+
+
 def best_time(function, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -97,9 +130,9 @@ main()
 """
 
 
-def run_verify(folder: Path, data: Path) -> tuple[float, dict, float]:
+def run_verify(folder: Path, data: Path, *extra: str) -> tuple[float, dict, float]:
     """``polyx verify`` in a child process: (wall seconds, its report, its peak RSS in MB)."""
-    command = [sys.executable, "-c", CHILD, "verify", str(data), "--json", "--min-r2", "0.9"]
+    command = [sys.executable, "-c", CHILD, "verify", str(data), "--json", "--min-r2", "0.9", *extra]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -115,6 +148,8 @@ def main() -> None:
     parser.add_argument("--inputs", type=int, default=10)
     parser.add_argument("--order", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--parquet-rows", type=int, default=10_000_000)
+    parser.add_argument("--partitions", type=int, default=10)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory(prefix="polyx-bench-verify-") as name:
@@ -126,6 +161,8 @@ def main() -> None:
         network_s, poly_s = in_memory_times(model, poly, args.rows, args.inputs, args.repeat)
         wall, report, peak_mb = run_verify(folder, data)
         size_mb = data.stat().st_size / 1e6
+        data.unlink()
+        parquet = run_parquet(folder, args) if args.parquet_rows else None
     phases = report["seconds"]
     print(f"polyx verify benchmark: {args.rows:,} rows x {args.inputs} inputs, order-{args.order} polynomial "
           f"({poly.n_terms} terms), MLP {args.inputs}-{'-'.join(map(str, HIDDEN))}-1 tanh float32, CSV {size_mb:.0f} MB")
@@ -147,6 +184,42 @@ def main() -> None:
     print(f"polynomial / onnxruntime time: {ratio:.2f} (goal <= 1: {'met' if ratio <= 1 else 'NOT met'})")
     print(f"polyx verify peak RSS: {peak_mb:.0f} MB (goal < 500 MB: {'met' if peak_mb < 500 else 'NOT met'})")
     print(f"R² of the polynomial on the CSV: {report['outputs'][0]['r2']:.6f}")
+    if parquet is not None:
+        print_parquet(args, parquet)
+
+
+def run_parquet(folder: Path, args: argparse.Namespace) -> dict:
+    """The Parquet rows: one machine (child process, peak RSS), then Dask with two local worker processes."""
+    from distributed import LocalCluster
+
+    dataset = write_parquet_dataset(folder / "parts", args.parquet_rows, args.inputs, args.partitions, seed=3)
+    size_mb = sum(path.stat().st_size for path in dataset.iterdir()) / 1e6
+    local_wall, local, local_peak = run_verify(folder, dataset)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask_wall, distributed, client_peak = run_verify(folder, dataset, "--engine", "dask", "--scheduler",
+                                                         cluster.scheduler_address)
+    return {"size_mb": size_mb, "local": (local_wall, local, local_peak), "dask": (dask_wall, distributed, client_peak)}
+
+
+def print_parquet(args: argparse.Namespace, parquet: dict) -> None:
+    rows = args.parquet_rows
+    local_wall, local, local_peak = parquet["local"]
+    dask_wall, distributed, client_peak = parquet["dask"]
+    print()
+    print(f"Parquet: {rows:,} rows x {args.inputs} inputs in {args.partitions} files, {parquet['size_mb']:.0f} MB")
+    print()
+    print("| what | seconds | rows/s | peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
+    print(f"| polyx verify FOLDER (one process) | {local_wall:.3f} | {rows / local_wall:,.0f} | {local_peak:.0f} |")
+    for phase in ("reading", "network", "polynomial", "metrics"):
+        print(f"|   of which: {phase} | {local['seconds'][phase]:.3f} | | |")
+    print(f"| polyx verify FOLDER --engine dask (2 local workers, 1 thread each) | {dask_wall:.3f} | "
+          f"{rows / dask_wall:,.0f} | {client_peak:.0f} (client) |")
+    difference = largest_metric_difference(distributed, local)
+    print()
+    print(f"Parquet peak RSS: {local_peak:.0f} MB (goal <= 500 MB: {'met' if local_peak <= 500 else 'NOT met'})")
+    print(f"Dask vs one process: rows {distributed['data']['rows']:,} vs {local['data']['rows']:,}, "
+          f"largest relative metric difference {difference:.2e} (goal <= 1e-12: {'met' if difference <= 1e-12 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -66,5 +66,9 @@ def convert(app: App, model: Path, **options: object) -> None:
     options["at_row"] = parse_row_reference(str(options["at_row"])) if options["at_row"] else None
     options["columns"] = comma_list(options["columns"]) or None  # type: ignore[arg-type]
     options["exclude"] = tuple(comma_list(options["exclude"]))  # type: ignore[arg-type]
-    result = run(ConversionRequest(model=model, **options))  # type: ignore[arg-type]
+    from polyx.cli.progress import progress_bar
+    from polyx.progress import reporting
+
+    with progress_bar(app.terminal, "converting") as update, reporting(update):
+        result = run(ConversionRequest(model=model, **options))  # type: ignore[arg-type]
     render_conversion(app.terminal, result)

@@ -17,9 +17,9 @@ import click
 from polyx.expansion.budget import MAX_ORDER
 
 __all__ = [
-    "column_options", "comma_list", "gate_bound", "LibraryChoice", "FiniteFloat", "FiniteFloatList", "TaylorOrders", "MemorySize",
-    "ORDER", "SEED", "SAMPLES", "CHECK_SAMPLES", "DIGITS", "TOP", "ROWS", "INTERACTION", "COORDINATE",
-    "MAX_ORDER", "MAX_SEED", "MAX_SAMPLES", "MAX_DIGITS", "MAX_TOP", "MAX_ROWS", "MAX_COORDINATE",
+    "column_options", "comma_list", "engine_options", "gate_bound", "LibraryChoice", "FiniteFloat", "FiniteFloatList",
+    "TaylorOrders", "MemorySize", "ORDER", "SEED", "SAMPLES", "CHECK_SAMPLES", "DIGITS", "TOP", "ROWS", "INTERACTION",
+    "COORDINATE", "MAX_ORDER", "MAX_SEED", "MAX_SAMPLES", "MAX_DIGITS", "MAX_TOP", "MAX_ROWS", "MAX_COORDINATE",
 ]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -64,6 +64,18 @@ def column_options(function: F) -> F:
         "--exclude", multiple=True, help="Columns that are not inputs (comma-separated or repeated)."
     )(function)
     return click.option("--columns", help="Input columns in the model's input order, comma-separated.")(function)
+
+
+def engine_options(function: F) -> F:
+    """``--engine local|dask`` and ``--scheduler ADDRESS``: where the rows of a Parquet dataset are evaluated."""
+    function = click.option(
+        "--scheduler", metavar="ADDRESS",
+        help="With --engine dask: the scheduler to use, e.g. tcp://10.0.0.5:8786 [default: a local cluster for this run].",
+    )(function)
+    return click.option(
+        "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+        help="dask: evaluate each Parquet partition on a Dask cluster (pip install 'polyx[dask]').",
+    )(function)
 
 
 class LibraryChoice(click.Choice):

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import column_options, comma_list
+from polyx.cli.options import column_options, comma_list, engine_options
+from polyx.cli.progress import progress_bar
 
 __all__ = ["predict"]
 
@@ -15,15 +16,18 @@ __all__ = ["predict"]
 @click.command("predict")
 @click.argument("poly", type=click.Path(path_type=Path))
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here (atomically) [default: stdout].")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write here (atomically): .parquet/.pq Parquet, .arrow/.feather Arrow, else CSV; "
+                   "a new folder with --engine dask [default: CSV on stdout].")
 @click.option("--contributions", is_flag=True, help="Also write each term's contribution: one column per output and term.")
 @column_options
 @click.option("--target", help="A truth column to leave out of the inputs.")
 @click.option("--skip-invalid", is_flag=True, help="Drop rows with NaN/Inf inputs instead of failing (the output then has fewer rows).")
+@engine_options
 @click.pass_obj
 def predict(app: App, poly: Path, data: Path, output: Path | None, contributions: bool, columns: str | None,
-            exclude: tuple[str, ...], target: str | None, skip_invalid: bool) -> None:
-    """Evaluate the polynomial POLY on every row of DATA and write the outputs as CSV."""
+            exclude: tuple[str, ...], target: str | None, skip_invalid: bool, engine: str, scheduler: str | None) -> None:
+    """Evaluate the polynomial POLY on every row of DATA (CSV, Parquet, Arrow) and write the outputs."""
     from polyx.cli.render import render_matched_by_position
     from polyx.files import is_stdout, reaches_stdout
     from polyx.prediction import predict as run
@@ -32,8 +36,10 @@ def predict(app: App, poly: Path, data: Path, output: Path | None, contributions
         output = None
     elif reaches_stdout(output):
         app.terminal.results_to_stderr()
-    prediction = run(poly, data, output if output is not None else app.terminal.stream, contributions=contributions,
-                     columns=comma_list(columns), exclude=comma_list(exclude), target=target, skip_invalid=skip_invalid)
+    with progress_bar(app.terminal, "predicting", enabled=output is not None) as progress:
+        prediction = run(poly, data, output if output is not None else app.terminal.stream, contributions=contributions,
+                         columns=comma_list(columns), exclude=comma_list(exclude), target=target,
+                         skip_invalid=skip_invalid, progress=progress, engine=engine, scheduler=scheduler)
     render_matched_by_position(app.terminal, data, prediction.matched_by_position)
     result = prediction.result
     if result.invalid_rows:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import ROWS, column_options, comma_list, gate_bound
+from polyx.cli.options import ROWS, column_options, comma_list, engine_options, gate_bound
+from polyx.cli.progress import progress_bar
 from polyx.cli.terminal import PlainTable, Terminal, verdict
 
 if TYPE_CHECKING:
@@ -32,17 +32,6 @@ def _gate_options(command: Callable) -> Callable:
     return command
 
 
-@contextmanager
-def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
-    """A bar on stderr while rows stream; silent when stderr is not a terminal (CI logs, pipes)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    columns = ("verifying", BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=terminal.err, transient=True, disable=not terminal.err.is_terminal) as bar:
-        task = bar.add_task("verify", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
 @click.command("verify")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--poly", type=click.Path(path_type=Path), help="Polynomial artifact [default: the one *.poly.json here].")
@@ -58,11 +47,13 @@ def _progress_bar(terminal: Terminal) -> Iterator[Callable[[int, int], None]]:
 @click.option("--no-default-gate", is_flag=True,
               help="With no gate given, only report (the last line says 'not checked') instead of gating R² ≥ 0.99.")
 @click.option("--chunk-rows", type=ROWS, help="Rows per streamed chunk [default: 65,536].")
+@engine_options
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
            columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
-           junit: Path | None, chunk_rows: int | None, no_default_gate: bool, **thresholds: float | None) -> None:
-    """Run the ONNX network and its polynomial on DATA.csv; exit 1 if a gate fails.
+           junit: Path | None, chunk_rows: int | None, no_default_gate: bool, engine: str, scheduler: str | None,
+           **thresholds: float | None) -> None:
+    """Run the ONNX network and its polynomial on DATA (CSV, Parquet file or folder, Arrow); exit 1 if a gate fails.
 
     With no gate given, every output's R² against the network must be at least 0.99 (the default
     gate); --no-default-gate makes the report informational.
@@ -77,10 +68,11 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
                              use_default=not no_default_gate)
     if reaches_stdout(report) or reaches_stdout(junit):
         app.terminal.results_to_stderr()
-    with _progress_bar(app.terminal) as progress:
+    with progress_bar(app.terminal, "verifying", enabled=not as_json) as progress:
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
-                                  chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress, report=report, junit=junit)
+                                  chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress, report=report, junit=junit,
+                                  engine=engine, scheduler=scheduler)
     _render(app.terminal, result, as_json, bool(gates))
     if not result.passed:
         raise click.exceptions.Exit(EXIT_GATE_FAILED)
@@ -110,11 +102,13 @@ def _render_tables(terminal: Terminal, result: VerificationReport, gated: bool) 
     data = report["data"]
     skipped = f", {data['invalid_rows_skipped']} invalid rows skipped" if data["invalid_rows_skipped"] else ""
     source = report["polynomial"].get("path", "the polynomial")
-    terminal.info(f"{data['rows']} rows of {data['path']}{skipped}: {source} against {report['model']['path']} "
+    kind = "" if data.get("format", "csv") == "csv" else f" ({data['format']})"
+    terminal.info(f"{data['rows']} rows of {data['path']}{kind}{skipped}: {source} against {report['model']['path']} "
                   f"(onnxruntime), comparing {report['compared']}")
     for note in report["notes"]:
         terminal.info(f"  {note}")
-    metrics = PlainTable("output", "max abs", "MAE", "RMSE", "R²", "rel L2", "worst line", title=f"agreement ({report['compared']})")
+    worst = "worst line" if data.get("format", "csv") == "csv" else "worst row"
+    metrics = PlainTable("output", "max abs", "MAE", "RMSE", "R²", "rel L2", worst, title=f"agreement ({report['compared']})")
     for row in report["outputs"]:
         metrics.add_row(row["name"], *(_number(row[key]) for key in ("max_abs", "mae", "rmse", "r2", "rel_l2")), str(row["worst_line"] or "—"))
     terminal.table(metrics)

@@ -11,6 +11,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "convert": "polyx.api",
     "load_network": "polyx.converters.load",
     "Network": "polyx.converters.ir",
     "DenseLayer": "polyx.converters.ir",

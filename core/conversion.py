@@ -274,7 +274,8 @@ def convert(request: ConversionRequest) -> Conversion:
     method = _canonical_method(request.method)
     _check_options(request, method)
     output = request.output or default_output_path(request.model)
-    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request))
+    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request),
+                folders=("--data", "--fit", "--at-row", "--at-mean"))
     network = load_network(request.model)
     parameters, names = _PARAMETERS[method](request, network)
     try:

@@ -28,7 +28,7 @@ import numpy as np
 from polyx.errors import DataError, MethodError, PolyxError
 from polyx.files import default_output_name
 from polyx.paths import check_paths
-from polyx.tabular import CsvTable, open_table
+from polyx.tabular import DataTable, open_table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -164,7 +164,7 @@ def coefficients_figure(poly: "Polynomial", top: int = 10, outputs: Sequence[str
     return figure
 
 
-def _first_rows(table: CsvTable, limit: int) -> np.ndarray:
+def _first_rows(table: DataTable, limit: int) -> np.ndarray:
     """Up to ``limit`` valid rows from the top of the file: a picture needs a sample, not the whole file."""
     if limit < 1:
         raise DataError(f"--max-rows must be at least 1, got {limit}")
@@ -177,7 +177,7 @@ def _first_rows(table: CsvTable, limit: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarray, np.ndarray, str, CsvTable, int]:
+def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarray, np.ndarray, str, DataTable, int]:
     """(network, polynomial) values on the first rows of the data, in the space ``polyx verify`` gates."""
     from polyx.reference import ReferenceNetwork
     from polyx.verification import comparison_plan, resolve_model, values_in_space
@@ -202,7 +202,7 @@ def diagonal_figure(request: PlotRequest, poly: "Polynomial") -> "Figure":
     return _diagonal(request, poly)[0]
 
 
-def _diagonal(request: PlotRequest, poly: "Polynomial") -> tuple["Figure", CsvTable]:
+def _diagonal(request: PlotRequest, poly: "Polynomial") -> tuple["Figure", DataTable]:
     """The diagonal figure and the table its rows came from (whose columns may have been matched by position)."""
     from polyx.metrics import ErrorAccumulator
 
@@ -412,6 +412,7 @@ def plot(request: PlotRequest) -> PlotResult:
     fmt = FORMATS.get(request.output.suffix.lower())
     if fmt is None:
         raise DataError(f"{request.output}: plots are written as .png, .svg or .pdf; give one of those file names")
-    check_paths({"-o": request.output}, {"source": request.source, "--data": request.data, "--model": request.model})
+    check_paths({"-o": request.output}, {"source": request.source, "--data": request.data, "--model": request.model},
+                folders=("--data",))
     figure, matched = _figure(request)
     return PlotResult(write_atomic(request.output, figure_to_bytes(figure, fmt)), matched)

@@ -1,18 +1,25 @@
-"""``polyx predict``'s library side: a polynomial artifact evaluated on every row of a CSV.
+"""``polyx predict``'s library side: a polynomial artifact evaluated on every row of a data file.
 
-The rows are matched to the polynomial's variables like every other CSV option (by name, else by
-position, which the result reports), then streamed to a CSV by ``polyx.expansion.prediction``.
+The rows are matched to the polynomial's variables like every other data option (by name, else by
+position, which the result reports), then streamed to the output by ``polyx.expansion.prediction``
+(CSV, Parquet or Arrow by the output's extension). With ``engine="dask"`` every Parquet partition
+is evaluated on a Dask worker, which writes its own part of a partitioned Parquet output folder.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
+from polyx.errors import DataError
+from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.prediction import PredictionResult
+from polyx.tabular import DataTable
 
-__all__ = ["Prediction", "predict"]
+__all__ = ["Prediction", "predict", "predict_partition"]
 
 
 @dataclass(frozen=True)
@@ -33,15 +40,82 @@ def predict(
     exclude: Sequence[str] = (),
     target: str | None = None,
     skip_invalid: bool = False,
+    progress: Callable[[int, "int | None"], None] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> Prediction:
-    """Load the artifact, choose the CSV's input columns for its variables, and write the predictions."""
+    """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.prediction import write_predictions
     from polyx.paths import check_paths
     from polyx.tabular import open_table
 
-    check_paths({"-o": output if isinstance(output, Path) else None}, {"polynomial": poly, "data": data})
+    if scheduler is not None and engine != "dask":
+        raise DataError("--scheduler names a Dask scheduler; add --engine dask")
+    if engine == "dask" and not isinstance(output, Path):
+        raise DataError("--engine dask writes a folder of Parquet files; give it with -o FOLDER")
+    if engine == "dask":
+        _check_new_folder(output)  # type: ignore[arg-type]
+    written = output if isinstance(output, Path) and engine != "dask" else None
+    check_paths({"-o": written}, {"polynomial": poly, "data": data}, folders=("data",))
     polynomial = load_polynomial(poly)
     table = open_table(data, expected_inputs=len(polynomial.variables), columns=columns or None, exclude=exclude,
                        target=target, variable_names=polynomial.variables, skip_invalid=skip_invalid)
-    return Prediction(write_predictions(polynomial, table, output, contributions=contributions), table.matched_by_position)
+    if engine == "dask":
+        result = _predict_on_dask(polynomial, table, output, contributions, scheduler, progress)  # type: ignore[arg-type]
+    else:
+        result = write_predictions(polynomial, table, output, contributions=contributions, progress=progress)
+    return Prediction(result, table.matched_by_position)
+
+
+def _check_new_folder(output: Path) -> None:
+    """The partitioned output is a new folder: an existing one (or file) is never replaced or mixed into."""
+    if output.exists():
+        raise DataError(f"{output}: already exists; --engine dask writes a new folder, so remove it or choose another name")
+    if not output.parent.is_dir():
+        raise DataError(f"{output}: cannot write, folder '{output.parent}' does not exist; create it or choose another path")
+
+
+def predict_partition(polynomial: Polynomial, table: DataTable, target: str, contributions: bool) -> tuple[int, int]:
+    """One partition's predictions written to ``target`` (a Parquet file): the task a Dask worker runs.
+
+    Returns (rows written, invalid rows skipped).
+    """
+    from polyx.expansion.prediction import write_predictions
+
+    result = write_predictions(polynomial, table, Path(target), contributions=contributions)
+    return result.rows, result.invalid_rows
+
+
+def _predict_on_dask(polynomial: Polynomial, table: DataTable, output: Path, contributions: bool,
+                     scheduler: str | None, progress: Callable[[int, int], None] | None) -> PredictionResult:
+    """part-NNNNN.parquet per input partition, written into a temporary folder renamed into place at the end,
+    so a failed run leaves nothing behind. The folder must be on storage every worker writes to."""
+    from polyx.distributed import map_partitions
+    from polyx.expansion.prediction import prediction_header
+    from polyx.verification import _partitions
+
+    parts = _partitions(table, "predict")
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent))
+    try:
+        arguments = [(polynomial, part, str(staging.resolve() / f"part-{index:05d}.parquet"), contributions)
+                     for index, part in enumerate(parts)]
+        counts = map_partitions(predict_partition, arguments, scheduler, progress)
+        table.total_rows = sum(rows for rows, _ in counts)
+        table.invalid_rows = sum(invalid for _, invalid in counts)
+        table._check_not_empty()
+        staging.chmod(0o777 & ~_umask())
+        staging.rename(output)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return PredictionResult(table.total_rows, table.invalid_rows, len(prediction_header(polynomial, contributions)),
+                            table.input_names)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -32,7 +32,7 @@ from polyx.paths import check_paths
 from polyx.gates import FINITE_GATE, Gate, GateResult
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
-from polyx.tabular import DEFAULT_CHUNK_ROWS, CsvTable, open_table
+from polyx.tabular import DEFAULT_CHUNK_ROWS, DataTable, open_table
 
 __all__ = [
     "VerificationReport",
@@ -46,11 +46,13 @@ __all__ = [
     "ComparisonPlan",
     "comparison_plan",
     "values_in_space",
+    "verify_partition",
+    "PartitionResult",
 ]
 
 REPORT_FORMAT = "polyx.verification/1"
 POLYNOMIAL_SUFFIX = ".poly.json"
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dic
 class _TargetScores:
     """Both models against the truth column: accuracy for a classifier, errors for one regression output."""
 
-    def __init__(self, classifier: bool, name: str, table: CsvTable) -> None:
+    def __init__(self, classifier: bool, name: str, table: DataTable) -> None:
         self.classifier = classifier
         self.table = table
         self.column = table.header[table.target_column] if table.target_column is not None else ""
@@ -228,10 +230,17 @@ class _TargetScores:
         if not valid.all():
             row = int(np.flatnonzero(~valid)[0])
             raise DataError(
-                f"{self.table.path}, line {lines[row]}, column '{self.column}': {target[row]:g} is not a class "
+                f"{self.table.where(int(lines[row]))}, column '{self.column}': {target[row]:g} is not a class "
                 f"index 0..{classes - 1}; a classifier's --target holds class numbers"
             )
         return target.astype(np.int64)
+
+    def merge(self, other: "_TargetScores") -> None:
+        """Fold in the scores of a later partition."""
+        self.network_labels.merge(other.network_labels)
+        self.polynomial_labels.merge(other.polynomial_labels)
+        self.network_errors.merge(other.network_errors)
+        self.polynomial_errors.merge(other.polynomial_errors)
 
     def result(self) -> dict:
         """The ``target`` block of the report."""
@@ -246,7 +255,7 @@ class _TargetScores:
 class _Streams:
     """The accumulators of one verification, fed chunk by chunk."""
 
-    def __init__(self, plan: ComparisonPlan, names: list[str], table: CsvTable) -> None:
+    def __init__(self, plan: ComparisonPlan, names: list[str], table: DataTable) -> None:
         self.plan = plan
         self.primary = ErrorAccumulator(names)
         self.secondary = ErrorAccumulator(names) if plan.secondary else None
@@ -262,6 +271,70 @@ class _Streams:
             self.agreement.add(poly.argmax(axis=1), net["outputs"].argmax(axis=1))
         if self.target is not None and target is not None:
             self.target.add(poly, net["outputs"], target, lines)
+
+    def merge(self, other: "_Streams") -> None:
+        """Fold in the accumulators of a later partition (``--engine dask``)."""
+        self.primary.merge(other.primary)
+        if self.secondary is not None and other.secondary is not None:
+            self.secondary.merge(other.secondary)
+        if self.agreement is not None and other.agreement is not None:
+            self.agreement.merge(other.agreement)
+        if self.target is not None and other.target is not None:
+            self.target.merge(other.target)
+
+
+@dataclass
+class PartitionResult:
+    """What a worker sends back for one partition: its accumulators, its row counts, its phase times."""
+
+    streams: _Streams
+    rows: int
+    invalid_rows: int
+    seconds: dict
+
+
+def verify_partition(polynomial: Polynomial, model: str, plan: ComparisonPlan, table: DataTable) -> PartitionResult:
+    """Run the network and the polynomial on one partition: the task a Dask worker executes.
+
+    The worker opens the ONNX file itself (onnxruntime sessions do not travel between processes),
+    so the model path must be readable on every worker.
+    """
+    network = ReferenceNetwork(model)
+    streams = _Streams(plan, list(polynomial.outputs), table)
+    seconds = _stream(polynomial, network, table, plan, streams, None)
+    return PartitionResult(streams, table.total_rows, table.invalid_rows, seconds)
+
+
+def _stream_on_dask(polynomial: Polynomial, network: ReferenceNetwork, table: DataTable, plan: ComparisonPlan,
+                    scheduler: str | None, progress: Progress | None) -> tuple[_Streams, dict]:
+    """Every partition on the cluster, merged in dataset order: the same accumulators as one pass."""
+    from polyx.distributed import map_partitions
+
+    parts = _partitions(table, "verify")
+    model = str(Path(network.path).resolve())
+    results = map_partitions(verify_partition, [(polynomial, model, plan, part) for part in parts], scheduler, progress)
+    streams = _Streams(plan, list(polynomial.outputs), table)
+    seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
+    for result in results:
+        streams.merge(result.streams)
+        table.total_rows += result.rows
+        table.invalid_rows += result.invalid_rows
+        for name, value in result.seconds.items():
+            seconds[name] += value
+    table._check_not_empty()
+    return streams, {name: round(value, 6) for name, value in seconds.items()}
+
+
+def _partitions(table: DataTable, command: str) -> list[DataTable]:
+    """The dataset's Parquet files, one per task; other formats cannot be split among workers."""
+    from polyx.tabular import ArrowTable
+
+    if not isinstance(table, ArrowTable) or table.format != "parquet":
+        raise DataError(
+            f"{table.path}: --engine dask {command} works on a Parquet dataset (a folder or glob of Parquet files), "
+            f"not {table.format}; convert the data to Parquet or drop --engine"
+        )
+    return table.partitions()
 
 
 def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: ComparisonPlan, target: str | None) -> None:
@@ -307,11 +380,15 @@ def verify_polynomial(
     compare: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> VerificationReport:
-    """Run the model file and an in-memory Polynomial on a CSV and gate their agreement.
+    """Run the model file and an in-memory Polynomial on a data file or dataset and gate their agreement.
 
     The library entry point for Python users who hold a Polynomial; ``verify`` adds locating
-    and loading the artifact and checking its model's sha256.
+    and loading the artifact and checking its model's sha256. ``engine="dask"`` evaluates each
+    Parquet partition on a Dask cluster (the one at ``scheduler``, else a local one) and merges
+    the metrics exactly.
     """
     network = ReferenceNetwork(model)
     argmax_gate = any(gate.metric == "argmax_agreement" for gate in gates)
@@ -327,21 +404,28 @@ def verify_polynomial(
         skip_invalid=skip_invalid,
         chunk_rows=chunk_rows,
     )
-    streams = _Streams(plan, list(polynomial.outputs), table)
-    seconds = _stream(polynomial, network, table, plan, streams, progress)
+    if scheduler is not None and engine != "dask":
+        raise DataError("--scheduler names a Dask scheduler; add --engine dask")
+    if engine == "dask":
+        streams, seconds = _stream_on_dask(polynomial, network, table, plan, scheduler, progress)
+    elif engine == "local":
+        streams = _Streams(plan, list(polynomial.outputs), table)
+        seconds = _stream(polynomial, network, table, plan, streams, progress)
+    else:
+        raise DataError(f"unknown engine '{engine}'; choose local or dask")
     return _report(polynomial, network, table, plan, streams, gates, seconds)
 
 
 def _stream(
     polynomial: Polynomial,
     network: ReferenceNetwork,
-    table: CsvTable,
+    table: DataTable,
     plan: ComparisonPlan,
     streams: _Streams,
     progress: Progress | None,
 ) -> dict:
     seconds = {"reading": 0.0, "network": 0.0, "polynomial": 0.0, "metrics": 0.0}
-    size = table.path.stat().st_size
+    size = table.progress_total if progress is not None else None
     clock = time.perf_counter()
     # Overflow in the polynomial is a finding (counted in nonfinite_rows, gated), not a warning to print.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -358,7 +442,7 @@ def _stream(
             seconds["polynomial"] += compared - evaluated
             seconds["metrics"] += clock - compared
             if progress is not None:
-                progress(min(table.bytes_read, size), size)
+                progress(table.progress_done if size is None else min(table.progress_done, size), size)
     return {name: round(value, 6) for name, value in seconds.items()}
 
 
@@ -375,7 +459,7 @@ def _gate_results(gates: Sequence[Gate], outputs: list[ErrorMetrics], agreement:
 def _report(
     polynomial: Polynomial,
     network: ReferenceNetwork,
-    table: CsvTable,
+    table: DataTable,
     plan: ComparisonPlan,
     streams: _Streams,
     gates: Sequence[Gate],
@@ -395,6 +479,7 @@ def _report(
         target=streams.target.result() if streams.target else None,
         data={
             "path": str(table.path),
+            "format": table.format,
             "rows": table.total_rows,
             "invalid_rows_skipped": table.invalid_rows,
             "input_columns": table.input_names,
@@ -439,7 +524,7 @@ def verify(
     from polyx.expansion.artifact import load_polynomial
 
     outputs = {"--report": report, "--junit": junit}
-    check_paths(outputs, {"data": data, "polynomial": poly, "model": model})
+    check_paths(outputs, {"data": data, "polynomial": poly, "model": model}, folders=("data",))
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
     check_paths(outputs, {"polynomial": poly_path})
     polynomial = load_polynomial(poly_path)

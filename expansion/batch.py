@@ -15,6 +15,7 @@ import numpy as np
 
 from polyx.converters.graph_ir import apply_operator, is_structured
 from polyx.expansion.space import MonomialSpace
+from polyx.progress import report
 
 __all__ = ["PolyBatch"]
 
@@ -285,6 +286,7 @@ class PolyBatch:
         for k in range(last - 1, -1, -1):
             result = self.times(result, top - k)
             result.blocks[0] = coefficients[None, :, k].copy()
+            report("degree", last - k, last)
         return result
 
     def compose_contracted(

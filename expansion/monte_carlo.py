@@ -24,6 +24,7 @@ from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import batch_to_polynomial
 from polyx.expansion.space import MonomialSpace
 from polyx.metrics import ErrorAccumulator
+from polyx.progress import report
 
 __all__ = [
     "DEFAULT_SAMPLES_PER_TERM",
@@ -82,9 +83,12 @@ def fit_monomials(chunks, space: MonomialSpace, outputs: int) -> tuple[np.ndarra
     """
     terms = space.n_terms
     triangle = np.zeros((0, terms + outputs))
+    done = 0
     for z, y in chunks:
         stacked = np.vstack([triangle, np.hstack([_monomials(space, z), y])])
         triangle = scipy.linalg.qr(stacked, mode="r", overwrite_a=True, check_finite=False)[0][: terms + outputs]
+        done += z.shape[0]
+        report("fit rows", done, None)
     if triangle.shape[0] < terms:
         raise DataError(f"the fit has {triangle.shape[0]} rows for {terms} basis terms; it needs at least {terms}")
     solution, _, rank, _ = scipy.linalg.lstsq(triangle[:terms, :terms], triangle[:terms, terms:],
@@ -117,6 +121,7 @@ def monomials_to_polynomial(space_z: MonomialSpace, coefficients: np.ndarray, we
         constants = coefficients[offsets[degree - 1] : offsets[degree]].ravel()
         blocks[0] = constants[None, :] if blocks[0] is None else blocks[0] + constants
         current = PolyBatch(space_x, blocks, parents)
+        report("degree", order - degree + 1, order)
     return current
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from polyx.expansion.exponents import (
     is_strictly_graded,
     labels_to_exponents,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels", "exponents_to_names"]
 
@@ -196,6 +199,30 @@ class Polynomial:
     def term_names(self, *, ascii: bool = False) -> list[str]:
         """Readable term names (``x1²·x3``; ``x1^2*x3`` with ``ascii``), aligned with the terms."""
         return exponents_to_names(self.exponents, self.variables, ascii=ascii)
+
+    def to_frame(self) -> "pd.DataFrame":
+        """The terms as a pandas table: term, degree, one coefficient column per output (needs pandas)."""
+        from polyx.expansion.notebook import polynomial_frame
+
+        return polynomial_frame(self)
+
+    def predict(self, frame: "pd.DataFrame | np.ndarray") -> "pd.DataFrame | np.ndarray":
+        """The outputs on a DataFrame's rows, columns matched to the variables by name (arrays: by position)."""
+        from polyx.expansion.notebook import predict_frame
+
+        return predict_frame(self, frame)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: a summary and each output's largest terms."""
+        from polyx.expansion.notebook import polynomial_html
+
+        return polynomial_html(self)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX display: each output's largest terms as an equation."""
+        from polyx.expansion.notebook import polynomial_latex
+
+        return polynomial_latex(self)
 
 
 def _owned(values: object, dtype: type) -> np.ndarray:

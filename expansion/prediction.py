@@ -1,8 +1,10 @@
-"""``polyx predict``: a polynomial's outputs (and each term's contribution) for every CSV row.
+"""``polyx predict``: a polynomial's outputs (and each term's contribution) for every data row.
 
 Rows stream through in chunks from the reader to the writer, so a file of any length needs
-memory for one chunk only. Numbers are written with Python's shortest round-trip repr, so the
-CSV holds exactly the float64 values polyx computed.
+memory for one chunk only. The output format follows the output's extension: ``.parquet``/``.pq``
+write Parquet, ``.arrow``/``.feather``/``.ipc`` an Arrow IPC file, anything else (and stdout) CSV.
+CSV numbers are written with Python's shortest round-trip repr and Parquet/Arrow hold float64,
+so every format holds exactly the values polyx computed.
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import Callable, Iterator, TextIO
 
 import numpy as np
 
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import open_atomic
-from polyx.tabular import CsvTable
+from polyx.tabular import DataTable
 
-__all__ = ["PredictionResult", "prediction_header", "write_predictions"]
+__all__ = ["PredictionResult", "prediction_header", "write_predictions", "output_format", "prediction_blocks"]
 
 BLOCK_ELEMENTS = 1 << 20
+_BINARY_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+Progress = Callable[[int, "int | None"], None]
+
+
+def output_format(path: Path | None) -> str:
+    """csv, parquet or arrow, from the output file's extension (stdout is CSV)."""
+    return "csv" if path is None else _BINARY_FORMATS.get(path.suffix.lower(), "csv")
 
 
 @dataclass(frozen=True)
@@ -47,26 +56,62 @@ def prediction_header(poly: Polynomial, contributions: bool) -> list[str]:
 
 
 def write_predictions(
-    poly: Polynomial, table: CsvTable, target: Path | TextIO, *, contributions: bool = False
+    poly: Polynomial,
+    table: DataTable,
+    target: Path | TextIO,
+    *,
+    contributions: bool = False,
+    progress: Progress | None = None,
 ) -> PredictionResult:
-    """Write the prediction CSV to a stream, or atomically to a file path (no half file on failure)."""
-    if isinstance(target, Path):
+    """Write the predictions to a stream (CSV), or atomically to a file path (no half file on failure)
+    in the format its extension names."""
+    blocks = prediction_blocks(poly, table, contributions, progress)
+    header = prediction_header(poly, contributions)
+    if not isinstance(target, Path):
+        _write_csv(header, blocks, target)
+    elif output_format(target) == "csv":
         with open_atomic(target) as stream:
-            return _write(poly, table, stream, contributions)
-    return _write(poly, table, target, contributions)
+            _write_csv(header, blocks, stream)
+    else:
+        with open_atomic(target, "wb") as stream:
+            write_arrow(header, blocks, stream, output_format(target))
+    return PredictionResult(table.total_rows, table.invalid_rows, len(header), table.input_names)
 
 
-def _write(poly: Polynomial, table: CsvTable, stream: TextIO, contributions: bool) -> PredictionResult:
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(prediction_header(poly, contributions))
-    stream.write(header.getvalue())
-    width = len(poly.outputs) * (1 + (poly.n_terms if contributions else 0))
-    for block in _blocks(poly, table, contributions, max(1, BLOCK_ELEMENTS // width)):
+def _write_csv(header: list[str], blocks: Iterator[np.ndarray], stream: TextIO) -> None:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(header)
+    stream.write(line.getvalue())
+    for block in blocks:
         stream.write("".join(",".join(map(repr, row)) + "\n" for row in block.tolist()))
-    return PredictionResult(table.total_rows, table.invalid_rows, width, table.input_names)
 
 
-def _blocks(poly: Polynomial, table: CsvTable, contributions: bool, rows: int) -> Iterator[np.ndarray]:
+def write_arrow(header: list[str], blocks: Iterator[np.ndarray], stream: object, format: str) -> None:
+    """Stream float64 blocks into a Parquet file or an Arrow IPC file, one row group/batch per block."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, pa.float64()) for name in header])
+    writer = pq.ParquetWriter(stream, schema) if format == "parquet" else pa.ipc.new_file(stream, schema)
+    with writer:
+        for block in blocks:
+            columns = [pa.array(block[:, k]) for k in range(block.shape[1])]
+            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+
+
+def prediction_blocks(poly: Polynomial, table: DataTable, contributions: bool,
+                      progress: Progress | None = None) -> Iterator[np.ndarray]:
+    """The output rows, in blocks of about ``BLOCK_ELEMENTS`` numbers, as the table's chunks arrive."""
+    width = len(poly.outputs) * (1 + (poly.n_terms if contributions else 0))
+    rows = max(1, BLOCK_ELEMENTS // width)
+    total = table.progress_total if progress is not None else None
+    for block in _blocks(poly, table, contributions, rows):
+        yield block
+        if progress is not None:
+            progress(table.progress_done, total)
+
+
+def _blocks(poly: Polynomial, table: DataTable, contributions: bool, rows: int) -> Iterator[np.ndarray]:
     for inputs, _ in table.chunks():
         for start in range(0, inputs.shape[0], rows):
             x = inputs[start : start + rows]

@@ -18,6 +18,7 @@ from polyx.expansion.batch import PolyBatch
 from polyx.expansion.budget import DEFAULT_MAX_MEMORY, check_expansion_memory
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.space import MonomialSpace
+from polyx.progress import report
 
 __all__ = ["NeuronSeries", "Propagation", "propagate", "batch_to_polynomial"]
 
@@ -58,6 +59,7 @@ def propagate(network: Network, plan: Propagation, neuron_series: NeuronSeries) 
     offset = first.bias if plan.shift is None else first.bias + first.weight @ plan.shift
     current = PolyBatch.affine_inputs(space, first.weight, offset).truncated(plan.degrees[0])
     index = 0
+    report("layer", 0, len(layers))
     while True:
         layer = layers[index]
         if index > 0:
@@ -71,9 +73,11 @@ def propagate(network: Network, plan: Propagation, neuron_series: NeuronSeries) 
             if following is not None and index + 1 == len(layers) - 1 and not plan.expanded[index + 1]:
                 out = centred.compose_contracted(series, following.weight, plan.degrees[index])
                 out.blocks[0] = out.blocks[0] + following.bias[None, :]
+                report("layer", len(layers), len(layers))
                 return out.truncated(plan.degrees[index + 1])
             current = centred.compose(series, plan.degrees[index])
         index += 1
+        report("layer", index, len(layers))
         if index == len(layers):
             return current
 

@@ -25,6 +25,7 @@ from polyx.converters.graph_ir import is_structured
 from polyx.converters.ir import Network
 from polyx.expansion.propagate import NeuronSeries
 from polyx.expansion.series import shift_series
+from polyx.progress import report
 
 __all__ = ["UnivariateBatch", "propagate_unmixed", "unmixed_to_powers", "diagonal_exponents"]
 
@@ -199,6 +200,7 @@ def propagate_unmixed(
             current = finish(current)
         constant = current.constant
         parts.append(current.by_axis(order))
+        report("inputs", stop, network.input_size)
     return constant, np.concatenate(parts, axis=1)
 
 
