@@ -9,7 +9,7 @@ from polyx.converters.ir import Network
 from polyx.errors import MethodError
 from polyx.expansion.budget import check_order
 from polyx.expansion.global_taylor import expand_global
-from polyx.expansion.least_squares import expand_lsq
+from polyx.expansion.graph_lsq import expand_lsq_any
 from polyx.expansion.local_taylor import expand_local
 from polyx.expansion.polynomial import Polynomial
 
@@ -18,7 +18,7 @@ __all__ = ["METHODS", "ALIASES", "expand", "provenance_of"]
 METHODS: dict[str, Callable[..., Polynomial]] = {
     "nn2poly": expand_global,
     "taylor": expand_local,
-    "lsq": expand_lsq,
+    "lsq": expand_lsq_any,
 }
 ALIASES = {"global": "nn2poly", "hope": "taylor"}
 

@@ -25,7 +25,7 @@ sum over all j (``activation_covariance``).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -239,8 +239,12 @@ def expand_lsq(
     input_names: Sequence[str] | None = None,
     max_memory: int = DEFAULT_MAX_MEMORY,
     centered: bool | None = None,
+    stage: tuple[str, Callable[..., Polynomial]] | None = None,
 ) -> Polynomial:
     """The least-squares polynomial of degree ≤ ``order`` of the network under a Gaussian input.
+
+    ``stage`` (name, function) is the closed form of a graph's one non-linear stage
+    (``polyx.expansion.graph_lsq``: gated, residual), which replaces the Monte-Carlo fit.
 
     The Gaussian is (mean, cov) when given, else fitted to the ``data`` rows, else N(0, I). One
     hidden layer (after folding linear layers): the closed form, with analytic R². Deeper: a
@@ -256,12 +260,18 @@ def expand_lsq(
     form = hidden_layer_form(network)
     ratio, digits = digits_at_risk(model, order)
     centred = digits > CENTERING_DIGITS if centered is None else bool(centered)
-    method: dict = {"name": "lsq", "order": order, "solution": "closed-form" if form else "empirical",
+    method: dict = {"name": "lsq", "order": order, "solution": "closed-form" if form or stage else "empirical",
                     "input_model": INPUT_MODELS[model.kind], "centered": centred}
     if input_source:
         method["input_source"] = input_source
     extra: dict = {}
-    if form is None:
+    if stage is not None:
+        method["stage"] = stage[0]
+        polynomial = stage[1](order, model.mean, model.cov, network.variable_names, network.output_names,
+                              max_memory=max_memory)
+        polynomial.diagnostics.pop("warnings", None)  # the Gaussian's own warnings are added below once
+        extra, notes = _closed_form_checks(network, polynomial, model, samples, seed, check_samples, max_memory)
+    elif form is None:
         polynomial, notes = _empirical(network, order, model, data, samples, seed, check_samples, max_memory, method)
     else:
         polynomial = _closed_form(network, order, model, form[0], form[1], max_memory)

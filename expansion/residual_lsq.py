@@ -25,7 +25,7 @@ from polyx.expansion.gaussian_moments import hermite_coefficients
 from polyx.expansion.least_squares import CENTERING_DIGITS, _multiplied_out, _r_squared, expand_lsq
 from polyx.expansion.polynomial import Polynomial
 
-__all__ = ["residual_lsq", "skip_variance"]
+__all__ = ["residual_lsq", "skip_lsq", "skip_variance"]
 
 
 def skip_variance(skip: np.ndarray, w1: np.ndarray, b1: np.ndarray, weight: np.ndarray, activation: Activation,
@@ -80,13 +80,23 @@ def residual_lsq(
     bo = np.zeros(wo.shape[0]) if bo is None else checked_matrix(bo, "bo", (wo.shape[0],))
     if order < 0:
         raise DataError(f"order must be ≥ 0, got {order}")
-    weight, bias = wo @ w2, wo @ b2 + bo
+    return skip_lsq(wo, w1, b1, spec, wo @ w2, wo @ b2 + bo, mean, cov, order, variables, outputs, centered, max_memory)
+
+
+def skip_lsq(skip: np.ndarray, w1: np.ndarray, b1: np.ndarray, spec: Activation, weight: np.ndarray,
+             bias: np.ndarray, mean: object, cov: object, order: int, variables: tuple[str, ...] | None = None,
+             outputs: tuple[str, ...] | None = None, centered: bool | None = None,
+             max_memory: int = DEFAULT_MAX_MEMORY) -> Polynomial:
+    """The closed form of f(x) = S x + W g(W1 x + b1) + b, the general shape of a block with a linear
+    skip (a residual block read from a graph has any S, not only Wo): the hidden layer's closed form
+    plus S x, with the skip's share of the variances (``skip_variance``)."""
+    n_vars = w1.shape[1]
     network = Network((DenseLayer(w1, b1, spec), DenseLayer(weight, bias, LINEAR)), input_shape=(n_vars,))
     variables = tuple(variables) if variables else network.variable_names
     outputs = tuple(outputs) if outputs else network.output_names
     hidden_part = expand_lsq(network, order, mean, cov, input_names=variables, centered=True, max_memory=max_memory)
     model = gaussian_input(variables, mean, cov, source="the residual block's Gaussian")
-    skip, shift = model.onto_support(wo, np.zeros(wo.shape[0]))
+    skip, shift = model.onto_support(skip, np.zeros(skip.shape[0]))
     sw1, sb1 = model.onto_support(w1, b1)
     added = skip_variance(skip, sw1, sb1, weight, spec, model.mean, model.cov)
     diagnostics = dict(hidden_part.diagnostics)

@@ -87,6 +87,27 @@ def test_nn2poly_matches_reference(name: str) -> None:
     assert _worst_relative(polynomial, reference["coefficients"]) <= COEFFICIENT_TOLERANCE
 
 
+@pytest.mark.parametrize("name", [n for n in MODELS if "lsq" in _reference(n)])
+def test_lsq_closed_form_matches_reference(name: str) -> None:
+    """The graph's one non-linear stage is recognised (gated or residual) and its closed form equals
+    the quadrature reference; degrees the reference holds at ~1e-18 (a bilinear layer's odd terms)
+    are compared absolutely, at 1e-15 of the largest coefficient."""
+    reference = _reference(name)["lsq"]
+    polynomial = expand(load_network(DATA / f"{name}.onnx"), "lsq", reference["order"], mean=reference["mean"],
+                        cov=reference["cov"], centered=False)
+    assert polynomial.method["solution"] == "closed-form" and polynomial.method["stage"] in ("gated", "residual")
+    index = {tuple(row): column for column, row in enumerate(np.asarray(polynomial.exponents).tolist())}
+    for output, terms in enumerate(reference["coefficients"]):
+        largest = max(abs(value) for _, value in terms)
+        for degree in {sum(exponent) for exponent, _ in terms}:
+            of_degree = [(tuple(e), v) for e, v in terms if sum(e) == degree]
+            scale = max(abs(v) for _, v in of_degree)
+            for exponent, value in of_degree:
+                gap = abs(polynomial.coefficients[output, index[exponent]] - value)
+                assert gap <= (COEFFICIENT_TOLERANCE * scale if scale > 1e-6 * largest else 1e-15 * largest)
+    np.testing.assert_allclose(polynomial.diagnostics["r2"], reference["r2"], rtol=0, atol=1e-10)
+
+
 def test_graphs_load_as_graphs_and_chains_stay_chains() -> None:
     kinds = {name: type(load_network(DATA / f"{name}.onnx")).__name__ for name in MODELS}
     assert kinds.pop("sklearn_clf_tanh") == "Network"  # the label branch is dropped: a softmax chain
