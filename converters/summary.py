@@ -218,7 +218,7 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
     from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
 
     limit_bytes = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-    need = 8 * samples * (3 * network.input_size + 2 * sum(layer.out_features for layer in network.layers))
+    need = 8 * samples * (3 * network.input_size + 2 * sum(network.widths))
     if need > limit_bytes:
         raise OrderTooLargeError(
             f"--samples {samples:,} random inputs of {network.input_size} values and their activations need about "
