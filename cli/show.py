@@ -54,6 +54,24 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     term.table(table)
 
 
+def _render_eig_images(app: App, polynomial: "Polynomial", shape: str, top: int | None, digits: int) -> None:
+    """Each output's top eigenvectors as character images (side by side), titled by their eigenvalues."""
+    from polyx.expansion.eigen_images import LEGEND, eigen_images, image_text
+    from polyx.plots import parse_shape
+
+    term = app.terminal
+    for output in eigen_images(polynomial, parse_shape(shape), top=top or 4):
+        term.info(f"{output.output}: top {output.eigenvalues.size} eigenvectors of xᵀGx as {shape} images")
+        pictures = [image_text(image) for image in output.images]
+        width = len(pictures[0][0]) if pictures and pictures[0] else 0
+        titles = [f"#{k + 1} λ={value:.{digits}g} ({share:.1%})"
+                  for k, (value, share) in enumerate(zip(output.eigenvalues, output.shares))]
+        term.info("  ".join(title.ljust(width) for title in titles).rstrip())
+        for lines in zip(*pictures):
+            term.info("  ".join(lines).rstrip())
+    term.info(LEGEND)
+
+
 def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int) -> None:
     from polyx.cli.terminal import PlainTable
 
@@ -81,16 +99,22 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
 @click.option("--threshold", type=float, default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
 @click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True, help="Significant digits of the coefficients shown.")
 @click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
+@click.option("--shape", help="[--eig] Also draw the top eigenvectors (-k, default 4) as HxW images, e.g. 28x28.")
 @click.pass_obj
-def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool) -> None:
+def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool,
+         shape: str | None) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.presentation import render_polynomial, summarize_polynomial
 
     if eig and fmt not in ("table", "json"):
         raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")
+    if shape and not (eig and fmt == "table"):
+        raise click.UsageError("--shape draws eigen-images: use it with --eig (table format)")
     polynomial = load_polynomial(poly)
-    if eig:
+    if eig and shape:
+        _render_eig_images(app, polynomial, shape, top, digits)
+    elif eig:
         _render_eig(app, polynomial, fmt, top, digits)
     elif fmt == "table":
         _render(app, summarize_polynomial(polynomial, top=10 if top is None else top, threshold=threshold), digits)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "QuadraticParts",
     "quadratic_parts",
+    "gram_matrices",
     "evaluate_quadratic",
     "polynomial_from_parts",
     "multiplied_out",
@@ -82,13 +83,21 @@ def quadratic_parts(polynomial: "Polynomial") -> QuadraticParts:
     beta = np.zeros((outputs, n))
     linear = np.flatnonzero(degree == 1)
     beta[:, indices[linear, 0]] = coefficients[:, linear]
-    gram = np.zeros((outputs, n, n))
-    pairs = np.flatnonzero(degree == 2)
+    return QuadraticParts(alpha, beta, gram_matrices(polynomial))
+
+
+def gram_matrices(polynomial: "Polynomial") -> np.ndarray:
+    """G (outputs, n, n) of the polynomial's degree-2 terms (of any polynomial; higher terms are
+    ignored): G_ii = c(x_i²), G_ij = G_ji = c(x_i x_j)/2."""
+    indices, coefficients = polynomial.indices, polynomial.coefficients
+    n = len(polynomial.variables)
+    gram = np.zeros((len(polynomial.outputs), n, n))
+    pairs = np.flatnonzero(sparse.degrees(indices) == 2)
     i, j = indices[pairs, 0], indices[pairs, 1]
     values = np.where(i == j, 1.0, 0.5) * coefficients[:, pairs]
     gram[:, i, j] = values
     gram[:, j, i] = values
-    return QuadraticParts(alpha, beta, gram)
+    return gram
 
 
 def evaluate_quadratic(parts: QuadraticParts, x: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
