@@ -126,3 +126,22 @@ def test_wide_quadratic_never_builds_a_dense_exponent_table() -> None:
     parts = poly.quadratic
     direct = parts.alpha + x @ parts.beta.T + np.einsum("ri,oij,rj->ro", x, parts.gram, x)
     assert np.allclose(poly.evaluate(x), direct, rtol=1e-12)
+
+
+@pytest.mark.parametrize("centered", [False, True])
+def test_onnx_export_of_a_wide_quadratic_matches_the_polynomial(centered: bool) -> None:
+    """The MatMul graph (onnx_quadratic) against Polynomial.evaluate, in onnxruntime float64 (1e-12)."""
+    import onnxruntime
+
+    from polyx.expansion.onnx_export import polynomial_to_onnx
+
+    network = _network([quadratic.FAST_VARIABLES + 2, 5, 3], seed=13)
+    point = np.random.default_rng(14).normal(size=network.input_size)
+    poly = expand_local(network, 2, point, centered=centered, validity_samples=0)
+    model = polynomial_to_onnx(poly, "float64")
+    assert "MatMul" in {node.op_type for node in model.graph.node}
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(15).normal(size=(37, network.input_size))
+    (got,) = session.run(None, {"x": x})
+    expected = poly._plan.evaluate(x, poly.center, poly.coefficients).T
+    assert np.allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
