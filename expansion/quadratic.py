@@ -144,9 +144,14 @@ def shifted(parts: QuadraticParts, center: np.ndarray) -> QuadraticParts:
 def multiplied_out(polynomial: "Polynomial") -> "Polynomial":
     """A centred quadratic polynomial rewritten in powers of x (center None), by the matrix identity
     above instead of the binomial expansion of every term."""
-    parts = polynomial.quadratic
-    if polynomial.center is not None:
-        parts = shifted(parts, polynomial.center)
+    from polyx.expansion.polynomial import Polynomial
+
+    if polynomial.center is None or not np.any(polynomial.center):
+        same = Polynomial(polynomial.variables, polynomial.outputs, None, polynomial.coefficients, None, polynomial.method,
+                          None, polynomial.diagnostics, monomials=polynomial.indices)
+        same.__dict__["quadratic"] = polynomial.quadratic
+        return same
+    parts = shifted(polynomial.quadratic, polynomial.center)
     return polynomial_from_parts(parts, polynomial.variables, polynomial.outputs, None, polynomial.method,
                                  polynomial.diagnostics)
 
