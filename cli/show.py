@@ -18,9 +18,28 @@ __all__ = ["show"]
 
 def _describe(values: dict, skip: tuple[str, ...] = ()) -> str:
     """key=value for the scalar entries; a sha256 shortened to 12 digits."""
-    parts = [f"{key}={str(value)[:12] + '…' if key == 'sha256' else value}" for key, value in values.items()
+    parts = [f"{key}={_short(key, value)}" for key, value in values.items()
              if key not in skip and value is not None and not isinstance(value, dict)]
     return ", ".join(parts) or "-"
+
+
+def _short(key: str, value: object) -> str:
+    """A sha256 cut to 12 digits, a long list (an image-sized x0) as its length."""
+    if key == "sha256":
+        return str(value)[:12] + "…"
+    if isinstance(value, list) and len(value) > LONG_LIST:
+        return f"[{len(value)} values]"
+    return str(value)
+
+
+LONG_LIST = 12
+
+
+def _names_text(names: list[str]) -> str:
+    """All names, or the first and last few of an image-sized list."""
+    if len(names) <= LONG_LIST:
+        return ", ".join(names)
+    return ", ".join(names[:3]) + ", …, " + ", ".join(names[-2:])
 
 
 def _count(number: int, noun: str) -> str:
@@ -32,8 +51,8 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
 
     term = app.terminal
     names = [o.name for o in summary.outputs]
-    term.info(f"polynomial  {_count(len(summary.variables), 'variable')} ({', '.join(summary.variables)}) → "
-              f"{_count(len(names), 'output')} ({', '.join(names)}), {_count(summary.n_terms, 'term')} up to degree {summary.degree}")
+    term.info(f"polynomial  {_count(len(summary.variables), 'variable')} ({_names_text(summary.variables)}) → "
+              f"{_count(len(names), 'output')} ({_names_text(names)}), {_count(summary.n_terms, 'term')} up to degree {summary.degree}")
     term.info(f"method      {summary.method.get('name')}: {_describe(summary.method, ('name',))}")
     term.info(f"provenance  {_describe(summary.provenance)}")
     term.info(f"center      {'none' if summary.center is None else ', '.join(f'{c:.{digits}g}' for c in summary.center)}")
