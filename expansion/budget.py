@@ -100,9 +100,10 @@ def check_expansion_memory(
 def quadratic_bytes(n_vars: int, outputs: int, widths: list[int]) -> int:
     """Peak bytes of the matrix path for degree 2 (``quadratic``): G per output and its stacked
     copy (2·O·n²), the coefficient rows of the written polynomial (O·n²/2 plus a gather of the same
-    size), the sparse term table (n²/2 pairs × 2 int32), and the Jacobians of the widest layer."""
+    size), the sparse term table (n²/2 pairs × 2 int32), the Jacobians of the widest layer, and
+    one chunk of batched evaluation (64 MiB, ``quadratic.EVALUATION_CHUNK_BYTES``)."""
     widest = max(widths) if widths else 1
-    return 8 * (3 * outputs * n_vars * n_vars + 2 * widest * n_vars) + 4 * n_vars * (n_vars + 1)
+    return 8 * (3 * outputs * n_vars * n_vars + 2 * widest * n_vars) + 4 * n_vars * (n_vars + 1) + 64 * 2**20
 
 
 def check_quadratic_memory(n_vars: int, outputs: int, widths: list[int], max_memory: int = DEFAULT_MAX_MEMORY) -> int:
