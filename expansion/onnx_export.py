@@ -308,8 +308,8 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
 
 
 def default_export_path(poly_path: str | Path) -> Path:
-    """``model.poly.json`` → ``model.poly.onnx`` in the current directory: never the network's own file name."""
-    return default_output_name(poly_path, (".json",), ".onnx")
+    """``model.poly.json`` (or ``.npz``) → ``model.poly.onnx`` here: never the network's own file name."""
+    return default_output_name(poly_path, (".json", ".npz"), ".onnx")
 
 
 def _refuse_overwriting_source(poly: Polynomial, poly_path: Path, output: Path) -> None:
