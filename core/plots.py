@@ -186,7 +186,7 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
         raise DataError("--kind diagonal needs --data DATA.csv: the rows to run the network and the polynomial on")
     model, _ = resolve_model(poly.provenance, request.source, request.model)
     check_paths({"-o": request.output}, {"model": model})
-    network = ReferenceNetwork(model)
+    network = ReferenceNetwork(model, poly.provenance.get("output_name"))
     table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
                        exclude=request.exclude, variable_names=list(poly.variables))
     x = _first_rows(table, request.max_rows)
