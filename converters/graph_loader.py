@@ -215,7 +215,7 @@ class _Walk:
     def _pass_through(self, node: OnnxNode) -> None:
         """Carry a refused node's input on as its output, so the nodes after it are checked too
         (the graph is not built once a problem is found; only the list of problems is)."""
-        data = [name for name in self.graph.data_inputs(node) if name in self.builder.values]
+        data = [name for name in self._data(node) if name in self.builder.values]
         outputs = [out for out in node.outputs if out]
         if data and len(outputs) == 1 and outputs[0] not in self.builder.values:
             self.builder.values[outputs[0]] = self.builder.values[data[0]]
@@ -256,8 +256,12 @@ class _Walk:
         self._apply(step, tensor)
         return True
 
+    def _data(self, node: OnnxNode) -> list[str]:
+        """The node's inputs that carry data: neither constant nor computed from shapes (a flatten's target)."""
+        return [name for name in self.graph.data_inputs(node) if not self.graph.is_shape_tensor(name)]
+
     def _convert(self, node: OnnxNode) -> None:
-        data = self.graph.data_inputs(node)
+        data = self._data(node)
         distinct = list(dict.fromkeys(data))
         if node.domain == "" and node.op_type in GRAPH_OPS:
             GRAPH_OPS[node.op_type](node, self.builder)
@@ -288,7 +292,11 @@ class _Walk:
             BINARY_OPS[node.op_type](node, self.builder)
             return
         if node.domain == "" and node.op_type in FALLBACK_OPS:
-            FALLBACK_OPS[node.op_type](node, self.builder)
+            try:
+                FALLBACK_OPS[node.op_type](node, self.builder)
+            except NotThisPattern:
+                raise Refusal(f"{node.op_type} in this form (e.g. a target computed from the data) is not "
+                              "supported") from None
             return
         if refusal is not None and str(refusal) != "tried":
             raise refusal

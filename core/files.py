@@ -263,18 +263,18 @@ def _create_temp(path: Path) -> _Staged:
     return staged
 
 
-def _stage(path: Path, content: bytes) -> _Staged:
-    staged = _create_temp(path)
+def _stage(path: Path, content: bytes, staged: list[_Staged]) -> None:
+    """A complete temporary copy of ``content`` beside ``path``, registered in ``staged`` before any
+    byte is written: the file is created and listed while signals wait, so an interrupt can never
+    leave a temporary file that the cleanup does not know about."""
+    with deferred():
+        item = _create_temp(path)
+        staged.append(item)
     try:
-        with os.fdopen(staged.handle, "wb") as stream:
+        with os.fdopen(item.handle, "wb") as stream:
             stream.write(content)
     except OSError as error:
-        staged.discard()
         raise _write_error(path, error) from None
-    except BaseException:
-        staged.discard()
-        raise
-    return staged
 
 
 def _commit(staged: Sequence[_Staged]) -> None:
@@ -344,8 +344,10 @@ def open_atomic(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
         except OSError as error:
             raise _write_error(target, error) from None
         return
-    staged = _create_temp(target)
+    staged: _Staged | None = None
     try:
+        with deferred():  # the temporary file exists only once the cleanup below knows it
+            staged = _create_temp(target)
         try:
             with os.fdopen(staged.handle, mode, **text) as stream:
                 yield stream
@@ -354,7 +356,8 @@ def open_atomic(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
         except OSError as error:
             raise _write_error(target, error) from None
     finally:
-        staged.discard()
+        if staged is not None:
+            staged.discard()
 
 
 def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
@@ -376,7 +379,7 @@ def write_all_atomic(contents: Sequence[tuple[Path, str | bytes]]) -> list[Path]
     try:
         for path, content in contents:
             if not writes_in_place(path):
-                staged.append(_stage(Path(path), _bytes(content)))
+                _stage(Path(path), _bytes(content), staged)
         _test_pause()
         for path, content in contents:
             if writes_in_place(path):

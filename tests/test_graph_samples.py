@@ -26,13 +26,15 @@ DIGITS = np.loadtxt(GRAPHS / "digits.csv", delimiter=",", skiprows=1)
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=lambda entry: entry["file"])
 def test_sample_matches_framework_and_onnxruntime(entry) -> None:
-    """float32 weights evaluated in float64 on both sides: within 1e-9 of the framework (scaled);
-    onnxruntime computes in float32: within 1e-5."""
+    """float32 weights evaluated in float64 on both sides: within 1e-9 of the framework (scaled), or
+    1e-5 where the framework itself computed in float32 (Keras); onnxruntime computes in float32:
+    within 1e-5."""
     network = load_network(GRAPHS / entry["file"])
     x = np.asarray(entry["check"]["inputs"], dtype=np.float64)
     framework = np.asarray(entry["check"]["outputs"], dtype=np.float64)
     got = network.forward(x).reshape(framework.shape)
-    assert np.abs(got - framework).max() <= 1e-9 * max(1.0, np.abs(framework).max())
+    tolerance = 1e-5 if entry.get("oracle_dtype") == "float32" else 1e-9
+    assert np.abs(got - framework).max() <= tolerance * max(1.0, np.abs(framework).max())
     ort = OnnxRunner(GRAPHS / entry["file"]).run(x).reshape(framework.shape)
     assert np.abs(got - ort).max() <= 1e-5 * max(1.0, np.abs(ort).max())
 

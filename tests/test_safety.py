@@ -102,10 +102,15 @@ def test_a_hard_link_of_the_data_is_refused_as_prediction_output(project: Path) 
 
 
 def test_demo_refuses_the_folder_of_its_packaged_samples() -> None:
-    before = snapshot(SAMPLES)
-    line = one_error_line(run("demo", "--out", str(SAMPLES)))
+    """The folder the installed package reads its samples from (the repository's with an editable
+    install, site-packages otherwise)."""
+    from importlib import resources
+
+    packaged = Path(str(resources.files("polyx.sample_models")))
+    before = snapshot(packaged)
+    line = one_error_line(run("demo", "--out", str(packaged)))
     assert "names the same file as the packaged sample" in line
-    assert snapshot(SAMPLES) == before
+    assert snapshot(packaged) == before
 
 
 # --- issue 12: inputs are regular files (FIFO, socket, device, folder) ------------------------------
