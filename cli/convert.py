@@ -50,6 +50,10 @@ def _method_names() -> list[str]:
 @click.option("--gaussian", type=click.Path(path_type=Path), help="[lsq] Input model {'mean': [...], 'cov': [[...]]}.")
 @click.option("--check-samples", type=CHECK_SAMPLES, default=0, help="[lsq] Monte-Carlo check of the R².")
 @click.option("--samples", type=SAMPLES, help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
+@click.option("--center", type=FiniteFloatList(), help="Input centre μ of z = (x − μ)/σ: one value or one per input [default: --data's mean].")
+@click.option("--scale", type=FiniteFloatList(), help="Input scale σ > 0 of z = (x − μ)/σ: one value or one per input [default: --data's std].")
+@click.option("--units", type=click.Choice(["raw", "standardized"]), default="raw", show_default=True,
+              help="Write the polynomial in the inputs' own units, or in z = (x − μ)/σ.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:

@@ -67,6 +67,9 @@ class ConversionRequest:
     check_samples: int = 0
     samples: int | None = None
     seed: int = 0
+    center: Sequence[float] | None = None
+    scale: Sequence[float] | None = None
+    units: str = "raw"
 
 
 @dataclass
@@ -278,9 +281,10 @@ def convert(request: ConversionRequest) -> Conversion:
                 folders=("--data", "--fit", "--at-row", "--at-mean"))
     network = load_network(request.model)
     parameters, names = _PARAMETERS[method](request, network)
+    standardization = _standardization(request, network, parameters)
     try:
         with np.errstate(all="ignore"):  # an overflow is reported once, below, not as numpy warnings
-            polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+            polynomial = _expand_in_units(network, method, request, parameters, standardization)
     except MethodError as error:
         raise MethodError(f"{request.model}: {error}") from None
     _check_finite(polynomial, request)
@@ -293,6 +297,97 @@ def convert(request: ConversionRequest) -> Conversion:
     if request.sympy:
         rendered.append((request.sympy, render_sympy_module(polynomial)))
     return Conversion(polynomial, write_all_atomic(rendered))
+
+
+def _standardization(request: ConversionRequest, network: Network, parameters: dict[str, Any]) -> "Standardization | None":
+    """μ and σ of z = (x − μ)/σ: ``--center``/``--scale`` as given (a missing one is 0 or 1), else the
+    data's (``--data``, then ``--fit``), else the Gaussian's; None when nothing gives them."""
+    from polyx.expansion.units import Standardization, expand_to, from_rows
+
+    size = network.input_size
+    if request.center is not None or request.scale is not None:
+        center = expand_to(request.center if request.center is not None else 0.0, size, "--center")
+        scale = expand_to(request.scale if request.scale is not None else 1.0, size, "--scale")
+        if (scale <= 0).any():
+            raise DataError("--scale must list positive numbers (the spread of each input); e.g. --scale 2,3,4,5")
+        return Standardization(center, scale, "--center/--scale")
+    for key in ("data", "fit"):
+        rows = parameters.get(key)
+        if isinstance(rows, np.ndarray):
+            return from_rows(rows, f"mean and standard deviation of {parameters.get(key + '_source') or request.data}")
+    if "mean" in parameters and "cov" in parameters:
+        cov = np.atleast_2d(parameters["cov"])
+        return Standardization(parameters["mean"], np.sqrt(np.clip(np.diag(cov), 1e-300, None)),
+                               f"mean and standard deviation of {request.gaussian}")
+    return None
+
+
+def _expand_in_units(network: Network, method: str, request: ConversionRequest, parameters: dict[str, Any],
+                     standardization: "Standardization | None") -> Polynomial:
+    """Expand, in standardised coordinates where that changes the answer, and write the units asked for.
+
+    nn2poly truncates powers of its variables at degree Q, so it is expanded in z (the data rows
+    standardised too) and mapped back exactly; the local Taylor and least-squares polynomials do
+    not depend on the coordinates (an affine change of variables maps degree-Q polynomials onto
+    themselves), so they are expanded as they are and only converted for ``--units standardized``.
+    """
+    from polyx.expansion.expand import expand
+    from polyx.expansion.units import raw_to_standardized, standardized_network, standardized_to_raw
+
+    if request.units == "standardized" and standardization is None:
+        raise DataError("--units standardized needs the inputs' centre and scale: give --data, --center/--scale "
+                        "(or, for lsq, --gaussian)")
+    if method == "nn2poly" and standardization is not None and not standardization.is_identity:
+        parameters = dict(parameters)
+        for key in ("data", "fit"):
+            if parameters.get(key) is not None:
+                parameters[key] = standardization.apply(parameters[key])
+        model = standardized_network(network, standardization)
+        polynomial = expand(model, method, request.order, max_memory=request.max_memory, **parameters)
+        polynomial = polynomial.relabelled(provenance=_provenance(network))
+        expanded_in = "standardized"
+    else:
+        polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+        expanded_in = "raw"
+        if method == "nn2poly":
+            _origin_warning(polynomial, parameters, request.order)
+    if standardization is None:
+        return polynomial
+    if expanded_in == "standardized" and request.units == "raw":
+        polynomial = standardized_to_raw(polynomial, standardization)
+    elif expanded_in == "raw" and request.units == "standardized":
+        polynomial = raw_to_standardized(polynomial, standardization)
+    method_record = dict(polynomial.method, units=request.units, expanded_in=expanded_in,
+                         standardization=standardization.record())
+    return polynomial.relabelled(method=method_record)
+
+
+def _provenance(network: Network) -> dict[str, Any]:
+    from polyx.expansion.expand import provenance_of
+
+    return provenance_of(network)
+
+
+ORIGIN_WARNING_SD = 2.0
+"""How far (in the data's standard deviations) the data's mean may lie from x = 0 before a raw nn2poly
+expansion is flagged: beyond that the truncated powers of x, not the activations, dominate the error."""
+
+
+def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: int) -> None:
+    """Say so when a raw nn2poly expansion is truncated far from the data (the issue-17 failure mode)."""
+    from polyx.expansion.units import origin_distance
+
+    rows = parameters.get("data") if parameters.get("data") is not None else parameters.get("fit")
+    if rows is None:
+        return
+    distance, worst = origin_distance(rows)
+    polynomial.diagnostics["origin_distance"] = {"standard_deviations": distance, "input": worst + 1}
+    if distance > ORIGIN_WARNING_SD:
+        polynomial.diagnostics.setdefault("warnings", []).append(
+            f"the data's mean lies {distance:.3g} standard deviations from x = 0 (input {worst + 1}), where the powers "
+            f"of x are truncated at degree {order}: truncation far from the origin, not the activation region, limits "
+            "this polynomial; drop --center 0 --scale 1 to expand in the data's standardised coordinates"
+        )
 
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:

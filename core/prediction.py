@@ -46,6 +46,7 @@ def predict(
 ) -> Prediction:
     """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
     from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.units import artifact_in_raw_units
     from polyx.expansion.prediction import write_predictions
     from polyx.paths import check_paths
     from polyx.tabular import open_table
@@ -58,7 +59,7 @@ def predict(
         _check_new_folder(output)  # type: ignore[arg-type]
     written = output if isinstance(output, Path) and engine != "dask" else None
     check_paths({"-o": written}, {"polynomial": poly, "data": data}, folders=("data",))
-    polynomial = load_polynomial(poly)
+    polynomial = artifact_in_raw_units(load_polynomial(poly))
     table = open_table(data, expected_inputs=len(polynomial.variables), columns=columns or None, exclude=exclude,
                        target=target, variable_names=polynomial.variables, skip_invalid=skip_invalid)
     if engine == "dask":

@@ -522,12 +522,13 @@ def verify(
     the gates say) once the report is complete. Other options as for ``verify_polynomial``.
     """
     from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.units import artifact_in_raw_units
 
     outputs = {"--report": report, "--junit": junit}
     check_paths(outputs, {"data": data, "polynomial": poly, "model": model}, folders=("data",))
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
     check_paths(outputs, {"polynomial": poly_path})
-    polynomial = load_polynomial(poly_path)
+    polynomial = artifact_in_raw_units(load_polynomial(poly_path))
     model_path, expected = resolve_model(polynomial.provenance, poly_path, Path(model) if model is not None else None)
     check_paths(outputs, {"model": model_path})
     measured = verify_polynomial(polynomial, model_path, data, **options)  # type: ignore[arg-type]
