@@ -13,6 +13,8 @@ finite sum of moments, so it is exact, not sampled:
   the terms, and for one term c·Π_{j∈T}(x_j − μ_j)^{e_j} the game is Π_{j∈S∩T}(x_j − μ_j)^{e_j} ·
   E[Π_{j∈T\\S}(X_j − μ_j)^{e_j}], which only depends on S ∩ T: the Shapley sum runs over the
   2^|T| subsets of the term's own variables (|T| ≤ the degree), with the weights of |T| players;
+- each variable's share: its Shapley effect Σ_{u ∋ i} V_u/|u| (V_u the ANOVA component variances,
+  independent inputs), which sums to 1 and lies between the first-order and total indices;
 - pairwise Shapley interaction values (Lundberg et al. 2020's SHAP interaction values) the same
   way, with the diagonal the Shapley value minus its row's interactions.
 
@@ -22,6 +24,7 @@ moments are central and small.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -96,14 +99,35 @@ def _raw_coefficients(polynomial: Polynomial) -> np.ndarray:
     return np.asarray(raw_to_standardized(polynomial, Standardization(zero, np.ones_like(zero))).coefficients)
 
 
-def variable_shares(polynomial: Polynomial, shares: np.ndarray) -> np.ndarray:
-    """Each variable's share of the variance: every term's share split equally among the variables it
-    contains (outputs, variables). A summary of the term shares, sums to 1 minus nothing lost."""
-    exponents = np.asarray(polynomial.exponents)
-    present = (exponents > 0).astype(np.float64)
-    counts = present.sum(axis=1)
-    split = np.divide(present, counts[:, None], out=np.zeros_like(present), where=counts[:, None] > 0)
-    return shares @ split
+def variable_shares(polynomial: Polynomial, model: InputModel) -> np.ndarray:
+    """Each variable's share of the variance (outputs, variables): its Shapley effect (Owen 2014) under the
+    product of the model's marginals, Σ_{u ∋ i} V_u / |u| over the ANOVA components u; they sum to 1.
+
+    Only variable sets below some term's own set have a component, so the closed indices
+    Var(E[f | x_S]) are computed for those S alone and turned into V_u by Möbius inversion.
+    """
+    exponents, coefficients = _centred(polynomial, model)
+    independent = model.marginals(2 * int(exponents.sum(axis=1).max(initial=0)))
+    sets: set[frozenset[int]] = set()
+    for row in exponents:
+        variables = [int(v) for v in np.flatnonzero(row)]
+        for k in range(1, len(variables) + 1):
+            sets.update(frozenset(c) for c in itertools.combinations(variables, k))
+    closed = {frozenset(): np.zeros(coefficients.shape[0])}
+    for subset in sets:
+        inside = np.zeros(exponents.shape[1], dtype=bool)
+        inside[list(subset)] = True
+        kept = np.where(inside, exponents, 0)
+        factors = independent.moments(np.where(inside, 0, exponents))
+        closed[subset] = _variance(kept, coefficients * factors, independent)
+    effects = np.zeros((coefficients.shape[0], exponents.shape[1]))
+    for subset in sets:
+        component = sum((-1) ** (len(subset) - k) * closed[frozenset(c)]
+                        for k in range(len(subset) + 1) for c in itertools.combinations(sorted(subset), k))
+        for variable in subset:
+            effects[:, variable] += component / len(subset)
+    total = closed.get(frozenset(range(exponents.shape[1])), _variance(exponents, coefficients, independent))
+    return effects / np.where(total > 0, total, np.inf)[:, None]
 
 
 def sobol_indices(polynomial: Polynomial, model: InputModel) -> tuple[np.ndarray, np.ndarray]:
@@ -251,5 +275,5 @@ def importance(polynomial: Polynomial, model: InputModel) -> Importance:
     shares, mean, variance = term_shares(polynomial, model)
     first, total = sobol_indices(polynomial, model)
     sobol_model = model.description if model.independent else "the product of the data's marginal distributions"
-    return Importance(model.description, mean, variance, shares, variable_shares(polynomial, shares), first, total,
+    return Importance(model.description, mean, variance, shares, variable_shares(polynomial, model), first, total,
                       sobol_model)

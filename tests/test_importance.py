@@ -181,3 +181,40 @@ def test_additive_polynomial_sobol_first_equals_total_and_shares() -> None:
     np.testing.assert_allclose(result.first_order, result.total, atol=1e-14)
     np.testing.assert_allclose(result.first_order[0], [9 / 11, 2 / 11], atol=1e-14)
     np.testing.assert_allclose(result.variable_shares[0], [9 / 11, 2 / 11], atol=1e-14)
+
+
+def test_variable_shares_are_shapley_effects_by_enumeration() -> None:
+    # closed indices Var(E[f | x_S]) by nested Gauss–Hermite rules, then Owen's Shapley effect by enumeration
+    n = 3
+    polynomial = _polynomial(n, 3, seed=21)
+    mean, std = MU[:n], SD[:n]
+    z, w = np.polynomial.hermite_e.hermegauss(6)
+    w = w / w.sum()
+
+    def closed(subset: tuple[int, ...]) -> float:
+        outer = list(itertools.product(range(6), repeat=len(subset)))
+        rest = [j for j in range(n) if j not in subset]
+        inner = list(itertools.product(range(6), repeat=len(rest)))
+        conditional, weights = [], []
+        for o in outer:
+            points = np.empty((len(inner), n))
+            points[:, list(subset)] = mean[list(subset)] + std[list(subset)] * z[list(o)]
+            points[:, rest] = mean[rest] + std[rest] * z[np.array(inner, dtype=int).reshape(len(inner), -1)]
+            inner_w = np.prod(w[np.array(inner, dtype=int).reshape(len(inner), -1)], axis=1)
+            conditional.append(inner_w @ polynomial.evaluate(points)[:, 0])
+            weights.append(np.prod(w[list(o)]))
+        conditional, weights = np.array(conditional), np.array(weights)
+        return float(weights @ (conditional - weights @ conditional) ** 2)
+
+    values = {s: closed(s) for k in range(n + 1) for s in itertools.combinations(range(n), k)}
+    expected = np.zeros(n)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        for k in range(n):
+            for s in itertools.combinations(others, k):
+                weight = math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
+                expected[i] += weight * (values[tuple(sorted(s + (i,)))] - values[s])
+    expected /= values[tuple(range(n))]
+    result = importance(polynomial, gaussian_marginals(mean, std, 6, "Gaussian"))
+    np.testing.assert_allclose(result.variable_shares[0], expected, rtol=0, atol=1e-10)
+    assert np.all(result.first_order[0] <= expected + 1e-12) and np.all(expected <= result.total[0] + 1e-12)
