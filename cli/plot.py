@@ -24,7 +24,7 @@ def _kinds() -> tuple[str, ...]:
               help="coefficients/diagonal/heatmap: SOURCE is a polynomial; potentials: SOURCE is the model.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Image file: .png, .svg or .pdf [default: SOURCE.KIND.png here].")
 @click.option("-n", "--top", type=TOP, default=10, show_default=True, help="[coefficients] Terms per output.")
-@click.option("--data", type=click.Path(path_type=Path), help="[diagonal, potentials] CSV rows to run.")
+@click.option("--data", type=click.Path(path_type=Path), help="[diagonal, potentials] CSV rows to run; [importance] the inputs' distribution.")
 @click.option("--model", type=click.Path(path_type=Path), help="[diagonal] ONNX model [default: the polynomial's source].")
 @click.option("--taylor-orders", type=TaylorOrders(), default="8", show_default=True, help="[potentials] One Taylor order, or one per layer (8,8,1).")
 @click.option("--taylor-center", type=COORDINATE, default=0.0, show_default=True, help="[potentials] Taylor centre.")

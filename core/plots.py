@@ -55,7 +55,7 @@ __all__ = [
     "default_plot_path",
 ]
 
-KINDS = ("coefficients", "diagonal", "potentials", "heatmap")
+KINDS = ("coefficients", "diagonal", "potentials", "heatmap", "importance")
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 120
 POSITIVE, NEGATIVE = "#00BA38", "#F8766D"
@@ -402,7 +402,21 @@ def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
     if request.kind == "diagonal":
         figure, table = _diagonal(request, poly)
         return figure, table.matched_by_position
+    if request.kind == "importance":
+        return _importance(request, poly), []
     return heatmap_figure(poly, request.shape, request.outputs), []
+
+
+def _importance(request: PlotRequest, poly: "Polynomial") -> "Figure":
+    """Sobol indices and variance shares under --data's empirical distribution (else the artifact's Gaussian)."""
+    from polyx.expansion.importance import importance
+    from polyx.expansion.units import artifact_in_raw_units
+    from polyx.importance_plot import importance_figure
+    from polyx.interpretation import input_model
+
+    poly = artifact_in_raw_units(poly)
+    model = input_model(poly, request.data, "empirical", request.columns, request.exclude)
+    return importance_figure(poly, importance(poly, model), _selected_outputs(poly.outputs, request.outputs))
 
 
 def plot(request: PlotRequest) -> PlotResult:
