@@ -41,7 +41,7 @@ def _method_names() -> list[str]:
 @click.option("--at-row", help="[taylor] Reference point from a CSV row: FILE.csv:N.")
 @click.option("--at-mean", type=click.Path(path_type=Path), help="[taylor] Reference point: a CSV's column means.")
 @click.option("--centered", is_flag=True, help="[taylor] Write powers of (x − x0) instead of x.")
-@click.option("--logits", is_flag=True, help="[taylor] Expand the logits of a softmax classifier.")
+@click.option("--logits", is_flag=True, help="Expand the logits of a softmax or sigmoid classifier (the sigmoid's input).")
 @click.option("--terms", type=click.Choice(["all", "diagonal"]), default="all", show_default=True,
               help="[taylor] 'diagonal': only the pure powers of each input (image-sized inputs).")
 @click.option("--max-interaction", type=INTERACTION, help="[taylor] Keep monomials with ≤ K distinct inputs.")

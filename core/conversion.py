@@ -206,9 +206,9 @@ _PARAMETERS = {
 }
 
 _METHOD_OPTIONS = {
-    "nn2poly": {"taylor_orders", "taylor_center", "fit", "data"},
+    "nn2poly": {"taylor_orders", "taylor_center", "fit", "data", "logits"},
     "taylor": {"at", "at_row", "at_mean", "centered", "logits", "terms", "max_interaction", "validity_tolerance", "seed"},
-    "lsq": {"gaussian", "data", "check_samples", "samples", "seed"},
+    "lsq": {"gaussian", "data", "check_samples", "samples", "seed", "logits"},
 }
 
 
@@ -279,8 +279,10 @@ def convert(request: ConversionRequest) -> Conversion:
     output = request.output or default_output_path(request.model)
     check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request),
                 folders=("--data", "--fit", "--at-row", "--at-mean"))
-    network = load_network(request.model)
+    network, sigmoid = _output_link(load_network(request.model), request)
     parameters, names = _PARAMETERS[method](request, network)
+    if sigmoid and method == "taylor":
+        parameters["logits"] = False  # the sigmoid is already cut off, or the probability is asked for
     standardization = _standardization(request, network, parameters)
     try:
         with np.errstate(all="ignore"):  # an overflow is reported once, below, not as numpy warnings
@@ -288,6 +290,7 @@ def convert(request: ConversionRequest) -> Conversion:
     except MethodError as error:
         raise MethodError(f"{request.model}: {error}") from None
     _check_finite(polynomial, request)
+    polynomial = _sigmoid_record(polynomial, sigmoid, request.logits) if sigmoid else _logits_note(polynomial, method, request)
     renamed = _written_names(names, network)
     if renamed:
         polynomial = polynomial.relabelled(variables=tuple(renamed))
@@ -360,6 +363,30 @@ def _expand_in_units(network: Network, method: str, request: ConversionRequest, 
     method_record = dict(polynomial.method, units=request.units, expanded_in=expanded_in,
                          standardization=standardization.record())
     return polynomial.relabelled(method=method_record)
+
+
+def _output_link(network: Network, request: ConversionRequest) -> tuple[Network, bool]:
+    """A binary classifier's final sigmoid is cut off with ``--logits`` (the logit is expanded), kept otherwise."""
+    from polyx.expansion.sigmoid_output import ends_in_sigmoid, without_final_sigmoid
+
+    if not ends_in_sigmoid(network):
+        return network, False
+    return (without_final_sigmoid(network) if request.logits else network), True
+
+
+def _sigmoid_record(polynomial: Polynomial, sigmoid: bool, logits: bool) -> Polynomial:
+    """Say in the artifact what a sigmoid classifier's polynomial stands for, so verify compares like with like."""
+    method = dict(polynomial.method, output_space="logits" if logits else "probabilities")
+    provenance = dict(polynomial.provenance, output_activation="sigmoid")
+    return polynomial.relabelled(method=method, provenance=provenance)
+
+
+def _logits_note(polynomial: Polynomial, method: str, request: ConversionRequest) -> Polynomial:
+    """``--logits`` on a network with no sigmoid or softmax output changes nothing: say so, do not fail."""
+    if request.logits and method != "taylor" and polynomial.provenance.get("output_activation") is None:
+        polynomial.diagnostics.setdefault("warnings", []).append(
+            "the network has no sigmoid or softmax output: --logits changes nothing")
+    return polynomial
 
 
 def _provenance(network: Network) -> dict[str, Any]:

@@ -158,10 +158,10 @@ def _polynomial_from_data(data: Any, where: str) -> Polynomial:
     method, provenance, diagnostics = (_object(data[name], name, where) for name in ("method", "provenance", "diagnostics"))
     if not isinstance(method.get("name"), str) or not method["name"]:
         raise ArtifactError(f"{where}: method has no 'name'; every artifact names the method that made it")
-    if provenance.get("output_activation") not in (None, "softmax", "log_softmax"):
+    if provenance.get("output_activation") not in (None, "softmax", "log_softmax", "sigmoid"):
         raise ArtifactError(
             f"{where}: provenance.output_activation is {provenance['output_activation']!r}; "
-            "expected null, 'softmax' or 'log_softmax'"
+            "expected null, 'softmax', 'log_softmax' or 'sigmoid'"
         )
     try:
         return Polynomial(variables, outputs, exponents, coefficients, center, method, provenance, diagnostics)
