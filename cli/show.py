@@ -80,12 +80,11 @@ def _render_importance(app: App, poly: Path, data: Path | None, kind: str, fmt: 
     from polyx.cli.terminal import PlainTable
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.importance import importance
-    from polyx.expansion.units import artifact_in_raw_units
     from polyx.interpretation import input_model
     from polyx.paths import check_paths
 
     check_paths({}, {"polynomial": poly, "--data": data}, folders=("--data",))
-    polynomial = artifact_in_raw_units(load_polynomial(poly))
+    polynomial = load_polynomial(poly)  # as written: an artifact in z is measured in z (the data standardised)
     result = importance(polynomial, input_model(polynomial, data, kind))
     if fmt == "json":
         app.terminal.json(result.to_json(polynomial))

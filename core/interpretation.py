@@ -4,19 +4,24 @@ Importance depends on the inputs' distribution, so every command asks the same q
 way: ``--data FILE`` gives the empirical distribution (or, with ``--input-model independent``, the
 product of its columns' marginals, or ``gaussian``, independent Gaussians with its means and
 standard deviations); with no data, the Gaussian the artifact's standardisation records, else
-N(0, 1) for every input, and the report says which it used.
+N(0, 1) for every input, and the report says which it used. An artifact written in standardised
+units (``--units standardized``) is measured as written: the data is standardised with its μ, σ,
+so its terms are read in z, where they are far less collinear than powers of raw x.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from polyx.errors import DataError
 from polyx.expansion.input_models import EmpiricalInputs, InputModel, empirical_marginals, gaussian_marginals
 from polyx.expansion.polynomial import Polynomial
+
+if TYPE_CHECKING:
+    from polyx.expansion.units import Standardization
 
 __all__ = ["INPUT_MODELS", "input_model", "read_rows"]
 
@@ -35,12 +40,27 @@ def read_rows(polynomial: Polynomial, path: Path, columns: Sequence[str] | None 
     return inputs
 
 
+def _standardization_of(polynomial: Polynomial) -> "Standardization | None":
+    """The μ, σ of an artifact written with ``--units standardized`` (its variables are z), else None."""
+    from polyx.expansion.units import Standardization
+
+    record = polynomial.method.get("standardization")
+    if polynomial.method.get("units") != "standardized" or not record:
+        return None
+    return Standardization(record["center"], record["scale"], record.get("source", ""))
+
+
 def input_model(polynomial: Polynomial, data: Path | None, kind: str = "empirical",
                 columns: Sequence[str] | None = None, exclude: Sequence[str] = ()) -> InputModel:
     """The input model the user asked for (see the module); moments up to twice the degree are held."""
     if kind not in INPUT_MODELS:
         raise DataError(f"unknown input model '{kind}'; choose one of {', '.join(INPUT_MODELS)}")
     degree = 2 * max(polynomial.degree, 1)
+    standardized = _standardization_of(polynomial)
+    if data is None and standardized is not None:
+        size = len(polynomial.variables)
+        return gaussian_marginals(np.zeros(size), np.ones(size), degree, "independent standard normal z = (x − μ)/σ "
+                                  "(the artifact's standardised units, no --data given)")
     if data is None:
         if kind != "gaussian" and kind != "empirical":
             raise DataError(f"--input-model {kind} is built from data; give --data FILE")
@@ -52,6 +72,8 @@ def input_model(polynomial: Polynomial, data: Path | None, kind: str = "empirica
         return gaussian_marginals(np.zeros(size), np.ones(size), degree, "independent standard normal inputs N(0, 1) "
                                   "(no --data given)")
     rows = read_rows(polynomial, data, columns, exclude)
+    if standardized is not None:
+        rows = standardized.apply(rows)  # the polynomial is written in z: its inputs are the data in z
     if rows.shape[0] < 2:
         raise DataError(f"{data}: importance needs at least 2 data rows, the file has {rows.shape[0]}")
     if kind == "empirical":

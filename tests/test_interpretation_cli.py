@@ -97,3 +97,23 @@ def test_plot_importance_writes_an_image(converted: dict) -> None:
     result = _run("plot", converted["poly"], "--kind", "importance", "--data", converted["data"], "-o", out)
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_standardized_artifact_is_measured_in_z_with_the_same_indices(converted: dict) -> None:
+    z = converted["folder"] / "z.poly.json"
+    result = _run("convert", converted["model"], "-q", "3", "--data", converted["data"], "--units", "standardized", "-o", z)
+    assert result.exit_code == 0, result.output
+    reports = []
+    for poly in (converted["poly"], z):
+        shown = _run("show", poly, "--importance", "--data", converted["data"], "--format", "json")
+        assert shown.exit_code == 0, shown.output
+        reports.append(json.loads(shown.stdout)["outputs"][0])
+    raw, standardized = reports
+    # Sobol indices, Shapley effects, the mean and the variance do not depend on each input's units
+    for key in ("sobol_first", "sobol_total", "variance_share"):
+        np.testing.assert_allclose([v[key] for v in standardized["variables"]], [v[key] for v in raw["variables"]],
+                                   rtol=1e-8, atol=1e-10)
+    assert standardized["variance"] == pytest.approx(raw["variance"], rel=1e-9)
+    # the terms are read in z, where they barely cancel: the linear terms carry most of the variance
+    linear = [t["variance_share"] for t in standardized["terms"] if t["term"] in ("x1", "x2", "x3", "x4")]
+    assert sum(linear) > 0.9 and max(abs(t["variance_share"]) for t in standardized["terms"]) <= 1.0
