@@ -54,6 +54,8 @@ def _method_names() -> list[str]:
 @click.option("--scale", type=FiniteFloatList(), help="Input scale σ > 0 of z = (x − μ)/σ: one value or one per input [default: --data's std].")
 @click.option("--units", type=click.Choice(["raw", "standardized"]), default="raw", show_default=True,
               help="Write the polynomial in the inputs' own units, or in z = (x − μ)/σ.")
+@click.option("--keep-layers", is_flag=True,
+              help="Also write every hidden layer's neurons as polynomials in the inputs to MODEL.layers.json (dense chains).")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:

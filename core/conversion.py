@@ -70,6 +70,7 @@ class ConversionRequest:
     center: Sequence[float] | None = None
     scale: Sequence[float] | None = None
     units: str = "raw"
+    keep_layers: bool = False
 
 
 @dataclass
@@ -277,8 +278,11 @@ def convert(request: ConversionRequest) -> Conversion:
     method = _canonical_method(request.method)
     _check_options(request, method)
     output = request.output or default_output_path(request.model)
-    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request),
-                folders=("--data", "--fit", "--at-row", "--at-mean"))
+    from polyx.expansion.hidden_layers import layers_path
+
+    layers_file = layers_path(output) if request.keep_layers else None
+    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy, "--keep-layers": layers_file},
+                _inputs(request), folders=("--data", "--fit", "--at-row", "--at-mean"))
     network, sigmoid = _output_link(load_network(request.model), request)
     parameters, names = _PARAMETERS[method](request, network)
     if sigmoid and method == "taylor":
@@ -299,12 +303,39 @@ def convert(request: ConversionRequest) -> Conversion:
         rendered.append((request.latex, render_latex(polynomial, request.digits, request.threshold)))
     if request.sympy:
         rendered.append((request.sympy, render_sympy_module(polynomial)))
+    if layers_file is not None:
+        rendered.append((layers_file, _hidden_layers_text(network, method, request, parameters, standardization,
+                                                          renamed, layers_file)))
     return Conversion(polynomial, write_all_atomic(rendered))
+
+
+def _hidden_layers_text(network: Network, method: str, request: ConversionRequest, parameters: dict[str, Any],
+                        standardization: "Standardization | None", renamed: list[str] | None, path: Path) -> str:
+    """Every hidden layer's polynomial (``--keep-layers``): each prefix network expanded exactly like the whole."""
+    from polyx.expansion.artifact import artifact_text
+    from polyx.expansion.hidden_layers import layers_text, prefix_networks
+
+    blocks = []
+    for name, prefix in prefix_networks(network):
+        local = dict(parameters)
+        if isinstance(local.get("taylor_orders"), (list, tuple)):
+            local["taylor_orders"] = list(local["taylor_orders"])[: len(prefix.layers)]
+        try:
+            with np.errstate(all="ignore"):
+                hidden = _expand_in_units(prefix, method, request, local, standardization)
+        except MethodError as error:
+            raise MethodError(f"{request.model}: --keep-layers, {name}: {error}") from None
+        _check_finite(hidden, request)
+        outputs = tuple(f"{name}_{j + 1}" for j in range(len(hidden.outputs)))
+        hidden = hidden.relabelled(outputs=outputs, **({"variables": tuple(renamed)} if renamed else {}))
+        blocks.append((name, prefix, hidden))
+    return layers_text(blocks, lambda polynomial: artifact_text(polynomial, path))
 
 
 def _standardization(request: ConversionRequest, network: Network, parameters: dict[str, Any]) -> "Standardization | None":
     """μ and σ of z = (x − μ)/σ: ``--center``/``--scale`` as given (a missing one is 0 or 1), else the
-    data's (``--data``, then ``--fit``), else the Gaussian's; None when nothing gives them."""
+    data's (``--data``; a ``--fit`` alone keeps its own coordinates, its fits are taken over the data's
+    range already), else the Gaussian's; None when nothing gives them."""
     from polyx.expansion.units import Standardization, expand_to, from_rows
 
     size = network.input_size
@@ -314,10 +345,9 @@ def _standardization(request: ConversionRequest, network: Network, parameters: d
         if (scale <= 0).any():
             raise DataError("--scale must list positive numbers (the spread of each input); e.g. --scale 2,3,4,5")
         return Standardization(center, scale, "--center/--scale")
-    for key in ("data", "fit"):
-        rows = parameters.get(key)
-        if isinstance(rows, np.ndarray):
-            return from_rows(rows, f"mean and standard deviation of {parameters.get(key + '_source') or request.data}")
+    rows = parameters.get("data")
+    if isinstance(rows, np.ndarray):
+        return from_rows(rows, f"mean and standard deviation of {parameters.get('data_source') or request.data}")
     if "mean" in parameters and "cov" in parameters:
         cov = np.atleast_2d(parameters["cov"])
         return Standardization(parameters["mean"], np.sqrt(np.clip(np.diag(cov), 1e-300, None)),

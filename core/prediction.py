@@ -49,6 +49,7 @@ def predict(
     shap: bool = False,
     background: str | Path | None = None,
     input_model: str = "empirical",
+    layer: str | None = None,
 ) -> Prediction:
     """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
     from polyx.expansion.artifact import load_polynomial
@@ -70,7 +71,7 @@ def predict(
         raise DataError("--shap runs on the local engine; drop --engine dask")
     check_paths({"-o": written}, {"polynomial": poly, "data": data, "--background": background},
                 folders=("data", "--background"))
-    polynomial = artifact_in_raw_units(load_polynomial(poly))
+    polynomial = artifact_in_raw_units(_load(poly, layer))
     model = _shapley_model(polynomial, Path(background or data), input_model, columns, exclude) if shap else None
     table = open_table(data, expected_inputs=len(polynomial.variables), columns=columns or None, exclude=exclude,
                        target=target, variable_names=polynomial.variables, skip_invalid=skip_invalid)
@@ -87,6 +88,14 @@ def _shapley_model(polynomial: Polynomial, background: Path, kind: str, columns:
     from polyx.interpretation import input_model
 
     return input_model(polynomial, background, kind, columns, exclude)
+
+
+def _load(poly: str | Path, layer: str | None) -> Polynomial:
+    """The artifact, or with ``layer`` one hidden layer's polynomial (from a ``--keep-layers`` file)."""
+    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.hidden_layers import load_layer
+
+    return load_polynomial(poly) if layer is None else load_layer(Path(poly), layer)
 
 
 def _check_new_folder(output: Path) -> None:
