@@ -383,7 +383,7 @@ def _expand_in_units(network: Network, method: str, request: ConversionRequest, 
         polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
         expanded_in = "raw"
         if method == "nn2poly":
-            _origin_warning(polynomial, parameters, request.order)
+            _origin_warning(polynomial, parameters, request.order, request)
     if standardization is None:
         return polynomial
     if expanded_in == "standardized" and request.units == "raw":
@@ -430,20 +430,24 @@ ORIGIN_WARNING_SD = 2.0
 expansion is flagged: beyond that the truncated powers of x, not the activations, dominate the error."""
 
 
-def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: int) -> None:
-    """Say so when a raw nn2poly expansion is truncated far from the data (the issue-17 failure mode)."""
+def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: int, request: ConversionRequest) -> None:
+    """Say so when a raw nn2poly Taylor expansion is checked on data far from x = 0 (the issue-17 failure
+    mode). A ``--fit`` polynomial is fitted over the data's own range, so its truncation is not the problem."""
     from polyx.expansion.units import origin_distance
 
-    rows = parameters.get("data") if parameters.get("data") is not None else parameters.get("fit")
-    if rows is None:
+    rows = parameters.get("data")
+    if rows is None or parameters.get("fit") is not None:
         return
     distance, worst = origin_distance(rows)
     polynomial.diagnostics["origin_distance"] = {"standard_deviations": distance, "input": worst + 1}
     if distance > ORIGIN_WARNING_SD:
+        fix = ("drop --center 0 --scale 1 to expand in the data's standardised coordinates"
+               if request.center is not None or request.scale is not None else
+               "give --center/--scale (the inputs' typical value and spread) to expand where the data is")
         polynomial.diagnostics.setdefault("warnings", []).append(
             f"the data's mean lies {distance:.3g} standard deviations from x = 0 (input {worst + 1}), where the powers "
             f"of x are truncated at degree {order}: truncation far from the origin, not the activation region, limits "
-            "this polynomial; drop --center 0 --scale 1 to expand in the data's standardised coordinates"
+            f"this polynomial; {fix}"
         )
 
 
