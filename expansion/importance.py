@@ -270,8 +270,18 @@ class Importance:
         return {"input_model": self.model, "sobol_input_model": self.sobol_model, "outputs": outputs}
 
 
+MAX_TERMS = 3000
+"""Largest polynomial importance is computed for: the term covariances are terms² numbers (72 MB at 3,000
+terms), and the Shapley effects need one such variance per variable set of the terms."""
+
+
 def importance(polynomial: Polynomial, model: InputModel) -> Importance:
     """Term and variable variance shares under ``model``, Sobol indices under its marginals."""
+    from polyx.errors import DataError
+
+    if polynomial.n_terms > MAX_TERMS:
+        raise DataError(f"importance covers polynomials of up to {MAX_TERMS} terms (it forms every pair of terms); "
+                        f"this one has {polynomial.n_terms}: convert with a lower --order or --max-interaction")
     shares, mean, variance = term_shares(polynomial, model)
     first, total = sobol_indices(polynomial, model)
     sobol_model = model.description if model.independent else "the product of the data's marginal distributions"

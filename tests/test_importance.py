@@ -218,3 +218,19 @@ def test_variable_shares_are_shapley_effects_by_enumeration() -> None:
     result = importance(polynomial, gaussian_marginals(mean, std, 6, "Gaussian"))
     np.testing.assert_allclose(result.variable_shares[0], expected, rtol=0, atol=1e-10)
     assert np.all(result.first_order[0] <= expected + 1e-12) and np.all(expected <= result.total[0] + 1e-12)
+
+
+def test_too_many_terms_is_refused_before_any_work() -> None:
+    from polyx.errors import DataError
+    from polyx.expansion.importance import MAX_TERMS
+
+    exponents = np.array([e for e in itertools.combinations_with_replacement(range(31), 3)])  # 5,456 degree-3 terms
+    rows = np.zeros((exponents.shape[0], 30), dtype=np.int64)
+    for r, combo in enumerate(exponents):
+        for v in combo:
+            if v < 30:
+                rows[r, v] += 1
+    polynomial = Polynomial(tuple(f"x{i + 1}" for i in range(30)), ("y",), rows, np.ones((1, rows.shape[0])))
+    assert polynomial.n_terms > MAX_TERMS
+    with pytest.raises(DataError, match="lower --order or --max-interaction"):
+        importance(polynomial, gaussian_marginals(np.zeros(30), np.ones(30), 6, "N(0, I)"))
