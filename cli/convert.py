@@ -41,7 +41,7 @@ def _method_names() -> list[str]:
 @click.option("--at-row", help="[taylor] Reference point from a CSV row: FILE.csv:N.")
 @click.option("--at-mean", type=click.Path(path_type=Path), help="[taylor] Reference point: a CSV's column means.")
 @click.option("--centered", is_flag=True, help="[taylor] Write powers of (x − x0) instead of x.")
-@click.option("--logits", is_flag=True, help="[taylor] Expand the logits of a softmax classifier.")
+@click.option("--logits", is_flag=True, help="Expand the logits of a softmax or sigmoid classifier (the sigmoid's input).")
 @click.option("--terms", type=click.Choice(["all", "diagonal"]), default="all", show_default=True,
               help="[taylor] 'diagonal': only the pure powers of each input (image-sized inputs).")
 @click.option("--max-interaction", type=INTERACTION, help="[taylor] Keep monomials with ≤ K distinct inputs.")
@@ -52,6 +52,12 @@ def _method_names() -> list[str]:
 @click.option("--samples", type=SAMPLES, help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
 @click.option("--model-output", metavar="NAME", help="The ONNX output to expand when the model has several "
               "[default: the only float output, e.g. a classifier's probabilities].")
+@click.option("--center", type=FiniteFloatList(), help="Input centre μ of z = (x − μ)/σ: one value or one per input [default: --data's mean].")
+@click.option("--scale", type=FiniteFloatList(), help="Input scale σ > 0 of z = (x − μ)/σ: one value or one per input [default: --data's std].")
+@click.option("--units", type=click.Choice(["raw", "standardized"]), default="raw", show_default=True,
+              help="Write the polynomial in the inputs' own units, or in z = (x − μ)/σ.")
+@click.option("--keep-layers", is_flag=True,
+              help="Also write every hidden layer's neurons as polynomials in the inputs to MODEL.layers.json (dense chains).")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:

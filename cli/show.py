@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import numpy as np
 
 from polyx.cli.app import App
 from polyx.cli.options import DIGITS, TOP, FiniteFloat
@@ -111,6 +112,42 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
         app.terminal.table(table)
 
 
+def _render_importance(app: App, poly: Path, data: Path | None, kind: str, fmt: str, top: int | None,
+                       digits: int) -> None:
+    from polyx.cli.terminal import PlainTable
+    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.importance import importance
+    from polyx.interpretation import input_model
+    from polyx.paths import check_paths
+
+    check_paths({}, {"polynomial": poly, "--data": data}, folders=("--data",))
+    polynomial = load_polynomial(poly)  # as written: an artifact in z is measured in z (the data standardised)
+    result = importance(polynomial, input_model(polynomial, data, kind))
+    if fmt == "json":
+        app.terminal.json(result.to_json(polynomial))
+        return
+    app.terminal.info(f"input model: {result.model}; Sobol indices under {result.sobol_model}")
+    names = polynomial.term_names()
+    for o, output in enumerate(polynomial.outputs):
+        table = PlainTable(title=f"{output}: mean {result.mean[o]:.{digits}g}, variance {result.variance[o]:.{digits}g}")
+        for header in ("variable", "variance share", "Sobol first", "Sobol total"):
+            table.add_column(header, justify="left" if header == "variable" else "right")
+        for i in np.argsort(-result.total[o], kind="stable"):
+            table.add_row(polynomial.variables[i], f"{result.variable_shares[o, i]:.1%}",
+                          f"{result.first_order[o, i]:.4f}", f"{result.total[o, i]:.4f}")
+        app.terminal.table(table)
+        shown = np.argsort(-np.abs(result.term_shares[o]), kind="stable")[: top or 10]
+        terms = PlainTable(title=f"{output}: top {len(shown)} of {len(names)} terms by variance share")
+        for header in ("#", "term", "coefficient", "variance share", "|coef| rank"):
+            terms.add_column(header, justify="left" if header == "term" else "right")
+        coefficient_rank = np.empty(len(names), dtype=int)
+        coefficient_rank[np.argsort(-np.abs(polynomial.coefficients[o]), kind="stable")] = np.arange(1, len(names) + 1)
+        for rank, t in enumerate(shown, start=1):
+            terms.add_row(str(rank), names[t], f"{polynomial.coefficients[o, t]:.{digits}g}",
+                          f"{result.term_shares[o, t]:.1%}", str(coefficient_rank[t]))
+        app.terminal.table(terms)
+
+
 @click.command("show")
 @click.argument("poly", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "latex", "sympy", "json"]), default="table", show_default=True,
@@ -120,9 +157,13 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
 @click.option("--digits", type=DIGITS, default=6, show_default=True, help="Significant digits of the coefficients shown.")
 @click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
 @click.option("--shape", help="[--eig] Also draw the top eigenvectors (-k, default 4) as HxW images, e.g. 28x28.")
+@click.option("--importance", is_flag=True, help="Variance shares, Sobol indices per input and term (table or json).")
+@click.option("--data", type=click.Path(path_type=Path), help="[importance] Inputs whose distribution importance is measured on.")
+@click.option("--input-model", type=click.Choice(["empirical", "independent", "gaussian"]), default="empirical",
+              show_default=True, help="[importance] The data's rows, its marginals taken independent, or Gaussians.")
 @click.pass_obj
 def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool,
-         shape: str | None) -> None:
+         shape: str | None, importance: bool, data: Path | None, input_model: str) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.presentation import render_polynomial, summarize_polynomial
@@ -131,6 +172,13 @@ def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digi
         raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")
     if shape and not (eig and fmt == "table"):
         raise click.UsageError("--shape draws eigen-images: use it with --eig (table format)")
+    if (data is not None or input_model != "empirical") and not importance:
+        raise click.UsageError("--data and --input-model apply to --importance; add --importance")
+    if importance:
+        if eig or fmt not in ("table", "json"):
+            raise click.UsageError("--importance prints a table or JSON, without --eig")
+        _render_importance(app, poly, data, input_model, fmt, top, digits)
+        return
     polynomial = load_polynomial(poly)
     if eig and shape:
         _render_eig_images(app, polynomial, shape, top, digits)

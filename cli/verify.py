@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import ROWS, column_options, comma_list, engine_options, gate_bound
+from polyx.cli.options import ROWS, FiniteFloat, column_options, comma_list, engine_options, gate_bound
 from polyx.cli.progress import progress_bar
 from polyx.cli.terminal import PlainTable, Terminal, verdict
 
@@ -40,6 +40,8 @@ def _gate_options(command: Callable) -> Callable:
 @column_options
 @click.option("--skip-invalid", is_flag=True, help="Drop rows with NaN/Inf (counted in the report) instead of failing.")
 @click.option("--compare", type=click.Choice(["logits", "probabilities"]), help="Softmax networks: which space the gates check.")
+@click.option("--threshold", type=FiniteFloat(0, 1, min_open=True, max_open=True),
+              help="Sigmoid (binary) classifiers: class 1 when the probability is at least this [default: 0.5].")
 @_gate_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout (nothing else).")
 @click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report to this file.")
@@ -50,7 +52,7 @@ def _gate_options(command: Callable) -> Callable:
 @engine_options
 @click.pass_obj
 def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: str | None, exclude: tuple[str, ...],
-           columns: str | None, skip_invalid: bool, compare: str | None, as_json: bool, report: Path | None,
+           columns: str | None, skip_invalid: bool, compare: str | None, threshold: float | None, as_json: bool, report: Path | None,
            junit: Path | None, chunk_rows: int | None, no_default_gate: bool, engine: str, scheduler: str | None,
            **thresholds: float | None) -> None:
     """Run the ONNX network and its polynomial on DATA (CSV, Parquet file or folder, Arrow); exit 1 if a gate fails.
@@ -72,7 +74,7 @@ def verify(app: App, data: Path, poly: Path | None, model: Path | None, target: 
         result = run_verification(data, poly, model, columns=comma_list(columns) or None, exclude=comma_list(exclude),
                                   target=target, skip_invalid=skip_invalid, gates=gates, compare=compare,
                                   chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS, progress=progress, report=report, junit=junit,
-                                  engine=engine, scheduler=scheduler)
+                                  engine=engine, scheduler=scheduler, threshold=threshold)
     _render(app.terminal, result, as_json, bool(gates))
     if not result.passed:
         raise click.exceptions.Exit(EXIT_GATE_FAILED)

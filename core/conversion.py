@@ -68,6 +68,10 @@ class ConversionRequest:
     samples: int | None = None
     seed: int = 0
     model_output: str | None = None
+    center: Sequence[float] | None = None
+    scale: Sequence[float] | None = None
+    units: str = "raw"
+    keep_layers: bool = False
 
 
 @dataclass
@@ -204,9 +208,9 @@ _PARAMETERS = {
 }
 
 _METHOD_OPTIONS = {
-    "nn2poly": {"taylor_orders", "taylor_center", "fit", "data"},
+    "nn2poly": {"taylor_orders", "taylor_center", "fit", "data", "logits"},
     "taylor": {"at", "at_row", "at_mean", "centered", "logits", "terms", "max_interaction", "validity_tolerance", "seed"},
-    "lsq": {"gaussian", "data", "check_samples", "samples", "seed"},
+    "lsq": {"gaussian", "data", "check_samples", "samples", "seed", "logits"},
 }
 
 
@@ -275,16 +279,23 @@ def convert(request: ConversionRequest) -> Conversion:
     method = _canonical_method(request.method)
     _check_options(request, method)
     output = request.output or default_output_path(request.model)
-    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request),
-                folders=("--data", "--fit", "--at-row", "--at-mean"))
-    network = load_network(request.model, request.model_output)
+    from polyx.expansion.hidden_layers import layers_path
+
+    layers_file = layers_path(output) if request.keep_layers else None
+    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy, "--keep-layers": layers_file},
+                _inputs(request), folders=("--data", "--fit", "--at-row", "--at-mean"))
+    network, sigmoid = _output_link(load_network(request.model, request.model_output), request)
     parameters, names = _PARAMETERS[method](request, network)
+    if sigmoid and method == "taylor":
+        parameters["logits"] = False  # the sigmoid is already cut off, or the probability is asked for
+    standardization = _standardization(request, network, parameters)
     try:
         with np.errstate(all="ignore"):  # an overflow is reported once, below, not as numpy warnings
-            polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+            polynomial = _expand_in_units(network, method, request, parameters, standardization)
     except MethodError as error:
         raise MethodError(f"{request.model}: {error}") from None
     _check_finite(polynomial, request)
+    polynomial = _sigmoid_record(polynomial, sigmoid, request.logits) if sigmoid else _logits_note(polynomial, method, request)
     renamed = _written_names(names, network)
     if renamed:
         polynomial = polynomial.relabelled(variables=tuple(renamed))
@@ -293,7 +304,152 @@ def convert(request: ConversionRequest) -> Conversion:
         rendered.append((request.latex, render_latex(polynomial, request.digits, request.threshold)))
     if request.sympy:
         rendered.append((request.sympy, render_sympy_module(polynomial)))
+    if layers_file is not None:
+        rendered.append((layers_file, _hidden_layers_text(network, method, request, parameters, standardization,
+                                                          renamed, layers_file)))
     return Conversion(polynomial, write_all_atomic(rendered))
+
+
+def _hidden_layers_text(network: Network, method: str, request: ConversionRequest, parameters: dict[str, Any],
+                        standardization: "Standardization | None", renamed: list[str] | None, path: Path) -> str:
+    """Every hidden layer's polynomial (``--keep-layers``): each prefix network expanded exactly like the whole."""
+    from polyx.expansion.artifact import artifact_text
+    from polyx.expansion.hidden_layers import layers_text, prefix_networks
+
+    blocks = []
+    for name, prefix in prefix_networks(network):
+        local = dict(parameters)
+        if isinstance(local.get("taylor_orders"), (list, tuple)):
+            local["taylor_orders"] = list(local["taylor_orders"])[: len(prefix.layers)]
+        try:
+            with np.errstate(all="ignore"):
+                hidden = _expand_in_units(prefix, method, request, local, standardization)
+        except MethodError as error:
+            raise MethodError(f"{request.model}: --keep-layers, {name}: {error}") from None
+        _check_finite(hidden, request)
+        outputs = tuple(f"{name}_{j + 1}" for j in range(len(hidden.outputs)))
+        hidden = hidden.relabelled(outputs=outputs, **({"variables": tuple(renamed)} if renamed else {}))
+        blocks.append((name, prefix, hidden))
+    return layers_text(blocks, lambda polynomial: artifact_text(polynomial, path))
+
+
+def _standardization(request: ConversionRequest, network: Network, parameters: dict[str, Any]) -> "Standardization | None":
+    """μ and σ of z = (x − μ)/σ: ``--center``/``--scale`` as given (a missing one is 0 or 1), else the
+    data's (``--data``; a ``--fit`` alone keeps its own coordinates, its fits are taken over the data's
+    range already), else the Gaussian's; None when nothing gives them."""
+    from polyx.expansion.units import Standardization, expand_to, from_rows
+
+    size = network.input_size
+    if request.center is not None or request.scale is not None:
+        center = expand_to(request.center if request.center is not None else 0.0, size, "--center")
+        scale = expand_to(request.scale if request.scale is not None else 1.0, size, "--scale")
+        if (scale <= 0).any():
+            raise DataError("--scale must list positive numbers (the spread of each input); e.g. --scale 2,3,4,5")
+        return Standardization(center, scale, "--center/--scale")
+    rows = parameters.get("data")
+    if isinstance(rows, np.ndarray):
+        return from_rows(rows, f"mean and standard deviation of {parameters.get('data_source') or request.data}")
+    if "mean" in parameters and "cov" in parameters:
+        cov = np.atleast_2d(parameters["cov"])
+        return Standardization(parameters["mean"], np.sqrt(np.clip(np.diag(cov), 1e-300, None)),
+                               f"mean and standard deviation of {request.gaussian}")
+    return None
+
+
+def _expand_in_units(network: Network, method: str, request: ConversionRequest, parameters: dict[str, Any],
+                     standardization: "Standardization | None") -> Polynomial:
+    """Expand, in standardised coordinates where that changes the answer, and write the units asked for.
+
+    nn2poly truncates powers of its variables at degree Q, so it is expanded in z (the data rows
+    standardised too) and mapped back exactly; the local Taylor and least-squares polynomials do
+    not depend on the coordinates (an affine change of variables maps degree-Q polynomials onto
+    themselves), so they are expanded as they are and only converted for ``--units standardized``.
+    """
+    from polyx.expansion.expand import expand
+    from polyx.expansion.units import raw_to_standardized, standardized_network, standardized_to_raw
+
+    if request.units == "standardized" and standardization is None:
+        raise DataError("--units standardized needs the inputs' centre and scale: give --data, --center/--scale "
+                        "(or, for lsq, --gaussian)")
+    if method == "nn2poly" and standardization is not None and not standardization.is_identity:
+        parameters = dict(parameters)
+        for key in ("data", "fit"):
+            if parameters.get(key) is not None:
+                parameters[key] = standardization.apply(parameters[key])
+        model = standardized_network(network, standardization)
+        polynomial = expand(model, method, request.order, max_memory=request.max_memory, **parameters)
+        polynomial = polynomial.relabelled(provenance=_provenance(network))
+        expanded_in = "standardized"
+    else:
+        polynomial = expand(network, method, request.order, max_memory=request.max_memory, **parameters)
+        expanded_in = "raw"
+        if method == "nn2poly":
+            _origin_warning(polynomial, parameters, request.order, request)
+    if standardization is None:
+        return polynomial
+    if expanded_in == "standardized" and request.units == "raw":
+        polynomial = standardized_to_raw(polynomial, standardization)
+    elif expanded_in == "raw" and request.units == "standardized":
+        polynomial = raw_to_standardized(polynomial, standardization)
+    method_record = dict(polynomial.method, units=request.units, expanded_in=expanded_in,
+                         standardization=standardization.record())
+    return polynomial.relabelled(method=method_record)
+
+
+def _output_link(network: Network, request: ConversionRequest) -> tuple[Network, bool]:
+    """A binary classifier's final sigmoid is cut off with ``--logits`` (the logit is expanded), kept otherwise."""
+    from polyx.expansion.sigmoid_output import ends_in_sigmoid, without_final_sigmoid
+
+    if not ends_in_sigmoid(network):
+        return network, False
+    return (without_final_sigmoid(network) if request.logits else network), True
+
+
+def _sigmoid_record(polynomial: Polynomial, sigmoid: bool, logits: bool) -> Polynomial:
+    """Say in the artifact what a sigmoid classifier's polynomial stands for, so verify compares like with like."""
+    method = dict(polynomial.method, output_space="logits" if logits else "probabilities")
+    provenance = dict(polynomial.provenance, output_activation="sigmoid")
+    return polynomial.relabelled(method=method, provenance=provenance)
+
+
+def _logits_note(polynomial: Polynomial, method: str, request: ConversionRequest) -> Polynomial:
+    """``--logits`` on a network with no sigmoid or softmax output changes nothing: say so, do not fail."""
+    if request.logits and method != "taylor" and polynomial.provenance.get("output_activation") is None:
+        polynomial.diagnostics.setdefault("warnings", []).append(
+            "the network has no sigmoid or softmax output: --logits changes nothing")
+    return polynomial
+
+
+def _provenance(network: Network) -> dict[str, Any]:
+    from polyx.expansion.expand import provenance_of
+
+    return provenance_of(network)
+
+
+ORIGIN_WARNING_SD = 2.0
+"""How far (in the data's standard deviations) the data's mean may lie from x = 0 before a raw nn2poly
+expansion is flagged: beyond that the truncated powers of x, not the activations, dominate the error."""
+
+
+def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: int, request: ConversionRequest) -> None:
+    """Say so when a raw nn2poly Taylor expansion is checked on data far from x = 0 (the issue-17 failure
+    mode). A ``--fit`` polynomial is fitted over the data's own range, so its truncation is not the problem."""
+    from polyx.expansion.units import origin_distance
+
+    rows = parameters.get("data")
+    if rows is None or parameters.get("fit") is not None:
+        return
+    distance, worst = origin_distance(rows)
+    polynomial.diagnostics["origin_distance"] = {"standard_deviations": distance, "input": worst + 1}
+    if distance > ORIGIN_WARNING_SD:
+        fix = ("drop --center 0 --scale 1 to expand in the data's standardised coordinates"
+               if request.center is not None or request.scale is not None else
+               "give --center/--scale (the inputs' typical value and spread) to expand where the data is")
+        polynomial.diagnostics.setdefault("warnings", []).append(
+            f"the data's mean lies {distance:.3g} standard deviations from x = 0 (input {worst + 1}), where the powers "
+            f"of x are truncated at degree {order}: truncation far from the origin, not the activation region, limits "
+            f"this polynomial; {fix}"
+        )
 
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -55,7 +55,7 @@ __all__ = [
     "default_plot_path",
 ]
 
-KINDS = ("coefficients", "diagonal", "potentials", "heatmap", "eig")
+KINDS = ("coefficients", "diagonal", "potentials", "heatmap", "eig", "importance", "local")
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 120
 POSITIVE, NEGATIVE = "#00BA38", "#F8766D"
@@ -84,6 +84,8 @@ class PlotRequest:
     columns: Sequence[str] | None = None
     exclude: Sequence[str] = ()
     max_rows: int = 10_000
+    axes: Sequence[str] | None = None
+    span: float | None = None
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -438,7 +440,37 @@ def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
         return figure, table.matched_by_position
     if request.kind == "eig":
         return eig_figure(poly, request.shape, request.top, request.outputs), []
+    if request.kind == "importance":
+        return _importance(request, poly), []
+    if request.kind == "local":
+        return _local(request, poly), []
     return heatmap_figure(poly, request.shape, request.outputs), []
+
+
+def _local(request: PlotRequest, poly: "Polynomial") -> "Figure":
+    """The network (onnxruntime) and the polynomial around its expansion point."""
+    from polyx.expansion.units import artifact_in_raw_units
+    from polyx.local_plot import local_figure
+    from polyx.reference import ReferenceNetwork
+    from polyx.verification import resolve_model
+
+    poly = artifact_in_raw_units(poly)
+    model, _ = resolve_model(poly.provenance, request.source, request.model)
+    check_paths({"-o": request.output}, {"model": model})
+    output = _selected_outputs(poly.outputs, request.outputs)[0]
+    return local_figure(poly, ReferenceNetwork(model), request.axes, output, request.span)
+
+
+def _importance(request: PlotRequest, poly: "Polynomial") -> "Figure":
+    """Sobol indices and variance shares under --data's empirical distribution (else the artifact's Gaussian)."""
+    from polyx.expansion.importance import importance
+    from polyx.expansion.units import artifact_in_raw_units
+    from polyx.importance_plot import importance_figure
+    from polyx.interpretation import input_model
+
+    poly = artifact_in_raw_units(poly)
+    model = input_model(poly, request.data, "empirical", request.columns, request.exclude)
+    return importance_figure(poly, importance(poly, model), _selected_outputs(poly.outputs, request.outputs))
 
 
 def plot(request: PlotRequest) -> PlotResult:

@@ -12,12 +12,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from polyx.errors import DataError
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.prediction import PredictionResult
 from polyx.tabular import DataTable
+
+if TYPE_CHECKING:
+    from polyx.expansion.input_models import InputModel
 
 __all__ = ["Prediction", "predict", "predict_partition"]
 
@@ -43,9 +46,14 @@ def predict(
     progress: Callable[[int, "int | None"], None] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    shap: bool = False,
+    background: str | Path | None = None,
+    input_model: str = "empirical",
+    layer: str | None = None,
 ) -> Prediction:
     """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
     from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.units import artifact_in_raw_units
     from polyx.expansion.prediction import write_predictions
     from polyx.paths import check_paths
     from polyx.tabular import open_table
@@ -57,15 +65,37 @@ def predict(
     if engine == "dask":
         _check_new_folder(output)  # type: ignore[arg-type]
     written = output if isinstance(output, Path) and engine != "dask" else None
-    check_paths({"-o": written}, {"polynomial": poly, "data": data}, folders=("data",))
-    polynomial = load_polynomial(poly)
+    if (background is not None or input_model != "empirical") and not shap:
+        raise DataError("--background and --input-model choose the Shapley values' input model; add --shap")
+    if shap and engine == "dask":
+        raise DataError("--shap runs on the local engine; drop --engine dask")
+    check_paths({"-o": written}, {"polynomial": poly, "data": data, "--background": background},
+                folders=("data", "--background"))
+    polynomial = artifact_in_raw_units(_load(poly, layer))
+    model = _shapley_model(polynomial, Path(background or data), input_model, columns, exclude) if shap else None
     table = open_table(data, expected_inputs=len(polynomial.variables), columns=columns or None, exclude=exclude,
                        target=target, variable_names=polynomial.variables, skip_invalid=skip_invalid)
     if engine == "dask":
         result = _predict_on_dask(polynomial, table, output, contributions, scheduler, progress)  # type: ignore[arg-type]
     else:
-        result = write_predictions(polynomial, table, output, contributions=contributions, progress=progress)
+        result = write_predictions(polynomial, table, output, contributions=contributions, progress=progress, shap=model)
     return Prediction(result, table.matched_by_position)
+
+
+def _shapley_model(polynomial: Polynomial, background: Path, kind: str, columns: Sequence[str] | None,
+                   exclude: Sequence[str]) -> "InputModel":
+    """The background distribution of v(S) = E[f(x_S, X_~S)]: the background file's rows (else the data's own)."""
+    from polyx.interpretation import input_model
+
+    return input_model(polynomial, background, kind, columns, exclude)
+
+
+def _load(poly: str | Path, layer: str | None) -> Polynomial:
+    """The artifact, or with ``layer`` one hidden layer's polynomial (from a ``--keep-layers`` file)."""
+    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.hidden_layers import load_layer
+
+    return load_polynomial(poly) if layer is None else load_layer(Path(poly), layer)
 
 
 def _check_new_folder(output: Path) -> None:

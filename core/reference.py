@@ -38,8 +38,27 @@ def _final_softmax(path: Path, output: str | None = None) -> tuple[str | None, s
     try:
         network = network_from_onnx(path.read_bytes(), str(path), path.parent, output)
     except UnsupportedModelError:
-        return None, None
+        return _final_sigmoid(path)
+    if network.output_activation is None:
+        return _final_sigmoid(path)
     return network.metadata.get("logits_tensor"), network.output_activation
+
+
+def _final_sigmoid(path: Path) -> tuple[str | None, str | None]:
+    """(the input of a final Sigmoid node, "sigmoid") for a binary classifier's file, else (None, None):
+    its logit is then read from the file like a softmax classifier's logits."""
+    import onnx
+
+    try:
+        graph = onnx.load(str(path)).graph
+    except Exception:  # onnx raises protobuf/decoding errors of several types; the runner reports them
+        return None, None
+    if len(graph.output) != 1:
+        return None, None
+    producers = [node for node in graph.node if graph.output[0].name in node.output]
+    if len(producers) == 1 and producers[0].op_type == "Sigmoid" and producers[0].domain in ("", "ai.onnx"):
+        return producers[0].input[0], "sigmoid"
+    return None, None
 
 
 def _logits_runner(path: Path, logits: str) -> OnnxRunner:
@@ -77,11 +96,13 @@ class ReferenceNetwork:
         self.input_size = int(np.prod(dims)) if dims else 1
         self.output_size = int(self.runner.run(np.zeros((1, self.input_size))).shape[1])
         logits, self.output_activation = _final_softmax(self.path, output)
+        if self.output_activation == "sigmoid" and self.output_size != 1:
+            logits, self.output_activation = None, None  # an elementwise gate over several outputs, not a classifier
         self.logits_runner = _logits_runner(self.path, logits) if logits is not None else None
 
     @property
     def ends_in_softmax(self) -> bool:
-        """True when the graph output is a Softmax or LogSoftmax, so its logits can be read."""
+        """True when the graph output is a Softmax, LogSoftmax or (one output) Sigmoid, so its logits can be read."""
         return self.logits_runner is not None
 
     @property

@@ -158,6 +158,18 @@ class ComparisonPlan:
     classifier: bool
     declared: bool = False
     """True when the artifact itself says which space the polynomial stands for (``output_space``)."""
+    threshold: float | None = None
+    """A sigmoid classifier's probability threshold: its classes are p ≥ threshold (one output)."""
+
+    def classes(self, poly: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(polynomial, network) class labels per row: argmax, or for a sigmoid classifier p ≥ threshold
+        (the polynomial's logit ≥ log(t / (1 − t)), the same classes without overflowing a sigmoid)."""
+        if self.threshold is None:
+            return poly.argmax(axis=1), outputs.argmax(axis=1)
+        from polyx.expansion.sigmoid_output import logit
+
+        cut = logit(self.threshold) if self.poly_space == "logits" else self.threshold
+        return (poly[:, 0] >= cut).astype(np.int64), (outputs[:, 0] >= self.threshold).astype(np.int64)
 
 
 def _declared_space(polynomial: Polynomial) -> str | None:
@@ -170,9 +182,20 @@ def _declared_space(polynomial: Polynomial) -> str | None:
     return None
 
 
-def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool) -> ComparisonPlan:
+def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool,
+                    threshold: float | None = None) -> ComparisonPlan:
     """Decide what is compared with what (logits, probabilities or plain outputs), so that verify and
     the diagonal plot never compare a polynomial of logits with a network's probabilities."""
+    sigmoid = network.output_activation == "sigmoid" or polynomial.provenance.get("output_activation") == "sigmoid"
+    if threshold is not None and not sigmoid:
+        raise DataError(f"--threshold applies to a binary classifier that ends in a sigmoid; {network.path} does not")
+    if sigmoid:
+        return replace(_softmax_plan(network, polynomial, compare, argmax_gate),
+                       threshold=0.5 if threshold is None else threshold)
+    return _softmax_plan(network, polynomial, compare, argmax_gate)
+
+
+def _softmax_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: str | None, argmax_gate: bool) -> ComparisonPlan:
     softmax = network.ends_in_softmax or polynomial.provenance.get("output_activation") is not None
     declared = _declared_space(polynomial)
     poly_space = declared or ("logits" if softmax else "outputs")
@@ -201,6 +224,10 @@ def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dic
     """(polynomial, network) values of a chunk in one space: the polynomial's logits go through a softmax
     when probabilities are compared."""
     if space == "probabilities" and plan.poly_space == "logits":
+        if plan.threshold is not None:
+            from polyx.expansion.sigmoid_output import sigmoid
+
+            return sigmoid(poly), net["outputs"]
         return softmax_rows(poly), net["outputs"]
     return poly, net["logits" if space == "logits" else "outputs"]
 
@@ -208,8 +235,9 @@ def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dic
 class _TargetScores:
     """Both models against the truth column: accuracy for a classifier, errors for one regression output."""
 
-    def __init__(self, classifier: bool, name: str, table: DataTable) -> None:
+    def __init__(self, classifier: bool, name: str, table: DataTable, plan: ComparisonPlan | None = None) -> None:
         self.classifier = classifier
+        self.plan = plan
         self.table = table
         self.column = table.header[table.target_column] if table.target_column is not None else ""
         self.network_labels, self.polynomial_labels = AgreementAccumulator(), AgreementAccumulator()
@@ -218,9 +246,11 @@ class _TargetScores:
     def add(self, poly: np.ndarray, outputs: np.ndarray, target: np.ndarray, lines: np.ndarray) -> None:
         """Fold in one chunk."""
         if self.classifier:
-            labels = self._class_labels(target, lines, outputs.shape[1])
-            self.network_labels.add(outputs.argmax(axis=1), labels)
-            self.polynomial_labels.add(poly.argmax(axis=1), labels)
+            labels = self._class_labels(target, lines, max(outputs.shape[1], 2))
+            poly_classes, network_classes = (self.plan.classes(poly, outputs) if self.plan is not None
+                                             else (poly.argmax(axis=1), outputs.argmax(axis=1)))
+            self.network_labels.add(network_classes, labels)
+            self.polynomial_labels.add(poly_classes, labels)
         else:
             self.network_errors.add(outputs[:, :1], target[:, None], lines)
             self.polynomial_errors.add(poly[:, :1], target[:, None], lines)
@@ -260,7 +290,7 @@ class _Streams:
         self.primary = ErrorAccumulator(names)
         self.secondary = ErrorAccumulator(names) if plan.secondary else None
         self.agreement = AgreementAccumulator() if plan.classifier else None
-        self.target = _TargetScores(plan.classifier, names[0], table) if table.target_column is not None else None
+        self.target = _TargetScores(plan.classifier, names[0], table, plan) if table.target_column is not None else None
 
     def add(self, poly: np.ndarray, net: dict[str, np.ndarray], target: np.ndarray | None, lines: np.ndarray) -> None:
         """Fold in one chunk of polynomial values and network outputs."""
@@ -268,7 +298,7 @@ class _Streams:
         if self.secondary is not None:
             self.secondary.add(*values_in_space(self.plan.secondary, self.plan, poly, net), lines)
         if self.agreement is not None:
-            self.agreement.add(poly.argmax(axis=1), net["outputs"].argmax(axis=1))
+            self.agreement.add(*self.plan.classes(poly, net["outputs"]))
         if self.target is not None and target is not None:
             self.target.add(poly, net["outputs"], target, lines)
 
@@ -353,9 +383,11 @@ def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: Compa
 
 def _notes(plan: ComparisonPlan, network: ReferenceNetwork) -> list[str]:
     notes = []
+    if plan.threshold is not None:
+        notes.append(f"binary classifier: classes are probability ≥ {plan.threshold:g}")
     if plan.poly_space == "logits" and plan.compared != "outputs":
         why = "as its artifact declares" if plan.declared else "the convention for softmax networks"
-        final = "LogSoftmax" if network.output_activation == "log_softmax" else "Softmax"
+        final = {"log_softmax": "LogSoftmax", "sigmoid": "Sigmoid"}.get(str(network.output_activation), "Softmax")
         source = f"the input of the file's {final} node" if network.ends_in_softmax else "no logits: the file's softmax is not one node"
         notes.append(f"the polynomial stands for the logits ({why}); network logits: {source}")
     if plan.compared == "probabilities" and plan.poly_space == "logits":
@@ -382,6 +414,7 @@ def verify_polynomial(
     progress: Progress | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    threshold: float | None = None,
 ) -> VerificationReport:
     """Run the model file and an in-memory Polynomial on a data file or dataset and gate their agreement.
 
@@ -392,7 +425,7 @@ def verify_polynomial(
     """
     network = ReferenceNetwork(model, polynomial.provenance.get("output_name"))
     argmax_gate = any(gate.metric == "argmax_agreement" for gate in gates)
-    plan = comparison_plan(network, polynomial, compare, argmax_gate)
+    plan = comparison_plan(network, polynomial, compare, argmax_gate, threshold)
     _check_shapes(polynomial, network, plan, target)
     table = open_table(
         data,
@@ -522,12 +555,13 @@ def verify(
     the gates say) once the report is complete. Other options as for ``verify_polynomial``.
     """
     from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.units import artifact_in_raw_units
 
     outputs = {"--report": report, "--junit": junit}
     check_paths(outputs, {"data": data, "polynomial": poly, "model": model}, folders=("data",))
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
     check_paths(outputs, {"polynomial": poly_path})
-    polynomial = load_polynomial(poly_path)
+    polynomial = artifact_in_raw_units(load_polynomial(poly_path))
     model_path, expected = resolve_model(polynomial.provenance, poly_path, Path(model) if model is not None else None)
     check_paths(outputs, {"model": model_path})
     measured = verify_polynomial(polynomial, model_path, data, **options)  # type: ignore[arg-type]

@@ -211,10 +211,10 @@ def checked_polynomial(variables: tuple[str, ...], outputs: tuple[str, ...], ter
     ``terms`` is {"monomials": index table} or {"exponents": dense table}."""
     if not isinstance(method.get("name"), str) or not method["name"]:
         raise ArtifactError(f"{where}: method has no 'name'; every artifact names the method that made it")
-    if provenance.get("output_activation") not in (None, "softmax", "log_softmax"):
+    if provenance.get("output_activation") not in (None, "softmax", "log_softmax", "sigmoid"):
         raise ArtifactError(
             f"{where}: provenance.output_activation is {provenance['output_activation']!r}; "
-            "expected null, 'softmax' or 'log_softmax'"
+            "expected null, 'softmax', 'log_softmax' or 'sigmoid'"
         )
     try:
         return Polynomial(variables, outputs, terms.get("exponents"), coefficients, center, method, provenance,

@@ -327,6 +327,7 @@ def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "f
     import onnx
 
     from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.units import artifact_in_raw_units
     from polyx.files import write_atomic
     from polyx.paths import check_paths
 
@@ -334,7 +335,7 @@ def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "f
     if output.suffix.lower() != ".onnx" and not writes_in_place(output):
         raise DataError(f"{output}: the exported model is ONNX; give a file name ending in .onnx")
     check_paths({"-o": output}, {"polynomial": poly_path})
-    poly = load_polynomial(poly_path)
+    poly = artifact_in_raw_units(load_polynomial(poly_path))
     check_paths({"-o": output}, _source_candidates(poly, Path(poly_path)))
     model = polynomial_to_onnx(poly, dtype, logits)
     onnx.checker.check_model(model, full_check=True)

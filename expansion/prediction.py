@@ -13,13 +13,16 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, TextIO
 
 import numpy as np
 
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import open_atomic
 from polyx.tabular import DataTable
+
+if TYPE_CHECKING:
+    from polyx.expansion.input_models import InputModel
 
 __all__ = ["PredictionResult", "prediction_header", "write_predictions", "output_format", "prediction_blocks"]
 
@@ -43,8 +46,9 @@ class PredictionResult:
     input_columns: list[str]
 
 
-def prediction_header(poly: Polynomial, contributions: bool) -> list[str]:
-    """Output names, then (with contributions) ``output:term`` for every term of every output.
+def prediction_header(poly: Polynomial, contributions: bool, shap: bool = False) -> list[str]:
+    """Output names, then (with contributions) ``output:term`` for every term of every output, then
+    (with shap) ``output:shap:variable`` for every variable and ``output:shap_base``.
 
     Terms are named in ASCII (``x1^2*x3``) so spreadsheet and dataframe tools read the header.
     """
@@ -52,6 +56,9 @@ def prediction_header(poly: Polynomial, contributions: bool) -> list[str]:
     if contributions:
         terms = poly.term_names(ascii=True)
         header += [f"{output}:{term}" for output in poly.outputs for term in terms]
+    if shap:
+        header += [f"{output}:shap:{variable}" for output in poly.outputs for variable in poly.variables]
+        header += [f"{output}:shap_base" for output in poly.outputs]
     return header
 
 
@@ -62,11 +69,12 @@ def write_predictions(
     *,
     contributions: bool = False,
     progress: Progress | None = None,
+    shap: "InputModel | None" = None,
 ) -> PredictionResult:
     """Write the predictions to a stream (CSV), or atomically to a file path (no half file on failure)
     in the format its extension names."""
-    blocks = prediction_blocks(poly, table, contributions, progress)
-    header = prediction_header(poly, contributions)
+    blocks = prediction_blocks(poly, table, contributions, progress, shap)
+    header = prediction_header(poly, contributions, shap is not None)
     if not isinstance(target, Path):
         _write_csv(header, blocks, target)
     elif output_format(target) == "csv":
@@ -100,23 +108,34 @@ def write_arrow(header: list[str], blocks: Iterator[np.ndarray], stream: object,
 
 
 def prediction_blocks(poly: Polynomial, table: DataTable, contributions: bool,
-                      progress: Progress | None = None) -> Iterator[np.ndarray]:
+                      progress: Progress | None = None, shap: "InputModel | None" = None) -> Iterator[np.ndarray]:
     """The output rows, in blocks of about ``BLOCK_ELEMENTS`` numbers, as the table's chunks arrive."""
-    width = len(poly.outputs) * (1 + (poly.n_terms if contributions else 0))
+    width = len(poly.outputs) * (1 + (poly.n_terms if contributions else 0) + (len(poly.variables) + 1 if shap else 0))
     rows = max(1, BLOCK_ELEMENTS // width)
     total = table.progress_total if progress is not None else None
-    for block in _blocks(poly, table, contributions, rows):
+    for block in _blocks(poly, table, contributions, rows, shap):
         yield block
         if progress is not None:
             progress(table.progress_done, total)
 
 
-def _blocks(poly: Polynomial, table: DataTable, contributions: bool, rows: int) -> Iterator[np.ndarray]:
+def _blocks(poly: Polynomial, table: DataTable, contributions: bool, rows: int,
+            shap: "InputModel | None" = None) -> Iterator[np.ndarray]:
     for inputs, _ in table.chunks():
         for start in range(0, inputs.shape[0], rows):
             x = inputs[start : start + rows]
-            if not contributions:
-                yield poly.evaluate(x)
-                continue
-            monomials = poly.monomials(x)
-            yield np.concatenate([poly.evaluate(x)] + [monomials * c for c in poly.coefficients], axis=1)
+            parts = [poly.evaluate(x)]
+            if contributions:
+                monomials = poly.monomials(x)
+                parts += [monomials * c for c in poly.coefficients]
+            if shap is not None:
+                parts += _shapley_columns(poly, x, shap)
+            yield parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _shapley_columns(poly: Polynomial, x: np.ndarray, model: "InputModel") -> list[np.ndarray]:
+    """The rows' exact Shapley values per output and variable (``polyx.expansion.importance``), then the base values."""
+    from polyx.expansion.importance import shapley_values
+
+    phi, base = shapley_values(poly, x, model)
+    return [phi.reshape(x.shape[0], -1), np.broadcast_to(base, (x.shape[0], base.size))]

@@ -199,7 +199,7 @@ def _text_v1(**changes: object) -> str:
         (_text(variables=["x1", ""]), r"'variables' must be a non-empty list of non-empty names"),
         (_text(variables=["x1", "x1"]), r"duplicate variable names \['x1'\]"),
         (_text(method={"order": 1}), r"method has no 'name'"),
-        (_text(provenance={"output_activation": "sigmoid"}), r"output_activation is 'sigmoid'; expected null, 'softmax' or 'log_softmax'"),
+        (_text(provenance={"output_activation": "tanh"}), r"output_activation is 'tanh'; expected null, 'softmax', 'log_softmax' or 'sigmoid'"),
         (_text().replace("0.1,", "NaN,"), r"NaN is not allowed; artifacts hold finite numbers only"),
         (_text().replace("0.1,", "1e999,"), r"'coefficients\[0\]' has a number too large for float64"),
         ('{"format": "polyx.polynomial/2", "format": "x"}', r"the key 'format' appears twice in one object"),

@@ -1,0 +1,79 @@
+"""Hidden-neuron polynomials (nn2poly's ``keep_layers``): every hidden layer's outputs as polynomials in the inputs.
+
+For a dense chain, the polynomial of hidden layer l is the expansion of the prefix network made
+of layers 1 … l: every method's bookkeeping (nn2poly's degree schedule min(degree · q, Q), the
+local Taylor series, the least-squares projection) depends only on the layers before, so the
+prefix's output polynomial is exactly the hidden layer's polynomial inside the full expansion.
+They are written to a separate file, one block per layer holding all its neurons as outputs, and
+only on request (``convert --keep-layers``), so the main artifact stays as compact as before.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from polyx.converters.graph_ir import Graph
+from polyx.converters.ir import Network
+from polyx.errors import ArtifactError, DataError, MethodError
+from polyx.expansion.polynomial import Polynomial
+
+__all__ = ["LAYERS_FORMAT", "prefix_networks", "layers_path", "layers_text", "load_layer"]
+
+LAYERS_FORMAT = "polyx.layers/1"
+
+
+def prefix_networks(network: Network) -> list[tuple[str, Network]]:
+    """("layer1", layers 1 … 1), …, one per hidden layer: the networks whose outputs are the hidden neurons."""
+    if isinstance(network, Graph):
+        raise MethodError("--keep-layers covers dense chains; this model is a computation graph")
+    prefixes = []
+    for index in range(len(network.layers) - 1):
+        prefix = replace(network, layers=network.layers[: index + 1], output_activation=None, output_shape=None)
+        prefixes.append((f"layer{index + 1}", prefix))
+    if not prefixes:
+        raise DataError("--keep-layers: the network has no hidden layer (a single dense layer); drop the option")
+    return prefixes
+
+
+def layers_path(output: Path) -> Path:
+    """``model.poly.json`` → ``model.layers.json`` (else the output's name + ``.layers.json``), beside it."""
+    name = output.name
+    stem = name[: -len(".poly.json")] if name.endswith(".poly.json") else name
+    return output.with_name(stem + ".layers.json")
+
+
+def layers_text(blocks: list[tuple[str, Network, Polynomial]], to_json: Callable[[Polynomial], str]) -> str:
+    """The layers file: its format, and per hidden layer its name, activation, width and polynomial artifact."""
+    layers = [{"name": name, "activation": str(prefix.layers[-1].activation), "neurons": prefix.layers[-1].out_features,
+               "polynomial": json.loads(to_json(polynomial))} for name, prefix, polynomial in blocks]
+    return json.dumps({"format": LAYERS_FORMAT, "layers": layers}, indent=1) + "\n"
+
+
+def load_layer(path: Path, name: str) -> Polynomial:
+    """Hidden layer ``name``'s polynomial from a layers file, or from the layers file beside an artifact."""
+    from polyx.expansion.artifact import polynomial_from_json
+    from polyx.paths import require_input
+
+    path = Path(path)
+    require_input(path, "polynomial")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; give the artifact or its .layers.json") from None
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"{path}: not a readable JSON file ({error})") from None
+    if not isinstance(data, dict) or data.get("format") != LAYERS_FORMAT:
+        sibling = layers_path(path)
+        if sibling == path or not sibling.is_file():
+            raise DataError(f"--layer {name}: {path} holds no hidden layers and there is no {sibling.name} beside it; "
+                            "convert with --keep-layers")
+        return load_layer(sibling, name)
+    layers = data.get("layers") if isinstance(data.get("layers"), list) else []
+    names = [block.get("name") for block in layers if isinstance(block, dict)]
+    for block in layers:
+        if isinstance(block, dict) and block.get("name") == name:
+            return polynomial_from_json(json.dumps(block.get("polynomial")), f"{path} ({name})")
+    raise DataError(f"--layer {name}: {path} has no such layer; choose one of {', '.join(map(str, names)) or 'none'}")
