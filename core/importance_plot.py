@@ -25,10 +25,10 @@ _BARS = (("first_order", "first-order Sobol", "#9ecae1"), ("variable_shares", "v
 
 def importance_figure(poly: "Polynomial", result: "Importance", chosen: Sequence[int]) -> "Figure":
     """The bars for the outputs ``chosen`` (indices), inputs ordered by total index, largest first."""
-    from polyx.plots import _new_figure
+    from polyx.figures import new_figure
 
     n = len(poly.variables)
-    figure, axes = _new_figure(len(chosen), 4.8, 0.45 * n + 1.6)
+    figure, axes = new_figure(len(chosen), 4.8, 0.45 * n + 1.6)
     for ax, output in zip(axes, chosen):
         order = np.argsort(-result.total[output], kind="stable")
         for offset, (field, label, colour) in enumerate(_BARS):

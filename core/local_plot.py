@@ -66,12 +66,12 @@ def _values(poly: "Polynomial", network: "ReferenceNetwork", x: np.ndarray, outp
 def local_figure(poly: "Polynomial", network: "ReferenceNetwork", axes: Sequence[str] | None, output: int,
                  span: float | None = None) -> "Figure":
     """1-D curves along the first axis and, with two axes, the surface and residual map over both."""
-    from polyx.plots import _new_figure
+    from polyx.figures import new_figure
 
     chosen = _axes(poly, axes)
     point, radius = expansion_point(poly), validity_radius(poly)
     half = span if span is not None else (3 * radius if radius else 1.0)
-    figure, panels = _new_figure(1 + 2 * (len(chosen) == 2), 4.4, 3.6, columns=3)
+    figure, panels = new_figure(1 + 2 * (len(chosen) == 2), 4.4, 3.6, columns=3)
     name = poly.outputs[output]
     t = np.linspace(-half, half, 201)
     line = np.repeat(point[None], t.size, axis=0)

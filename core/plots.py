@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from polyx.errors import DataError, MethodError, PolyxError
+from polyx.figures import DPI, new_figure
 from polyx.files import default_output_name
 from polyx.paths import check_paths
 from polyx.tabular import DataTable, open_table
@@ -57,10 +58,8 @@ __all__ = [
 
 KINDS = ("coefficients", "diagonal", "potentials", "heatmap", "eig", "importance", "local")
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-DPI = 120
 POSITIVE, NEGATIVE = "#00BA38", "#F8766D"
 TAYLOR_INTERVAL = 1.5
-GRID_COLUMNS = 3
 
 
 class MissingPlotDependencyError(PolyxError):
@@ -109,21 +108,6 @@ def _require_matplotlib() -> None:
         raise MissingPlotDependencyError('matplotlib is not installed; install it with: pip install "polyx[plot]"') from None
 
 
-def _new_figure(panels: int, width: float, height: float, columns: int = GRID_COLUMNS) -> tuple["Figure", list["Axes"]]:
-    """A figure with one axes per panel on a grid, drawn by the Agg canvas (never pyplot)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    columns = max(1, min(columns, panels))
-    rows = math.ceil(panels / columns)
-    figure = Figure(figsize=(width * columns, height * rows), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(rows, columns, squeeze=False).ravel().tolist()
-    for spare in axes[panels:]:
-        spare.set_visible(False)
-    return figure, axes[:panels]
-
-
 def figure_to_bytes(figure: "Figure", fmt: str) -> bytes:
     """The rendered file (png, svg or pdf), so it can be written atomically in one piece."""
     buffer = io.BytesIO()
@@ -148,7 +132,7 @@ def coefficients_figure(poly: "Polynomial", top: int = 10, outputs: Sequence[str
 
     chosen = _selected_outputs(poly.outputs, outputs)
     shown = min(top, poly.n_terms)
-    figure, axes = _new_figure(len(chosen), 4.4, 0.32 * shown + 1.4)
+    figure, axes = new_figure(len(chosen), 4.4, 0.32 * shown + 1.4)
     names = poly.term_names()
     for ax, output in zip(axes, chosen):
         terms = poly.top_terms(shown, output)
@@ -213,7 +197,7 @@ def _diagonal(request: PlotRequest, poly: "Polynomial") -> tuple["Figure", DataT
     metrics = ErrorAccumulator(list(poly.outputs))
     metrics.add(polynomial, network, np.arange(2, rows + 2))
     results = metrics.result()
-    figure, axes = _new_figure(len(chosen), 4.4, 4.0)
+    figure, axes = new_figure(len(chosen), 4.4, 4.0)
     for ax, output in zip(axes, chosen):
         net, pol = network[:, output], polynomial[:, output]
         ax.scatter(net, pol, s=6, alpha=0.5, color="#1f77b4", edgecolors="none")
@@ -272,7 +256,7 @@ def potentials_figure(request: PlotRequest) -> "Figure":
     chunks = list(preactivation_chunks(network, x))
     preactivations = [np.concatenate([chunk[i] for chunk in chunks]) for i in range(len(network.layers))]
     reports = {row["layer"] - 1: row for row in layer_report(network, x, orders, center)}
-    figure, axes = _new_figure(len(network.layers), 4.6, 3.6)
+    figure, axes = new_figure(len(network.layers), 4.6, 3.6)
     for index, (ax, u) in enumerate(zip(axes, preactivations)):
         _draw_layer(ax, network.layers[index].activation, u, center, orders[index], reports.get(index))
         ax.set_title(_potentials_title(index, network.layers[index].activation, reports.get(index)))
@@ -362,7 +346,7 @@ def heatmap_figure(poly: "Polynomial", shape: tuple[int, ...] | None, outputs: S
     chosen = _selected_outputs(poly.outputs, outputs)
     aspect = image_shape[1] / image_shape[0]
     panel = 2.6
-    figure, axes = _new_figure(len(chosen) * len(images), panel * min(max(aspect, 0.6), 3), panel, columns=len(images))
+    figure, axes = new_figure(len(chosen) * len(images), panel * min(max(aspect, 0.6), 3), panel, columns=len(images))
     cells = iter(axes)
     for output in chosen:
         for order, image in images.items():
@@ -390,7 +374,7 @@ def eig_figure(poly: "Polynomial", shape: tuple[int, ...] | None, top: int = 4,
     columns = max(output.eigenvalues.size for output in rows)
     aspect = image_shape[1] / image_shape[0]
     panel = 1.9
-    figure, axes = _new_figure(len(rows) * columns, panel * min(max(aspect, 0.6), 3), panel, columns=columns)
+    figure, axes = new_figure(len(rows) * columns, panel * min(max(aspect, 0.6), 3), panel, columns=columns)
     cells = iter(axes)
     for output in rows:
         for rank in range(columns):
