@@ -32,3 +32,30 @@ def render_agreement(terminal: Terminal, report: dict) -> None:
             table.add_row(term["term"], f"{term['mean']:.6g}", f"{term['min']:.6g}", f"{term['max']:.6g}",
                           f"{term['relative_spread']:.3g}", "yes" if term["agrees"] else "no")
         terminal.table(table)
+
+
+def render_convergence(terminal: Terminal, report: dict | None, warn: bool = False) -> None:
+    """HOPE's Table II: per output, the largest derivative of each order and its ratio to the first order's.
+
+    ``warn`` prints the growth warning too (``show``; ``convert`` prints the method's warnings itself)."""
+    if not report:
+        return
+    outputs = list(report["largest_derivative"])
+    table = PlainTable(title="convergence: largest |∂^α f(x0)| per order, and its ratio to order 1's",
+                       caption="growing ratios: the Taylor series may not converge at the inputs' scale")
+    table.add_column("order", justify="right")
+    for output in outputs:
+        table.add_column(f"{output} max |derivative|", justify="right")
+        table.add_column(f"{output} ratio", justify="right")
+    for index, order in enumerate(report["orders"]):
+        cells = [str(order)]
+        for output in outputs:
+            ratio = report["ratio_to_first"][output][index]
+            cells += [f"{report['largest_derivative'][output][index]:.4g}", "—" if ratio is None else f"{ratio:.4g}"]
+        table.add_row(*cells)
+    terminal.table(table)
+    if warn:
+        from polyx.expansion.convergence import convergence_warnings
+
+        for warning in convergence_warnings(report):
+            terminal.warning(warning)

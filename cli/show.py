@@ -94,6 +94,10 @@ def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digi
     if eig:
         _render_eig(app, polynomial, fmt, top, digits)
     elif fmt == "table":
+        from polyx.cli.analyses import render_convergence
+        from polyx.expansion.convergence import derivative_ratios
+
         _render(app, summarize_polynomial(polynomial, top=10 if top is None else top, threshold=threshold), digits)
+        render_convergence(app.terminal, derivative_ratios(polynomial), warn=True)
     else:
         app.terminal.write(render_polynomial(polynomial, fmt, digits=digits, threshold=threshold, top=top))
