@@ -59,3 +59,25 @@ def render_convergence(terminal: Terminal, report: dict | None, warn: bool = Fal
 
         for warning in convergence_warnings(report):
             terminal.warning(warning)
+
+
+def render_adversarial(terminal: Terminal, report, variables: tuple[str, ...], digits: int) -> None:
+    """Per output: the most sensitive unit direction for a step ε, the quadratic's, polynomial's and network's change."""
+    from polyx.expansion.quadratic_form import direction_text
+
+    checked = f"network: {report.model} under onnxruntime" if report.model else "network not run"
+    first = report.steps[0].step if report.steps else None
+    epsilon = f"{first.epsilon:g}" if first else "?"
+    table = PlainTable(title=f"adversarial directions: unit u maximising |Δ| of the quadratic for a step ε = {epsilon} "
+                             f"from {report.start}",
+                       caption=f"Δ = value at x_b + εu − value at x_b; {checked}")
+    for header in ("output", "direction u (largest loadings)", "Δ quadratic", "Δ polynomial", "Δ network"):
+        table.add_column(header, justify="left" if header.startswith(("output", "direction")) else "right")
+    for item in report.steps:
+        step = item.step
+        network = "—" if item.network_change is None else f"{item.network_change:.{digits}g}"
+        table.add_row(step.output, direction_text(step.direction, variables, digits=min(digits, 3)),
+                      f"{step.quadratic_change:.{digits}g}", f"{step.polynomial_change:.{digits}g}", network)
+    terminal.table(table)
+    if report.note:
+        terminal.warning(report.note)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import DIGITS, TOP, FiniteFloat
+from polyx.cli.options import DIGITS, MAX_COORDINATE, TOP, FiniteFloat
 
 if TYPE_CHECKING:
     from polyx.expansion.polynomial import Polynomial
@@ -55,13 +55,16 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     term.table(table)
 
 
-def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int) -> None:
+def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int, adversarial) -> None:
     from polyx.cli.terminal import PlainTable
 
     from polyx.expansion.quadratic_form import direction_text, quadratic_forms, quadratic_forms_to_json
 
     if fmt == "json":
-        app.terminal.json(quadratic_forms_to_json(polynomial, top))
+        data = quadratic_forms_to_json(polynomial, top)
+        data["adversarial"] = {"start": adversarial.start, "model": adversarial.model, "note": adversarial.note,
+                               "steps": [s.to_json(polynomial.variables) for s in adversarial.steps]}
+        app.terminal.json(data)
         return
     for form in quadratic_forms(polynomial):
         shown = form.eigenvalues[: top or 10]
@@ -72,6 +75,9 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
             table.add_row(str(rank + 1), f"{value:.{digits}g}", f"{form.shares[rank]:.1%}",
                           direction_text(form.eigenvectors[:, rank], polynomial.variables, digits=min(digits, 3)))
         app.terminal.table(table)
+    from polyx.cli.analyses import render_adversarial
+
+    render_adversarial(app.terminal, adversarial, polynomial.variables, digits)
 
 
 @click.command("show")
@@ -82,17 +88,25 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
 @click.option("--threshold", type=FiniteFloat(min=0), default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
 @click.option("--digits", type=DIGITS, default=6, show_default=True, help="Significant digits of the coefficients shown.")
 @click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
+@click.option("--epsilon", type=FiniteFloat(0, MAX_COORDINATE, min_open=True), default=0.1, show_default=True,
+              help="[--eig] Step length of the adversarial direction.")
+@click.option("--model", type=click.Path(path_type=Path), help="[--eig] The network to check the step on [default: the provenance's source].")
 @click.pass_obj
-def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool) -> None:
+def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool, epsilon: float,
+         model: Path | None) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.presentation import render_polynomial, summarize_polynomial
 
     if eig and fmt not in ("table", "json"):
         raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")
+    if not eig and model is not None:
+        raise click.UsageError("--model checks the adversarial step of --eig; add --eig or drop --model")
     polynomial = load_polynomial(poly)
     if eig:
-        _render_eig(app, polynomial, fmt, top, digits)
+        from polyx.adversarial import check_adversarial
+
+        _render_eig(app, polynomial, fmt, top, digits, check_adversarial(polynomial, poly, epsilon, model))
     elif fmt == "table":
         from polyx.cli.analyses import render_convergence
         from polyx.expansion.convergence import derivative_ratios
