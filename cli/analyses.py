@@ -42,7 +42,7 @@ def render_convergence(terminal: Terminal, report: dict | None, warn: bool = Fal
         return
     outputs = list(report["largest_derivative"])
     table = PlainTable(title="convergence: largest |∂^α f(x0)| per order, and its ratio to order 1's",
-                       caption="growing ratios: the Taylor series may not converge at the inputs' scale")
+                       caption="ratios that keep growing with the order: the series may not converge at the inputs' scale")
     table.add_column("order", justify="right")
     for output in outputs:
         table.add_column(f"{output} max |derivative|", justify="right")

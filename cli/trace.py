@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from polyx.cli.app import App
-from polyx.cli.options import ORDER, SAMPLES, SEED, column_options, comma_list
+from polyx.cli.options import MAX_ORDER, SAMPLES, SEED, column_options, comma_list
 
 __all__ = ["trace"]
 
 
 @click.command("trace")
 @click.argument("checkpoints", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--order", "-q", type=ORDER, default=2, show_default=True, help="Report degrees 1 … n.")
+@click.option("--order", "-q", type=click.IntRange(1, MAX_ORDER), default=2, show_default=True, help="Report degrees 1 … n.")
 @click.option("--gaussian", type=click.Path(path_type=Path), help="Input model {'mean': [...], 'cov': [[...]]} [default: N(0, I)].")
 @click.option("--data", type=click.Path(path_type=Path), help="Fit the Gaussian input model to these rows (CSV, Parquet).")
 @column_options
