@@ -65,17 +65,20 @@ def numpy_unmixed(network, point: np.ndarray, order: int) -> np.ndarray:
     from polyx.converters.graph_ir import Elementwise, Linear
 
     n = network.input_size
-    jets = np.zeros((n, n, order + 1))  # (direction, feature, coefficient)
-    jets[:, :, 0] = point
-    jets[np.arange(n), np.arange(n), 1] = 1.0
+    jets = np.zeros((n, order + 1, n))  # (feature, coefficient, direction)
+    jets[:, 0, :] = point[:, None]
+    jets[np.arange(n), 1, np.arange(n)] = 1.0
     for node in network.nodes[1:]:
         if isinstance(node, Linear):
-            matrix = node.operator.toarray() if hasattr(node.operator, "toarray") else node.operator
-            jets = np.einsum("of,dfk->dok", matrix, jets)
-            jets[:, :, 0] += node.bias
+            operator = node.operator
+            matrix = operator.to_sparse().toarray() if hasattr(operator, "to_sparse") else (
+                operator.toarray() if hasattr(operator, "toarray") else operator)
+            features = jets.shape[0]
+            jets = (matrix @ jets.reshape(features, -1)).reshape(matrix.shape[0], order + 1, n)
+            jets[:, 0, :] += node.bias[:, None]
         elif isinstance(node, Elementwise):
-            jets = _tanh_jet(jets)
-    return jets[:, :, 1:].transpose(1, 0, 2)
+            jets = _tanh_jet(jets.transpose(0, 2, 1)).transpose(0, 2, 1)
+    return jets[:, 1:, :].transpose(0, 2, 1)
 
 
 def _timed(call, repeats: int = 3):

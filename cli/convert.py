@@ -54,6 +54,8 @@ def _method_names() -> list[str]:
 @click.option("--gaussian", type=click.Path(path_type=Path), help="[lsq] Input model {'mean': [...], 'cov': [[...]]}.")
 @click.option("--check-samples", type=CHECK_SAMPLES, default=0, help="[lsq] Monte-Carlo check of the R².")
 @click.option("--samples", type=SAMPLES, help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
+@click.option("--model-output", metavar="NAME", help="The ONNX output to expand when the model has several "
+              "[default: the only float output, e.g. a classifier's probabilities].")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:

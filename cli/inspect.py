@@ -92,12 +92,16 @@ def _render(app: App, report: "ModelReport") -> None:
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the --check inputs.")
 @click.option("--tolerance", type=FiniteFloat(min=0), help="Largest allowed difference, relative to max(1, |y|) "
               "[default: 1e-5 for float32 models, 1e-10 for float64].")
+@click.option("--model-output", metavar="NAME", help="The ONNX output to read when the model has several "
+              "[default: the only float output, e.g. a classifier's probabilities].")
 @click.pass_obj
-def inspect(app: App, model: Path, as_json: bool, check: bool, samples: int, seed: int, tolerance: float | None) -> None:
+def inspect(app: App, model: Path, as_json: bool, check: bool, samples: int, seed: int, tolerance: float | None,
+            model_output: str | None) -> None:
     """Show the layers polyx reads from MODEL (ONNX, weight-list JSON or .npz)."""
     from polyx.converters.summary import inspect_model
 
-    report = inspect_model(model, check=check, samples=samples, seed=seed, tolerance=tolerance)
+    report = inspect_model(model, check=check, samples=samples, seed=seed, tolerance=tolerance,
+                           model_output=model_output)
     if as_json:
         app.terminal.json(report.to_dict())
     else:

@@ -21,14 +21,14 @@ def _kinds() -> tuple[str, ...]:
 @click.command("plot")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--kind", "-k", type=LibraryChoice(_kinds), required=True,
-              help="coefficients/diagonal/heatmap: SOURCE is a polynomial; potentials: SOURCE is the model.")
+              help="coefficients/diagonal/heatmap/eig: SOURCE is a polynomial; potentials: SOURCE is the model.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Image file: .png, .svg or .pdf [default: SOURCE.KIND.png here].")
-@click.option("-n", "--top", type=TOP, default=10, show_default=True, help="[coefficients] Terms per output.")
+@click.option("-n", "--top", type=TOP, default=10, show_default=True, help="[coefficients] Terms per output; [eig] eigenvectors per output.")
 @click.option("--data", type=click.Path(path_type=Path), help="[diagonal, potentials] CSV rows to run.")
 @click.option("--model", type=click.Path(path_type=Path), help="[diagonal] ONNX model [default: the polynomial's source].")
 @click.option("--taylor-orders", type=TaylorOrders(), default="8", show_default=True, help="[potentials] One Taylor order, or one per layer (8,8,1).")
 @click.option("--taylor-center", type=COORDINATE, default=0.0, show_default=True, help="[potentials] Taylor centre.")
-@click.option("--shape", help="[heatmap] Image shape HxW, e.g. 28x28 [default: the model's input shape].")
+@click.option("--shape", help="[heatmap, eig] Image shape HxW, e.g. 28x28 [default: the model's input shape].")
 @click.option("--outputs", help="Only these outputs, comma-separated.")
 @column_options
 @click.option("--max-rows", type=ROWS, default=10_000, show_default=True, help="Rows of --data to draw.")

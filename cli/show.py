@@ -19,9 +19,28 @@ __all__ = ["show"]
 
 def _describe(values: dict, skip: tuple[str, ...] = ()) -> str:
     """key=value for the scalar entries; a sha256 shortened to 12 digits."""
-    parts = [f"{key}={str(value)[:12] + '…' if key == 'sha256' else value}" for key, value in values.items()
+    parts = [f"{key}={_short(key, value)}" for key, value in values.items()
              if key not in skip and value is not None and not isinstance(value, dict)]
     return ", ".join(parts) or "-"
+
+
+def _short(key: str, value: object) -> str:
+    """A sha256 cut to 12 digits, a long list (an image-sized x0) as its length."""
+    if key == "sha256":
+        return str(value)[:12] + "…"
+    if isinstance(value, list) and len(value) > LONG_LIST:
+        return f"[{len(value)} values]"
+    return str(value)
+
+
+LONG_LIST = 12
+
+
+def _names_text(names: list[str]) -> str:
+    """All names, or the first and last few of an image-sized list."""
+    if len(names) <= LONG_LIST:
+        return ", ".join(names)
+    return ", ".join(names[:3]) + ", …, " + ", ".join(names[-2:])
 
 
 def _count(number: int, noun: str) -> str:
@@ -33,8 +52,8 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
 
     term = app.terminal
     names = [o.name for o in summary.outputs]
-    term.info(f"polynomial  {_count(len(summary.variables), 'variable')} ({', '.join(summary.variables)}) → "
-              f"{_count(len(names), 'output')} ({', '.join(names)}), {_count(summary.n_terms, 'term')} up to degree {summary.degree}")
+    term.info(f"polynomial  {_count(len(summary.variables), 'variable')} ({_names_text(summary.variables)}) → "
+              f"{_count(len(names), 'output')} ({_names_text(names)}), {_count(summary.n_terms, 'term')} up to degree {summary.degree}")
     term.info(f"method      {summary.method.get('name')}: {_describe(summary.method, ('name',))}")
     term.info(f"provenance  {_describe(summary.provenance)}")
     term.info(f"center      {'none' if summary.center is None else ', '.join(f'{c:.{digits}g}' for c in summary.center)}")
@@ -53,6 +72,24 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     for row in summary.degrees:
         table.add_row(str(row.degree), str(row.terms), str(row.nonzero), *(f"{s:.1%}" for s in row.shares))
     term.table(table)
+
+
+def _render_eig_images(app: App, polynomial: "Polynomial", shape: str, top: int | None, digits: int) -> None:
+    """Each output's top eigenvectors as character images (side by side), titled by their eigenvalues."""
+    from polyx.expansion.eigen_images import LEGEND, eigen_images, image_text
+    from polyx.plots import parse_shape
+
+    term = app.terminal
+    for output in eigen_images(polynomial, parse_shape(shape), top=top or 4):
+        term.info(f"{output.output}: top {output.eigenvalues.size} eigenvectors of xᵀGx as {shape} images")
+        pictures = [image_text(image) for image in output.images]
+        width = len(pictures[0][0]) if pictures and pictures[0] else 0
+        titles = [f"#{k + 1} λ={value:.{digits}g} ({share:.1%})"
+                  for k, (value, share) in enumerate(zip(output.eigenvalues, output.shares))]
+        term.info("  ".join(title.ljust(width) for title in titles).rstrip())
+        for lines in zip(*pictures):
+            term.info("  ".join(lines).rstrip())
+    term.info(LEGEND)
 
 
 def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int, adversarial) -> None:
@@ -88,22 +125,27 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
 @click.option("--threshold", type=FiniteFloat(min=0), default=0.0, show_default=True, help="Leave out terms with |coefficient| below this.")
 @click.option("--digits", type=DIGITS, default=6, show_default=True, help="Significant digits of the coefficients shown.")
 @click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
+@click.option("--shape", help="[--eig] Also draw the top eigenvectors (-k, default 4) as HxW images, e.g. 28x28.")
 @click.option("--epsilon", type=FiniteFloat(0, MAX_COORDINATE, min_open=True), default=0.1, show_default=True,
               help="[--eig] Step length of the adversarial direction.")
 @click.option("--model", type=click.Path(path_type=Path), help="[--eig] The network to check the step on [default: the provenance's source].")
 @click.pass_obj
-def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool, epsilon: float,
-         model: Path | None) -> None:
+def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool,
+         shape: str | None, epsilon: float, model: Path | None) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.presentation import render_polynomial, summarize_polynomial
 
     if eig and fmt not in ("table", "json"):
         raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")
+    if shape and not (eig and fmt == "table"):
+        raise click.UsageError("--shape draws eigen-images: use it with --eig (table format)")
     if not eig and model is not None:
         raise click.UsageError("--model checks the adversarial step of --eig; add --eig or drop --model")
     polynomial = load_polynomial(poly)
-    if eig:
+    if eig and shape:
+        _render_eig_images(app, polynomial, shape, top, digits)
+    elif eig:
         from polyx.adversarial import check_adversarial
 
         _render_eig(app, polynomial, fmt, top, digits, check_adversarial(polynomial, poly, epsilon, model))

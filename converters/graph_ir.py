@@ -25,7 +25,8 @@ from typing import Union
 import numpy as np
 import scipy.sparse as sparse
 
-from polyx.converters.ir import OUTPUT_ACTIVATIONS, Activation
+from polyx.converters.ir import OUTPUT_ACTIVATIONS
+from polyx.expansion.activations import Activation, activation_value
 from polyx.errors import ModelLoadError
 
 __all__ = [
@@ -238,8 +239,6 @@ Node = Union[Input, Linear, Elementwise, Product, Concat, MaxPool]
 
 def _forward_node(node: Node, values: list[np.ndarray]) -> np.ndarray:
     """One node's values for a batch of rows, in float64: the oracle of every rule."""
-    from polyx.expansion.activations import activation_value
-
     if isinstance(node, Linear):
         return apply_operator(node.operator, values[node.source]) + node.bias
     if isinstance(node, Elementwise):

@@ -103,7 +103,7 @@ def _spatial_input(node: OnnxNode, value: "Value", what: str) -> tuple[int, tupl
 
 
 def conv(node: OnnxNode, builder: "GraphBuilder") -> None:
-    """Conv with a constant weight (M, C/g, k…) and optional bias, as one sparse linear map."""
+    """Conv with a constant weight (M, C/g, k…) and optional bias, as a convolution operator (BLAS per group)."""
     value = builder.value(node.inputs[0])
     channels, spatial = _spatial_input(node, value, "Conv")
     weight = builder.graph.constant(node.inputs[1]) if len(node.inputs) > 1 else None

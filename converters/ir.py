@@ -13,39 +13,12 @@ from typing import Sequence
 import numpy as np
 
 from polyx.errors import ModelLoadError
+from polyx.expansion.activations import Activation, activation_value
 
 __all__ = [
     "Activation", "DenseLayer", "Network", "check_network", "check_finite", "softmax_rows", "log_softmax_rows",
     "OUTPUT_ACTIVATIONS", "LINEAR",
 ]
-
-
-@dataclass(frozen=True)
-class Activation:
-    """A canonical activation name plus its parameters (e.g. ``elu`` with ``alpha``).
-
-    Names are the keys of ``polyx.expansion.activations.ACTIVATIONS``; parameters are stored
-    as a sorted tuple of pairs so that the spec stays hashable and comparable.
-    """
-
-    name: str
-    params: tuple[tuple[str, float], ...] = ()
-
-    @classmethod
-    def of(cls, name: str, **params: float) -> "Activation":
-        """Build a spec from keyword parameters, in canonical (sorted) order."""
-        return cls(name, tuple(sorted((key, float(value)) for key, value in params.items())))
-
-    @property
-    def kwargs(self) -> dict[str, float]:
-        """Parameters as keyword arguments for the activation functions."""
-        return dict(self.params)
-
-    def __str__(self) -> str:
-        if not self.params:
-            return self.name
-        inner = ", ".join(f"{key}={value:g}" for key, value in self.params)
-        return f"{self.name}({inner})"
 
 
 LINEAR = Activation("linear")
@@ -154,8 +127,6 @@ class Network:
         ``x`` is (rows, input_size) or (rows, *input_shape); ``logits=True`` skips a final softmax
         (or log-softmax).
         """
-        from polyx.expansion.activations import activation_value
-
         h = np.asarray(x, dtype=np.float64).reshape(-1, self.input_size)
         for layer in self.layers:
             h = activation_value(layer.activation, layer.preactivation(h))

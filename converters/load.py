@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from polyx.converters.graph_ir import Graph
 from polyx.converters.ir import Network
 from polyx.errors import ModelLoadError
 
@@ -50,13 +51,15 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def load_network(path: str | Path) -> Network:
+def load_network(path: str | Path, output: str | None = None) -> Network | Graph:
     """Read an ONNX model, an nn2poly weight-list JSON or a weights ``.npz`` into the polyx IR.
 
     Every later step (inspect, the expansions, verification) starts from this Network, so the
     file's identity travels with it: ``metadata`` holds the source path, the file's sha256 and
-    its format (plus producer and opset for ONNX). Raises ModelLoadError for unreadable files and
-    UnsupportedModelError listing every node an ONNX graph cannot be represented with.
+    its format (plus producer and opset for ONNX). ``output`` names the ONNX output to read when
+    the file has several (a classifier's probabilities beside its label are found without it).
+    Raises ModelLoadError for unreadable files and UnsupportedModelError listing every node an
+    ONNX graph cannot be represented with.
     """
     path = Path(path)
     data = _read(path)
@@ -73,6 +76,6 @@ def load_network(path: str | Path) -> Network:
     else:
         from polyx.converters.onnx_loader import network_from_onnx
 
-        network = network_from_onnx(data, source, path.parent)
+        network = network_from_onnx(data, source, path.parent, output)
     metadata = {"source": source, "sha256": hashlib.sha256(data).hexdigest(), **network.metadata}
     return dataclasses.replace(network, metadata=metadata)

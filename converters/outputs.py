@@ -4,7 +4,7 @@ scikit-learn classifiers exported by skl2onnx return a ``label`` (ArgMax, ArrayF
 Cast: integers) beside the class ``probabilities`` (float), or beside a ZipMap of them (a sequence
 of maps, the default ``zipmap=True``). A polynomial stands for numbers, so the one float tensor is
 the output: the probabilities, read before the ZipMap. When a file has several float outputs the
-user names one (``--output NAME``). The loader and onnxruntime make the same choice here.
+user names one (``--model-output NAME``). The loader and onnxruntime make the same choice here.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def choose_output(model: Any, requested: str | None, source: str) -> str:
         return candidates[0]
     raise ModelLoadError(
         f"{source}: the model has {len(outputs)} outputs ({', '.join(outputs)}) and polyx reads one; "
-        "choose it with --output NAME"
+        "choose it with --model-output NAME"
     )
 
 

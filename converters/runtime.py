@@ -41,7 +41,10 @@ def require_onnx(path: Path, purpose: str, remedy: str) -> None:
 class OnnxRunner:
     """An onnxruntime session for a one-input, one-output model, with batching handled."""
 
-    def __init__(self, path: str | Path, output: str | None = None) -> None:
+    def __init__(self, path: str | Path, output: str | None = None, lenient: bool = False) -> None:
+        """``output`` names the output to read when the file has several; with ``lenient`` a file
+        with one output is read at it whatever ``output`` says (an artifact's recorded output name
+        may differ from the file it is checked against, e.g. a re-export)."""
         import onnxruntime
 
         self.path = Path(path)
@@ -61,7 +64,9 @@ class OnnxRunner:
             raise ModelLoadError(f"{self.path}: expected one input, found {len(inputs)}")
         self.input = inputs[0]
         outputs = [output.name for output in self.session.get_outputs()]
-        self.output_name = outputs[0] if len(outputs) == 1 and output is None else self._chosen_output(output, outputs)
+        self.graph_outputs = tuple(outputs)
+        single = len(outputs) == 1 and (output is None or lenient)
+        self.output_name = outputs[0] if single else self._chosen_output(output, outputs)
         self.dtype = _NUMPY_TYPES.get(self.input.type, np.float32)
         self.feature_shape = tuple(self.input.shape[1:])
         batch = self.input.shape[0] if self.input.shape else None

@@ -218,7 +218,7 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
     from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
 
     limit_bytes = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-    need = 8 * samples * (3 * network.input_size + 2 * sum(layer.out_features for layer in network.layers))
+    need = 8 * samples * (3 * network.input_size + 2 * sum(network.widths))
     if need > limit_bytes:
         raise OrderTooLargeError(
             f"--samples {samples:,} random inputs of {network.input_size} values and their activations need about "
@@ -229,7 +229,7 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
     require_onnx(source, "--check", "inspect it without --check, or export the network to ONNX to check it")
     if samples < 1:
         raise MethodError(f"--samples must be at least 1, got {samples}")
-    runner = OnnxRunner(source)
+    runner = OnnxRunner(source, network.output_name if network.metadata.get("format") == "onnx" else None)
     x = np.random.default_rng(seed).standard_normal((samples, network.input_size)).astype(runner.dtype)
     expected = runner.run(x)
     got = network.forward(x.astype(np.float64)).reshape(expected.shape)
@@ -240,10 +240,12 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
 
 
 def inspect_model(path: str | Path, check: bool = False, samples: int = 1000, seed: int = 0,
-                  tolerance: float | None = None) -> ModelReport:
-    """Load a model and summarise it, optionally checking the IR against onnxruntime."""
+                  tolerance: float | None = None, model_output: str | None = None) -> ModelReport:
+    """Load a model and summarise it, optionally checking the IR against onnxruntime.
+
+    ``model_output`` names the ONNX output to read when the file has several."""
     from polyx.converters.load import load_network
 
-    summary = summarize_network(load_network(path))
+    summary = summarize_network(load_network(path, model_output))
     result = check_against_onnxruntime(summary.network, samples, seed, tolerance) if check else None
     return ModelReport(summary, result)

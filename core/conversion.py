@@ -69,6 +69,7 @@ class ConversionRequest:
     check_samples: int = 0
     samples: int | None = None
     seed: int = 0
+    model_output: str | None = None
 
 
 @dataclass
@@ -286,7 +287,7 @@ def convert(request: ConversionRequest) -> Conversion:
     output = request.output or default_output_path(request.model)
     check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy}, _inputs(request),
                 folders=("--data", "--fit", "--at-row", "--at-mean", "--at-points"))
-    network = load_network(request.model)
+    network = load_network(request.model, request.model_output)
     parameters, names = _PARAMETERS[method](request, network)
     try:
         with np.errstate(all="ignore"):  # an overflow is reported once, below, not as numpy warnings

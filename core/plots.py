@@ -55,7 +55,7 @@ __all__ = [
     "default_plot_path",
 ]
 
-KINDS = ("coefficients", "diagonal", "potentials", "heatmap")
+KINDS = ("coefficients", "diagonal", "potentials", "heatmap", "eig")
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 120
 POSITIVE, NEGATIVE = "#00BA38", "#F8766D"
@@ -186,7 +186,7 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
         raise DataError("--kind diagonal needs --data DATA.csv: the rows to run the network and the polynomial on")
     model, _ = resolve_model(poly.provenance, request.source, request.model)
     check_paths({"-o": request.output}, {"model": model})
-    network = ReferenceNetwork(model)
+    network = ReferenceNetwork(model, poly.provenance.get("output_name"))
     table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
                        exclude=request.exclude, variable_names=list(poly.variables))
     x = _first_rows(table, request.max_rows)
@@ -319,11 +319,11 @@ def _potentials_title(index: int, spec: "Activation", report: dict | None) -> st
     return f"{name}, order {report['taylor_order']}: {report['taylor_outside']:.1%} outside"
 
 
-def _image_shape(poly: "Polynomial", shape: tuple[int, ...] | None) -> tuple[int, int]:
+def _image_shape(poly: "Polynomial", shape: tuple[int, ...] | None, kind: str = "heatmap") -> tuple[int, int]:
     """The 2-D picture of the inputs: ``--shape``, else the model's input shape without unit axes."""
-    dims = shape or tuple(d for d in (poly.provenance.get("input_shape") or []) if d != 1)
+    dims = shape or tuple(d for d in (poly.provenance.get("input_shape") or []) if isinstance(d, int) and d != 1)
     if not dims:
-        raise DataError("--kind heatmap needs --shape HxW (e.g. 28x28): the polynomial does not record its input shape")
+        raise DataError(f"--kind {kind} needs --shape HxW (e.g. 28x28): the polynomial does not record its input shape")
     if int(np.prod(dims)) != len(poly.variables):
         raise DataError(
             f"--shape {'x'.join(map(str, dims))} holds {int(np.prod(dims))} values but the polynomial has "
@@ -337,14 +337,16 @@ def _image_shape(poly: "Polynomial", shape: tuple[int, ...] | None) -> tuple[int
 
 def pure_power_images(poly: "Polynomial", shape: tuple[int, int]) -> dict[int, np.ndarray]:
     """Per order k with at least one pure power: the coefficients of x_i^k, (outputs, H, W), 0 where absent."""
-    single = (poly.exponents > 0).sum(axis=1) == 1
-    degree = poly.exponents.sum(axis=1)
+    indices = poly.indices
+    degree = poly.term_degrees()
+    first = indices[:, 0] if indices.shape[1] else np.full(indices.shape[0], -1)
+    single = (degree > 0) & ((indices == first[:, None]) | (indices < 0)).all(axis=1)
     images = {}
     for order in range(1, poly.degree + 1):
         terms = np.flatnonzero(single & (degree == order))
         if terms.size:
             image = np.zeros((len(poly.outputs), len(poly.variables)))
-            image[:, np.argmax(poly.exponents[terms] > 0, axis=1)] = poly.coefficients[:, terms]
+            image[:, first[terms]] = poly.coefficients[:, terms]
             images[order] = image.reshape(len(poly.outputs), *shape)
     if not images:
         raise DataError("the polynomial has no pure powers x_i^k (only the constant or mixed terms); nothing to draw")
@@ -375,6 +377,38 @@ def heatmap_figure(poly: "Polynomial", shape: tuple[int, ...] | None, outputs: S
     return figure
 
 
+def eig_figure(poly: "Polynomial", shape: tuple[int, ...] | None, top: int = 4,
+               outputs: Sequence[str] | None = None) -> "Figure":
+    """Per output a row of its top eigenvectors of xᵀGx as images, titled with λ and its |λ| share
+    (Belrose & Rigg's figure for MNIST)."""
+    from polyx.expansion.eigen_images import eigen_images
+
+    image_shape = _image_shape(poly, shape, kind="eig")
+    rows = eigen_images(poly, image_shape, top=top, outputs=_selected_outputs(poly.outputs, outputs))
+    columns = max(output.eigenvalues.size for output in rows)
+    aspect = image_shape[1] / image_shape[0]
+    panel = 1.9
+    figure, axes = _new_figure(len(rows) * columns, panel * min(max(aspect, 0.6), 3), panel, columns=columns)
+    cells = iter(axes)
+    for output in rows:
+        for rank in range(columns):
+            ax = next(cells)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if rank >= output.eigenvalues.size:
+                ax.set_visible(False)
+                continue
+            values = output.images[rank]
+            bound = float(np.abs(values).max()) or 1.0
+            ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest",
+                      aspect="equal" if 0.25 <= aspect <= 4 else "auto")
+            ax.set_title(f"{output.output} #{rank + 1}: λ={output.eigenvalues[rank]:.3g} ({output.shares[rank]:.0%})",
+                         fontsize=8)
+    figure.suptitle(f"top eigenvectors of each output's quadratic form $x^T G x$ on the {image_shape[0]}×{image_shape[1]} input "
+                    "(red positive, blue negative)")
+    return figure
+
+
 @dataclass(frozen=True)
 class PlotResult:
     """The image written, and the (column, variable) pairs of ``--data`` that were matched by position."""
@@ -402,6 +436,8 @@ def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
     if request.kind == "diagonal":
         figure, table = _diagonal(request, poly)
         return figure, table.matched_by_position
+    if request.kind == "eig":
+        return eig_figure(poly, request.shape, request.top, request.outputs), []
     return heatmap_figure(poly, request.shape, request.outputs), []
 
 

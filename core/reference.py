@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["ReferenceNetwork"]
 
 
-def _final_softmax(path: Path) -> tuple[str | None, str | None]:
+def _final_softmax(path: Path, output: str | None = None) -> tuple[str | None, str | None]:
     """(the input of the file's final Softmax or LogSoftmax, which one) as the loader finds them;
     (None, None) without one.
 
@@ -36,7 +36,7 @@ def _final_softmax(path: Path) -> tuple[str | None, str | None]:
     from polyx.converters.onnx_loader import network_from_onnx
 
     try:
-        network = network_from_onnx(path.read_bytes(), str(path), path.parent)
+        network = network_from_onnx(path.read_bytes(), str(path), path.parent, output)
     except UnsupportedModelError:
         return None, None
     return network.metadata.get("logits_tensor"), network.output_activation
@@ -60,13 +60,15 @@ def _logits_runner(path: Path, logits: str) -> OnnxRunner:
 class ReferenceNetwork:
     """The model file under onnxruntime: its outputs, and its logits when it ends in a Softmax."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, output: str | None = None) -> None:
+        """``output``: the ONNX output the polynomial stands for, when the file has several."""
         self.path = Path(path)
         require_input(self.path, "model", error=ModelLoadError)
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: no such model file; check the path or pass --model")
         require_onnx(self.path, "checking a polynomial against its network", "pass --model MODEL.onnx")
-        self.runner = OnnxRunner(self.path)
+        self.runner = OnnxRunner(self.path, output, lenient=True)
+        output = self.runner.output_name if len(self.runner.graph_outputs) > 1 else None
         dims = self.runner.feature_shape
         if not all(isinstance(d, int) and d > 0 for d in dims):
             raise ModelLoadError(
@@ -74,7 +76,7 @@ class ReferenceNetwork:
             )
         self.input_size = int(np.prod(dims)) if dims else 1
         self.output_size = int(self.runner.run(np.zeros((1, self.input_size))).shape[1])
-        logits, self.output_activation = _final_softmax(self.path)
+        logits, self.output_activation = _final_softmax(self.path, output)
         self.logits_runner = _logits_runner(self.path, logits) if logits is not None else None
 
     @property

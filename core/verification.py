@@ -299,7 +299,7 @@ def verify_partition(polynomial: Polynomial, model: str, plan: ComparisonPlan, t
     The worker opens the ONNX file itself (onnxruntime sessions do not travel between processes),
     so the model path must be readable on every worker.
     """
-    network = ReferenceNetwork(model)
+    network = ReferenceNetwork(model, polynomial.provenance.get("output_name"))
     streams = _Streams(plan, list(polynomial.outputs), table)
     seconds = _stream(polynomial, network, table, plan, streams, None)
     return PartitionResult(streams, table.total_rows, table.invalid_rows, seconds)
@@ -390,7 +390,7 @@ def verify_polynomial(
     Parquet partition on a Dask cluster (the one at ``scheduler``, else a local one) and merges
     the metrics exactly.
     """
-    network = ReferenceNetwork(model)
+    network = ReferenceNetwork(model, polynomial.provenance.get("output_name"))
     argmax_gate = any(gate.metric == "argmax_agreement" for gate in gates)
     plan = comparison_plan(network, polynomial, compare, argmax_gate)
     _check_shapes(polynomial, network, plan, target)

@@ -14,11 +14,11 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit, ndtr
 
-from polyx.converters.ir import Activation
 from polyx.errors import MethodError
 from polyx.expansion import series
 
 __all__ = [
+    "Activation",
     "ActivationFunction",
     "ACTIVATIONS",
     "activation_function",
@@ -26,6 +26,34 @@ __all__ = [
     "taylor_coefficients",
     "non_analytic_points",
 ]
+
+@dataclass(frozen=True)
+class Activation:
+    """A canonical activation name plus its parameters (e.g. ``elu`` with ``alpha``).
+
+    Names are the keys of ``polyx.expansion.activations.ACTIVATIONS``; parameters are stored
+    as a sorted tuple of pairs so that the spec stays hashable and comparable.
+    """
+
+    name: str
+    params: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **params: float) -> "Activation":
+        """Build a spec from keyword parameters, in canonical (sorted) order."""
+        return cls(name, tuple(sorted((key, float(value)) for key, value in params.items())))
+
+    @property
+    def kwargs(self) -> dict[str, float]:
+        """Parameters as keyword arguments for the activation functions."""
+        return dict(self.params)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.name
+        inner = ", ".join(f"{key}={value:g}" for key, value in self.params)
+        return f"{self.name}({inner})"
+
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_GAMMA = 1.0507009873554804934193349852946

@@ -1,19 +1,25 @@
 """The polynomial JSON artifact: the product's contract, written byte-identically and read strictly.
 
-A file holds, in this order: ``format`` ("polyx.polynomial/1"), ``variables``, ``outputs``,
-``exponents`` (one integer list per term, graded order), ``coefficients`` (one list per output,
-aligned with ``exponents``), ``center`` (null or the expansion point), ``method`` (its name and
+A file holds, in this order: ``format`` ("polyx.polynomial/2"), ``variables``, ``outputs``,
+``monomials`` (per term its sorted 0-based variable indices, one per power: ``[]`` is 1, ``[0, 2]``
+is x1·x3, ``[1, 1]`` is x2²; graded order), ``coefficients`` (one list per output, aligned with
+``monomials``), ``center`` (null or the expansion point), ``method`` (its name and
 every parameter), ``provenance`` (model file, its sha256, polyx version, ONNX tensor names) and
 ``diagnostics``. Floats are written with Python's shortest round-trip repr, so reading a file
 gives back exactly the float64 bits that were written; NaN and infinities are refused. Nested
 objects have sorted keys, so the same polynomial always gives the same bytes. The published JSON
 Schema is ``polynomial.schema.json`` beside this module (``polynomial_schema()``).
+
+Format /1 files (dense ``exponents``: one list of n integers per term) still load. A path ending in
+``.npz`` holds the same content as numpy arrays (``polyx.expansion.artifact_npz``), read without
+pickle, for polynomials whose JSON would be hundreds of MB.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from itertools import chain
 import os
 from importlib import resources
 from pathlib import Path
@@ -23,6 +29,7 @@ import numpy as np
 
 from polyx import __version__
 from polyx.errors import ArtifactError, DataError
+from polyx.expansion import monomials as sparse
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import write_atomic
 from polyx.names import check_names
@@ -37,10 +44,15 @@ __all__ = [
     "save_polynomial",
     "load_polynomial",
     "polynomial_schema",
+    "artifact_fields",
+    "checked_polynomial",
+    "is_npz",
 ]
 
-FORMAT = "polyx.polynomial/1"
-FIELDS = ("format", "variables", "outputs", "exponents", "coefficients", "center", "method", "provenance", "diagnostics")
+FORMAT = "polyx.polynomial/2"
+FORMAT_V1 = "polyx.polynomial/1"
+FIELDS = ("format", "variables", "outputs", "monomials", "coefficients", "center", "method", "provenance", "diagnostics")
+FIELDS_V1 = ("format", "variables", "outputs", "exponents", "coefficients", "center", "method", "provenance", "diagnostics")
 PROVENANCE_KEYS = (
     "source", "sha256", "polyx_version", "input_name", "output_name", "input_shape", "output_shape", "output_activation",
 )
@@ -54,6 +66,24 @@ def polynomial_to_json(poly: Polynomial) -> str:
     control or invisible characters are refused here too, so polyx never writes an artifact it
     would refuse to read back (a CSV header is the usual source of such a name).
     """
+    fields = artifact_fields(poly)
+    fields = {
+        "format": _inline(FORMAT),
+        "variables": _inline(fields["variables"]),
+        "outputs": _inline(fields["outputs"]),
+        "monomials": _one_per_line(json.dumps(sparse.to_lists(poly.indices)), "], [", 4),
+        "coefficients": _rows([_one_per_line(json.dumps(row), ", ", 6) for row in poly.coefficients.tolist()], 4),
+        "center": _inline(fields["center"]),
+        "method": _dump(fields["method"]),
+        "provenance": _dump(fields["provenance"]),
+        "diagnostics": _dump(fields["diagnostics"]),
+    }
+    return "{\n" + ",\n".join(f"  {json.dumps(name)}: {text}" for name, text in fields.items()) + "\n}\n"
+
+
+def artifact_fields(poly: Polynomial) -> dict[str, Any]:
+    """The checked, JSON-ready metadata of an artifact (names, center, method first, provenance with
+    every key, diagnostics): shared by the JSON and the npz writer so both hold the same content."""
     fix = "rename the data column or model output it comes from"
     check_names(poly.variables, "variables", "cannot write the polynomial", fix)
     check_names(poly.outputs, "outputs", "cannot write the polynomial", fix)
@@ -70,22 +100,19 @@ def polynomial_to_json(poly: Polynomial) -> str:
     provenance = {key: None for key in PROVENANCE_KEYS} | {"polyx_version": __version__}
     provenance |= _json_ready(poly.provenance, "provenance")
     center = None if poly.center is None else _json_ready(poly.center, "center")
-    fields = {
-        "format": _inline(FORMAT),
-        "variables": _inline(list(poly.variables)),
-        "outputs": _inline(list(poly.outputs)),
-        "exponents": _rows([_inline(row) for row in poly.exponents.tolist()], 4),
-        "coefficients": _rows([_rows([repr(value) for value in row], 6) for row in poly.coefficients.tolist()], 4),
-        "center": _inline(center),
-        "method": _dump({"name": method.pop("name"), **method}),
-        "provenance": _dump(dict(sorted(provenance.items()))),
-        "diagnostics": _dump(_json_ready(poly.diagnostics, "diagnostics")),
+    return {
+        "variables": list(poly.variables),
+        "outputs": list(poly.outputs),
+        "center": center,
+        "method": {"name": method.pop("name"), **method},
+        "provenance": dict(sorted(provenance.items())),
+        "diagnostics": _json_ready(poly.diagnostics, "diagnostics"),
     }
-    return "{\n" + ",\n".join(f"  {json.dumps(name)}: {text}" for name, text in fields.items()) + "\n}\n"
 
 
-def artifact_text(poly: Polynomial, path: str | os.PathLike[str]) -> str:
-    """The text ``save_polynomial`` writes at ``path``, rendered without writing anything.
+def artifact_text(poly: Polynomial, path: str | os.PathLike[str]) -> str | bytes:
+    """The content ``save_polynomial`` writes at ``path``, rendered without writing anything: the
+    JSON text, or the npz bytes for a path ending in ``.npz``.
 
     ``provenance.source`` is written relative to the artifact's folder when it names an existing
     file, so a model and its polynomial can be moved together. Callers that write several files
@@ -96,7 +123,16 @@ def artifact_text(poly: Polynomial, path: str | os.PathLike[str]) -> str:
         folder = Path(path).parent.resolve()
         relative = os.path.relpath(Path(source).resolve(), folder)
         poly = _with_provenance(poly, source=Path(relative).as_posix())
+    if is_npz(path):
+        from polyx.expansion.artifact_npz import polynomial_to_npz
+
+        return polynomial_to_npz(poly)
     return polynomial_to_json(poly)
+
+
+def is_npz(path: str | os.PathLike[str]) -> bool:
+    """True for a path that names the binary sibling (``.npz``)."""
+    return str(path).lower().endswith(".npz")
 
 
 def save_polynomial(poly: Polynomial, path: str | os.PathLike[str]) -> Path:
@@ -111,6 +147,10 @@ def load_polynomial(path: str | os.PathLike[str]) -> Polynomial:
     if not path.is_file():
         problem = "is a folder, not a polynomial file" if path.is_dir() else "no such polynomial file"
         raise ArtifactError(f"{path}: {problem}; give a .json file written by polyx convert")
+    if is_npz(path):
+        from polyx.expansion.artifact_npz import polynomial_from_npz
+
+        return polynomial_from_npz(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -143,19 +183,32 @@ def polynomial_schema() -> dict:
 def _polynomial_from_data(data: Any, where: str) -> Polynomial:
     if not isinstance(data, dict):
         raise ArtifactError(f"{where}: not a polyx polynomial (the JSON is not an object); give a file written by polyx convert")
-    _check_format(data.get("format"), where)
-    unknown = sorted(set(data) - set(FIELDS))
-    missing = [name for name in FIELDS if name not in data]
+    version = _check_format(data.get("format"), where)
+    names = FIELDS if version == FORMAT else FIELDS_V1
+    unknown = sorted(set(data) - set(names))
+    missing = [name for name in names if name not in data]
     if unknown:
-        raise ArtifactError(f"{where}: unknown field '{unknown[0]}'; {FORMAT} has only {', '.join(FIELDS)}")
+        raise ArtifactError(f"{where}: unknown field '{unknown[0]}'; {version} has only {', '.join(names)}")
     if missing:
-        raise ArtifactError(f"{where}: missing field '{missing[0]}'; a {FORMAT} file has {', '.join(FIELDS)}")
+        raise ArtifactError(f"{where}: missing field '{missing[0]}'; a {version} file has {', '.join(names)}")
     variables = _names(data["variables"], "variables", where)
     outputs = _names(data["outputs"], "outputs", where)
-    exponents = _exponents(data["exponents"], len(variables), where)
-    coefficients = _coefficients(data["coefficients"], len(outputs), exponents.shape[0], where)
+    if version == FORMAT:
+        terms = {"monomials": _monomials(data["monomials"], len(variables), where)}
+    else:
+        terms = {"exponents": _exponents(data["exponents"], len(variables), where)}
+    n_terms = next(iter(terms.values())).shape[0]
+    coefficients = _coefficients(data["coefficients"], len(outputs), n_terms, where)
     center = None if data["center"] is None else _numbers(data["center"], len(variables), "center", where)
     method, provenance, diagnostics = (_object(data[name], name, where) for name in ("method", "provenance", "diagnostics"))
+    return checked_polynomial(variables, outputs, terms, coefficients, center, method, provenance, diagnostics, where)
+
+
+def checked_polynomial(variables: tuple[str, ...], outputs: tuple[str, ...], terms: dict[str, np.ndarray],
+                       coefficients: np.ndarray, center: np.ndarray | None, method: dict, provenance: dict,
+                       diagnostics: dict, where: str) -> Polynomial:
+    """The Polynomial of parsed artifact fields (JSON or npz), after the checks both readers share;
+    ``terms`` is {"monomials": index table} or {"exponents": dense table}."""
     if not isinstance(method.get("name"), str) or not method["name"]:
         raise ArtifactError(f"{where}: method has no 'name'; every artifact names the method that made it")
     if provenance.get("output_activation") not in (None, "softmax", "log_softmax"):
@@ -164,16 +217,19 @@ def _polynomial_from_data(data: Any, where: str) -> Polynomial:
             "expected null, 'softmax' or 'log_softmax'"
         )
     try:
-        return Polynomial(variables, outputs, exponents, coefficients, center, method, provenance, diagnostics)
+        return Polynomial(variables, outputs, terms.get("exponents"), coefficients, center, method, provenance,
+                          diagnostics, monomials=terms.get("monomials"))
     except DataError as error:
         raise ArtifactError(f"{where}: {error}") from None
 
 
-def _check_format(value: Any, where: str) -> None:
-    if value == FORMAT:
-        return
+def _check_format(value: Any, where: str) -> str:
+    if value in (FORMAT, FORMAT_V1):
+        return value
     if isinstance(value, str) and value.startswith("polyx.polynomial/"):
-        raise ArtifactError(f"{where}: format is '{value}' but this polyx {__version__} reads '{FORMAT}'; upgrade polyx")
+        raise ArtifactError(
+            f"{where}: format is '{value}' but this polyx {__version__} reads '{FORMAT}' and '{FORMAT_V1}'; upgrade polyx"
+        )
     found = "no 'format' field" if value is None else f"format is {json.dumps(value)}"
     raise ArtifactError(f"{where}: not a polyx polynomial ({found}, expected '{FORMAT}'); give a file written by polyx convert")
 
@@ -196,6 +252,35 @@ def _exponents(value: Any, n_vars: int, where: str) -> np.ndarray:
     if exponents.dtype.kind not in "iu" or (exponents < 0).any():
         raise ArtifactError(f"{where}: exponents must be non-negative integers")
     return exponents.astype(np.int64)
+
+
+def _monomials(value: Any, n_vars: int, where: str) -> np.ndarray:
+    """The padded index table of a /2 ``monomials`` list, checked in bulk (308k terms load in well
+    under a second): integers only, each below n_vars, ascending within a term."""
+    if not isinstance(value, list) or not all(isinstance(term, list) for term in value):
+        raise ArtifactError(f"{where}: 'monomials' must be a list with one list of variable indices per term")
+    lengths = np.fromiter(map(len, value), dtype=np.int64, count=len(value))
+    flat = list(chain.from_iterable(value))
+    starts = np.cumsum(lengths) - lengths
+    if set(map(type, flat)) - {int}:
+        bad = next(k for k, item in enumerate(flat) if type(item) is not int)
+        _bad_monomial(value, int(np.searchsorted(starts, bad, side="right")) - 1, n_vars, where)
+    indices = np.array(flat, dtype=np.int64)
+    term_of = np.repeat(np.arange(len(value)), lengths)
+    out_of_range = np.flatnonzero((indices < 0) | (indices >= n_vars))
+    if out_of_range.size:
+        _bad_monomial(value, int(term_of[out_of_range[0]]), n_vars, where)
+    descending = np.flatnonzero((np.diff(indices) < 0) & (term_of[1:] == term_of[:-1]))
+    if descending.size:
+        term = int(term_of[descending[0]])
+        raise ArtifactError(f"{where}: monomial of term {term + 1} is {value[term]}; list its indices in ascending order")
+    table = np.full((len(value), int(lengths.max(initial=0))), sparse.PAD, dtype=sparse.INDEX_DTYPE)
+    table[term_of, np.arange(indices.size) - starts[term_of]] = indices
+    return table
+
+
+def _bad_monomial(value: list, term: int, n_vars: int, where: str) -> None:
+    raise ArtifactError(f"{where}: monomial of term {term + 1} is {value[term]}; give 0-based variable indices below {n_vars}")
 
 
 def _coefficients(value: Any, n_outputs: int, n_terms: int, where: str) -> np.ndarray:
@@ -256,6 +341,8 @@ def _json_ready(value: Any, path: str) -> Any:
         return {key: _json_ready(value[key], f"{path}.{key}") for key in sorted(value)}
     if isinstance(value, (list, tuple, np.ndarray)):
         items = value.tolist() if isinstance(value, np.ndarray) else value
+        if items and set(map(type, items)) == {float} and all(map(math.isfinite, items)):
+            return list(items)  # a long row of plain finite floats (a covariance row): already JSON-ready
         return [_json_ready(item, f"{path}[{i}]") for i, item in enumerate(items)]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -284,6 +371,17 @@ def _dump(value: Any, indent: int = 2) -> str:
 def _inline(value: Any) -> str:
     """A JSON value on one line."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _one_per_line(text: str, separator: str, indent: int) -> str:
+    """A one-line JSON list (from json.dumps, whose C encoder writes shortest round-trip floats)
+    laid out one item per line at ``indent`` spaces, as ``_rows`` would: split at ``separator``,
+    which occurs only between items (", " between numbers, "], [" between index lists)."""
+    if text == "[]":
+        return text
+    pad = " " * indent
+    head, tail = separator.split(" ", 1)
+    return "[\n" + pad + text[1:-1].replace(separator, head + "\n" + pad + tail) + "\n" + " " * (indent - 2) + "]"
 
 
 def _rows(items: list[str], indent: int) -> str:

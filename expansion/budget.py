@@ -14,7 +14,8 @@ import re
 from polyx.errors import OrderTooLargeError
 
 __all__ = [
-    "MAX_ORDER", "check_order", "term_count", "DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "block_sizes", "expansion_bytes", "check_expansion_memory",
+    "MAX_ORDER", "check_order", "term_count", "DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes", "block_sizes",
+    "expansion_bytes", "check_expansion_memory", "quadratic_bytes", "check_quadratic_memory",
 ]
 
 _UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "KIB": 2**10, "M": 10**6, "MB": 10**6, "MIB": 2**20,
@@ -117,4 +118,25 @@ def check_expansion_memory(
         f"order {order} in {n_vars} variables has {terms:,} terms per polynomial and needs about "
         f"{format_bytes(need)}, over the --max-memory limit of {format_bytes(max_memory)}; "
         f"{hint}, or raise --max-memory if the machine has it"
+    )
+
+
+def quadratic_bytes(n_vars: int, outputs: int, widths: list[int]) -> int:
+    """Peak bytes of the matrix path for degree 2 (``quadratic``): G per output and its stacked
+    copy (2·O·n²), the coefficient rows of the written polynomial (O·n²/2 plus a gather of the same
+    size), the sparse term table (n²/2 pairs × 2 int32), the Jacobians of the widest layer, and
+    one chunk of batched evaluation (64 MiB, ``quadratic.EVALUATION_CHUNK_BYTES``)."""
+    widest = max(widths) if widths else 1
+    return 8 * (3 * outputs * n_vars * n_vars + 2 * widest * n_vars) + 4 * n_vars * (n_vars + 1) + 64 * 2**20
+
+
+def check_quadratic_memory(n_vars: int, outputs: int, widths: list[int], max_memory: int = DEFAULT_MAX_MEMORY) -> int:
+    """Return the matrix path's estimate, or raise OrderTooLargeError before anything is allocated."""
+    need = quadratic_bytes(n_vars, outputs, widths)
+    if need <= max_memory:
+        return need
+    raise OrderTooLargeError(
+        f"the quadratic in {n_vars:,} variables for {outputs} outputs holds {outputs * n_vars * (n_vars + 1) // 2:,} "
+        f"coefficients and needs about {format_bytes(need)}, over the --max-memory limit of {format_bytes(max_memory)}; "
+        "reduce the number of inputs or outputs, or raise --max-memory if the machine has it"
     )

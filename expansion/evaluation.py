@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from polyx.expansion.exponents import ExponentIndex, graded_order, unique_exponent_rows
+from polyx.expansion import monomials as sparse
 
 __all__ = ["MonomialPlan", "plan_monomials", "BUFFER_BYTES"]
 
@@ -55,13 +55,13 @@ class BlockStep:
 class MonomialPlan:
     """How to build the monomials a polynomial needs, and where its own terms sit among them.
 
-    ``exponents`` is the closure under parents (graded order, the constant first); ``listed[t]``
-    is the row of the polynomial's term t in it. ``linear_block`` says rows 1..n are x1..xn, so
+    ``closure`` is the closure under parents as sparse index rows (graded order, the constant
+    first; ``polyx.expansion.monomials``); ``listed[t]`` is the row of the polynomial's term t in it. ``linear_block`` says rows 1..n are x1..xn, so
     degree 1 is one copy. ``built_rows`` bounds the rows ``evaluate`` writes.
     """
 
     n_vars: int
-    exponents: np.ndarray
+    closure: np.ndarray
     steps: tuple[BlockStep, ...]
     listed: np.ndarray
     linear_block: bool
@@ -70,7 +70,12 @@ class MonomialPlan:
     @property
     def n_monomials(self) -> int:
         """Monomials in the closure, hidden parents included."""
-        return int(self.exponents.shape[0])
+        return int(self.closure.shape[0])
+
+    @property
+    def exponents(self) -> np.ndarray:
+        """The closure as dense exponent rows (for the ONNX writer, which names powers per variable)."""
+        return sparse.to_exponents(self.closure, self.n_vars)
 
     def evaluate(self, x: np.ndarray, center: np.ndarray | None, coefficients: np.ndarray) -> np.ndarray:
         """Σ_t coefficients[:, t] · monomial_t(x − center) for each row: (outputs, rows).
@@ -150,22 +155,31 @@ class MonomialPlan:
 
 
 def plan_monomials(exponents: np.ndarray) -> MonomialPlan:
-    """Plan the degree-by-degree build of the monomials ``exponents`` (any order, no duplicates)."""
+    """Plan the degree-by-degree build of the monomials ``exponents`` (dense rows, any order, no
+    duplicates)."""
     exponents = np.asarray(exponents, dtype=np.int64)
-    n_vars = exponents.shape[1]
-    closure = _closure_under_parents(exponents)
-    index = ExponentIndex(closure)
-    first = _first_used_variable(closure)
+    return plan_from_indices(sparse.from_exponents(exponents), exponents.shape[1])
+
+
+def plan_from_indices(indices: np.ndarray, n_vars: int) -> MonomialPlan:
+    """Plan the build of the monomials given as sparse index rows (any order, no duplicates):
+    memory and time grow with terms × degree, not with the number of variables."""
+    indices = np.asarray(indices, dtype=sparse.INDEX_DTYPE)
+    closure = _closure_under_parents(indices)
+    index = sparse.RowIndex(closure)
+    first = closure[:, 0].astype(np.int64) if closure.shape[1] else np.full(closure.shape[0], -1, dtype=np.int64)
     used = first >= 0
-    parent_rows = closure[used]
-    parent_rows[np.arange(parent_rows.shape[0]), first[used]] -= 1
     parent_index = np.zeros(closure.shape[0], dtype=np.int64)
-    parent_index[used] = index.find(parent_rows)
-    listed = index.find(exponents)
+    parent_index[used] = index.find(sparse.parents(closure[used]))
+    listed = index.find(indices)
     is_parent = np.zeros(closure.shape[0], dtype=bool)
     is_parent[parent_index[used]] = True
-    degree = closure.sum(axis=1)
-    linear_block = closure.shape[0] > n_vars and np.array_equal(closure[1 : n_vars + 1], np.eye(n_vars, dtype=np.int64))
+    degree = sparse.degrees(closure)
+    linear_block = bool(
+        closure.shape[0] > n_vars
+        and (degree[1 : n_vars + 1] == 1).all()
+        and np.array_equal(first[1 : n_vars + 1], np.arange(n_vars))
+    )
     steps = tuple(
         step for step in _block_steps(degree, first, parent_index, is_parent) if not (linear_block and degree[step.target.start] == 1)
     )
@@ -217,29 +231,18 @@ def _transpose_into(out: np.ndarray, x: np.ndarray, center: np.ndarray | None) -
         np.subtract(x.T, center[:, None], out=out)
 
 
-def _closure_under_parents(exponents: np.ndarray) -> np.ndarray:
-    """The monomials plus all their ancestors down to the constant, unique, in graded order.
-
-    Only parents not already listed are carried to the next level, so a closed set (every
-    expansion's output) is confirmed in one pass over its rows.
-    """
-    known = unique_exponent_rows(np.vstack([exponents, np.zeros((1, exponents.shape[1]), dtype=np.int64)]))
-    frontier = exponents[exponents.sum(axis=1) > 0]
-    while frontier.size:
-        parents = frontier.copy()
-        parents[np.arange(frontier.shape[0]), _first_used_variable(frontier)] -= 1
-        parents = parents[parents.sum(axis=1) > 0]
-        frontier = unique_exponent_rows(parents[ExponentIndex(known).find(parents) < 0])
-        known = np.vstack([known, frontier])
-    return known[graded_order(known)]
-
-
-def _first_used_variable(exponents: np.ndarray) -> np.ndarray:
-    """Index of the first variable with a positive exponent in each row; −1 for the constant."""
-    used = exponents > 0
-    first = np.argmax(used, axis=1)
-    first[~used.any(axis=1)] = -1
-    return first
+def _closure_under_parents(indices: np.ndarray) -> np.ndarray:
+    """The monomials plus all their ancestors down to the constant, unique, in graded order: the
+    ancestors of a sparse row are its suffixes (drop the first index, then the next, …)."""
+    width = indices.shape[1]
+    suffixes = [indices]
+    current = indices
+    for _ in range(width):
+        current = sparse.parents(current)
+        current = current[current[:, 0] >= 0] if current.shape[0] else current
+        suffixes.append(current)
+    suffixes.append(np.full((1, width), sparse.PAD, dtype=sparse.INDEX_DTYPE))
+    return sparse.unique_rows(np.concatenate(suffixes))
 
 
 def _block_steps(

@@ -38,6 +38,8 @@ from polyx.expansion.gaussian_input import GaussianInput, gaussian_input
 from polyx.expansion.gaussian_moments import hermite_coefficients
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import Propagation, batch_to_polynomial, propagate
+from polyx.expansion.quadratic import lsq_parts, polynomial_from_parts, uses_quadratic_path
+from polyx.expansion.quadratic import multiplied_out as quadratic_multiplied_out
 from polyx.expansion.series import shift_series
 from polyx.expansion.translate import centered_to_powers
 
@@ -144,10 +146,6 @@ def _closed_form(network: Network, order: int, model: GaussianInput, hidden: Den
     def projection(_index: int, _layer: DenseLayer, center: np.ndarray) -> np.ndarray:
         return hermite_to_power_series(coefficients, mean, std, center)
 
-    folded = Network((layer, output), input_shape=(network.input_size,))
-    plan = Propagation(order=order, degrees=[order, order], expanded=[True, False], shift=model.mean,
-                       max_memory=max_memory)
-    batch = propagate(folded, plan, projection)
     explained = explained_variance(output.weight, coefficients, correlations(cov, std))
     total = np.einsum("ok,kl,ol->o", output.weight, activation_covariance(hidden.activation, mean, cov), output.weight)
     diagnostics = {
@@ -158,6 +156,13 @@ def _closed_form(network: Network, order: int, model: GaussianInput, hidden: Den
         "hidden_neurons": int(hidden.out_features),
         "preactivation_std_range": [float(std.min()), float(std.max())],
     }
+    if uses_quadratic_path(order, network.input_size):
+        parts = lsq_parts(weight, projection(0, layer, mean), output, max_memory)
+        return polynomial_from_parts(parts, network.variable_names, network.output_names, model.mean, {}, diagnostics)
+    folded = Network((layer, output), input_shape=(network.input_size,))
+    plan = Propagation(order=order, degrees=[order, order], expanded=[True, False], shift=model.mean,
+                       max_memory=max_memory)
+    batch = propagate(folded, plan, projection)
     return batch_to_polynomial(network, batch, order, {}, diagnostics, center=model.mean)
 
 
@@ -176,11 +181,13 @@ def digits_at_risk(model: GaussianInput, order: int) -> tuple[float, float]:
 
 def _multiplied_out(polynomial: Polynomial) -> Polynomial:
     """The same polynomial in powers of x (``center`` None)."""
+    if polynomial.degree == 2 and uses_quadratic_path(2, len(polynomial.variables)):
+        return quadratic_multiplied_out(polynomial)
     coefficients = polynomial.coefficients
     if np.any(polynomial.center):
         coefficients = centered_to_powers(polynomial.exponents, coefficients, polynomial.center)
-    return Polynomial(polynomial.variables, polynomial.outputs, polynomial.exponents, coefficients,
-                      method=polynomial.method, diagnostics=polynomial.diagnostics)
+    return Polynomial(polynomial.variables, polynomial.outputs, None, coefficients,
+                      method=polynomial.method, diagnostics=polynomial.diagnostics, monomials=polynomial.indices)
 
 
 INPUT_MODELS = {"standard": "N(0, I)", "gaussian": "gaussian", "data": "fitted to data"}

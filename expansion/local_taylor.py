@@ -27,6 +27,7 @@ from polyx.expansion.graph_taylor import graph_kinks, graph_taylor_all, graph_ta
 from polyx.expansion.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import NeuronSeries, Propagation, propagate
+from polyx.expansion.quadratic import taylor_terms, uses_quadratic_path
 from polyx.expansion.softmax_series import softmax_of_series
 from polyx.expansion.convergence import convergence_warnings, derivative_ratios
 from polyx.expansion.translate import centered_to_powers
@@ -149,6 +150,9 @@ def _expand(
         coefficients = np.hstack([constant[:, None], axis_terms.transpose(0, 2, 1).reshape(constant.size, -1)])
         exponents = diagonal_exponents(network.input_size, order)
         evaluate = _diagonal_evaluator(constant, axis_terms, point if centered else np.zeros_like(point))
+    elif (not softmax and max_interaction is None and not isinstance(network, Graph)
+          and uses_quadratic_path(order, network.input_size)):
+        exponents, coefficients, value = taylor_terms(network, point, centered, max_memory)
     else:
         exponents, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
         value = coefficients[:, 0].copy()

@@ -68,7 +68,7 @@ def _draws_bytes(rows: int, inputs: int, widths: list[int], terms: int) -> int:
 
 def _check_draws(rows: int, what: str, network: Network, terms: int, max_memory: int) -> None:
     """Refuse, before drawing, a number of samples whose rows do not fit in --max-memory."""
-    need = _draws_bytes(rows, network.input_size, [layer.out_features for layer in network.layers], terms)
+    need = _draws_bytes(rows, network.input_size, network.widths, terms)
     if need > max_memory:
         raise OrderTooLargeError(
             f"{what} needs about {format_bytes(need)} for the {rows:,} draws held in memory at once, over the "

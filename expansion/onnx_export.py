@@ -27,6 +27,8 @@ import numpy as np
 from polyx import __version__
 from polyx.errors import ArtifactError, DataError
 from polyx.expansion.evaluation import plan_monomials
+from polyx.expansion.onnx_quadratic import quadratic_nodes
+from polyx.expansion.quadratic import uses_quadratic_path
 from polyx.expansion.polynomial import Polynomial
 from polyx.files import default_output_name, writes_in_place
 
@@ -229,8 +231,11 @@ def _constant_rows(graph: _Graph, x: str, constant: np.ndarray, output: str) -> 
 def _polynomial_nodes(graph: _Graph, poly: Polynomial, input_name: str, shape: tuple[int, ...], result: str) -> None:
     """Input → (flatten, centre) → variables as rows → monomials per degree → one Gemm (+ the top degree).
 
-    Monomials are laid out (terms, batch) so that every Gather copies whole contiguous rows.
+    Monomials are laid out (terms, batch) so that every Gather copies whole contiguous rows. A
+    quadratic in many inputs is written from its matrices instead (``onnx_quadratic``).
     """
+    if uses_quadratic_path(poly.degree, len(poly.variables)):
+        return quadratic_nodes(graph, poly, input_name, shape, result)
     plan = plan_monomials(poly.exponents)
     weights = np.zeros((plan.n_monomials, len(poly.outputs)))
     weights[plan.listed] = poly.coefficients.T
@@ -303,8 +308,8 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
 
 
 def default_export_path(poly_path: str | Path) -> Path:
-    """``model.poly.json`` → ``model.poly.onnx`` in the current directory: never the network's own file name."""
-    return default_output_name(poly_path, (".json",), ".onnx")
+    """``model.poly.json`` (or ``.npz``) → ``model.poly.onnx`` here: never the network's own file name."""
+    return default_output_name(poly_path, (".json", ".npz"), ".onnx")
 
 
 def _source_candidates(poly: Polynomial, poly_path: Path) -> dict[str, Path]:

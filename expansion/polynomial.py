@@ -1,84 +1,143 @@
 """The polynomial every method produces: named variables, named outputs, explicit terms.
 
-Terms are exponent vectors in graded order (total degree, then descending lexicographic within
-a degree: 1, x1, x2, x1², x1x2, x2², … as nn2poly lists them). Coefficients are float64, one row
-per output. When ``center`` is set the polynomial is written in powers of (x − center).
+Terms are sparse monomials (``polyx.expansion.monomials``: each term its sorted 0-based variable
+indices, one per power) in graded order (total degree, then descending lexicographic exponents
+within a degree: 1, x1, x2, x1², x1x2, x2², … as nn2poly lists them), so memory grows with
+terms × degree and never with terms × variables. Coefficients are float64, one row per output.
+When ``center`` is set the polynomial is written in powers of (x − center).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from polyx.errors import DataError
-from polyx.expansion.evaluation import MonomialPlan, plan_monomials
+from polyx.expansion import monomials as sparse
+from polyx.expansion.evaluation import MonomialPlan, plan_from_indices
 from polyx.expansion.exponents import (
-    duplicate_exponent_rows,
     exponents_to_labels,
     exponents_to_names,
     graded_order,
-    is_strictly_graded,
     labels_to_exponents,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels", "exponents_to_names"]
+    from polyx.expansion.quadratic import QuadraticParts
+
+__all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels", "exponents_to_names",
+           "DENSE_EXPONENT_LIMIT"]
+
+DENSE_EXPONENT_LIMIT = 64 * 2**20
+"""Entries (terms × variables) up to which ``Polynomial.exponents`` builds the dense table; larger
+polynomials (a quadratic in 784 pixels has 308k terms × 784) are read through ``indices``."""
 
 
-@dataclass(frozen=True, eq=False)
 class Polynomial:
     """A multivariate polynomial with one coefficient row per output.
 
-    Terms are put in graded order on construction (coefficients follow), so every polynomial,
-    whatever built it, lists its terms the same way. ``method``, ``provenance`` and
-    ``diagnostics`` are plain JSON-ready dicts carried into the artifact: what produced the
-    polynomial, from which file, and how good it is.
+    Built from dense ``exponents`` (terms, variables) or, for wide inputs, from sparse
+    ``monomials`` (terms, degree; see ``polyx.expansion.monomials``), which it keeps as ``indices``. Terms are put in graded order
+    on construction (coefficients follow), so every polynomial, whatever built it, lists its terms
+    the same way. ``method``, ``provenance`` and ``diagnostics`` are plain JSON-ready dicts carried
+    into the artifact: what produced the polynomial, from which file, and how good it is.
     """
 
-    variables: tuple[str, ...]
-    outputs: tuple[str, ...]
-    exponents: np.ndarray
-    coefficients: np.ndarray
-    center: np.ndarray | None = None
-    method: dict = field(default_factory=dict)
-    provenance: dict = field(default_factory=dict)
-    diagnostics: dict = field(default_factory=dict)
+    FIELDS = ("variables", "outputs", "indices", "coefficients", "center", "method", "provenance", "diagnostics")
 
-    def __post_init__(self) -> None:
-        variables, outputs = _names(self.variables, "variable"), _names(self.outputs, "output")
-        exponents = _owned(self.exponents, np.int64).reshape(-1, len(variables))
-        coefficients = _owned(self.coefficients, np.float64).reshape(len(outputs), -1)
-        if coefficients.shape[1] != exponents.shape[0]:
+    def __init__(
+        self,
+        variables: Sequence[str],
+        outputs: Sequence[str],
+        exponents: np.ndarray | None = None,
+        coefficients: np.ndarray | None = None,
+        center: np.ndarray | None = None,
+        method: dict | None = None,
+        provenance: dict | None = None,
+        diagnostics: dict | None = None,
+        *,
+        monomials: np.ndarray | None = None,
+    ) -> None:
+        variables, outputs = _names(variables, "variable"), _names(outputs, "output")
+        if isinstance(exponents, sparse.MonomialTable):
+            exponents, monomials = None, np.asarray(exponents).view(np.ndarray)
+        if (exponents is None) == (monomials is None):
+            raise ValueError("give the terms either as dense exponents or as sparse monomials, not both")
+        if coefficients is None:
+            raise ValueError("a polynomial needs coefficients")
+        if monomials is None:
+            exponents = np.asarray(exponents)
+            dense = exponents.reshape(-1, len(variables))
+            if (dense < 0).any():
+                raise DataError("polynomial exponents must be non-negative integers")
+            indices = sparse.from_exponents(dense)
+        else:
+            indices = np.asarray(monomials)
+            if indices.ndim != 2:
+                raise DataError("polynomial monomials must be a (terms, degree) table of variable indices padded with -1")
+            indices = indices.astype(sparse.INDEX_DTYPE)
+            if indices.size and (indices.max() >= len(variables) or (indices < sparse.PAD).any()):
+                raise DataError(f"polynomial monomials must hold variable indices 0..{len(variables) - 1}")
+            if indices.shape[1] > 1 and (np.diff(np.where(indices < 0, np.iinfo(np.int32).max, indices), axis=1) < 0).any():
+                raise DataError("polynomial monomials must list each term's variable indices in ascending order, padding last")
+        coefficients = _owned(coefficients, np.float64).reshape(len(outputs), -1)
+        if coefficients.shape[1] != indices.shape[0]:
             raise DataError(
-                f"polynomial has {exponents.shape[0]} terms but {coefficients.shape[1]} coefficients per output"
+                f"polynomial has {indices.shape[0]} terms but {coefficients.shape[1]} coefficients per output"
             )
-        if (exponents < 0).any():
-            raise DataError("polynomial exponents must be non-negative integers")
-        if not is_strictly_graded(exponents):
-            repeated = duplicate_exponent_rows(exponents)
+        if not sparse.is_strictly_graded(indices):
+            repeated = sparse.duplicate_rows(indices)
             if repeated.size:
-                name = exponents_to_names(exponents[repeated[:1]], variables)[0]
+                name = sparse.names(indices[repeated[:1]], variables)[0]
                 raise DataError(f"polynomial lists the term {name} twice; merge its coefficients into one term")
-            order = graded_order(exponents)
-            exponents, coefficients = exponents[order], coefficients[:, order]
-        exponents.setflags(write=False)
+            order = sparse.graded_order(indices)
+            indices, coefficients = indices[order], coefficients[:, order]
+        width = int(sparse.degrees(indices).max(initial=0))
+        indices = np.ascontiguousarray(indices[:, :width])
+        indices.setflags(write=False)
         coefficients.setflags(write=False)
-        for name, value in (("variables", variables), ("outputs", outputs)):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "exponents", exponents)
-        object.__setattr__(self, "coefficients", coefficients)
-        if self.center is not None:
-            center = np.array(self.center, dtype=np.float64).reshape(-1)
+        self.variables, self.outputs = variables, outputs
+        self.indices, self.coefficients = indices, coefficients
+        if center is not None:
+            center = np.array(center, dtype=np.float64).reshape(-1)
             if center.size != len(variables):
                 raise DataError(f"polynomial center has {center.size} values for {len(variables)} variables")
             center.setflags(write=False)
-            object.__setattr__(self, "center", center)
+        self.center = center
+        self.method = {} if method is None else method
+        self.provenance = {} if provenance is None else provenance
+        self.diagnostics = {} if diagnostics is None else diagnostics
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in Polynomial.FIELDS and name in self.__dict__:
+            raise AttributeError(f"Polynomial is immutable; use relabelled() or with_terms() (tried to set {name})")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return (f"Polynomial(variables={len(self.variables)}, outputs={self.outputs}, terms={self.n_terms}, "
+                f"degree={self.degree}, method={self.method.get('name')!r})")
+
+    @property
+    def exponents(self) -> np.ndarray:
+        """The terms as a dense (terms, variables) exponent table: a compatibility view for small
+        polynomials; past DENSE_EXPONENT_LIMIT entries it is refused (use ``indices``)."""
+        size = self.n_terms * len(self.variables)
+        if size > DENSE_EXPONENT_LIMIT:
+            raise DataError(
+                f"the polynomial has {self.n_terms:,} terms in {len(self.variables):,} variables: a dense exponent "
+                f"table would hold {size:,} entries; this operation needs a smaller polynomial (prune it first)"
+            )
+        dense = self.__dict__.get("_dense")
+        if dense is None:
+            dense = sparse.to_exponents(self.indices, len(self.variables))
+            dense.setflags(write=False)
+            self.__dict__["_dense"] = dense
+        return dense
 
     @classmethod
     def from_nn2poly(
@@ -103,7 +162,7 @@ class Polynomial:
         """The same terms and coefficients with other names or metadata (variables, outputs, method,
         provenance, diagnostics); the arrays are shared, not re-checked or re-sorted, and so is the
         evaluation plan once built (it depends on the exponents only)."""
-        terms = {"exponents", "coefficients", "center"} & set(fields)
+        terms = {"exponents", "indices", "coefficients", "center"} & set(fields)
         if terms:
             raise ValueError(f"relabelled() changes names and metadata only, not {sorted(terms)}")
         copy = object.__new__(Polynomial)
@@ -113,22 +172,36 @@ class Polynomial:
                 fields[name] = _names(fields[name], name[:-1])  # type: ignore[arg-type]
                 if len(fields[name]) != len(getattr(self, name)):  # type: ignore[arg-type]
                     raise DataError(f"{len(fields[name])} {name} given for a polynomial with {len(getattr(self, name))}")  # type: ignore[arg-type]
-        copy.__dict__.update(fields)
+        for name, value in fields.items():
+            if name not in Polynomial.FIELDS:
+                raise ValueError(f"relabelled() got an unknown field {name!r}")
+            copy.__dict__[name] = value
         return copy
 
     @property
     def n_terms(self) -> int:
         """Number of listed terms (zeros included)."""
-        return int(self.exponents.shape[0])
+        return int(self.indices.shape[0])
 
     @property
     def degree(self) -> int:
         """Highest total degree among the listed terms."""
-        return int(self.exponents.sum(axis=1).max()) if self.n_terms else 0
+        return int(self.indices.shape[1])
+
+    def term_degrees(self) -> np.ndarray:
+        """Total degree of each term."""
+        return sparse.degrees(self.indices)
 
     @cached_property
     def _plan(self) -> MonomialPlan:
-        return plan_monomials(self.exponents)
+        return plan_from_indices(self.indices, len(self.variables))
+
+    @cached_property
+    def quadratic(self) -> "QuadraticParts | None":
+        """(α, β, G) of a polynomial of degree ≤ 2 (``polyx.expansion.quadratic``), else None."""
+        from polyx.expansion.quadratic import quadratic_parts
+
+        return quadratic_parts(self) if self.degree <= 2 else None
 
     def _points(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -145,11 +218,16 @@ class Polynomial:
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         """Values at each row of x, shape (rows, outputs).
 
-        Works in cache-sized row chunks, so memory stays bounded (about a MB beyond the result)
+        A polynomial of degree 2 in many variables is evaluated as batched α + βᵀz + zᵀGz
+        (``polyx.expansion.quadratic``); any other works in cache-sized row chunks, so memory stays bounded (about a MB beyond the result)
         for any number of rows, and each term costs about one multiply-add per row
         (``polyx.expansion.evaluation``).
         """
         x = self._points(x)
+        from polyx.expansion.quadratic import evaluate_quadratic, uses_quadratic_path
+
+        if uses_quadratic_path(self.degree, len(self.variables)):
+            return evaluate_quadratic(self.quadratic, x, self.center)
         return np.ascontiguousarray(self._plan.evaluate(x, self.center, self.coefficients).T)
 
     def monomials(self, x: np.ndarray) -> np.ndarray:
@@ -170,7 +248,8 @@ class Polynomial:
     def with_terms(self, keep: np.ndarray) -> "Polynomial":
         """The same polynomial restricted to the terms selected by a boolean mask or index array."""
         keep = np.sort(np.arange(self.n_terms)[keep])
-        return replace(self, exponents=self.exponents[keep], coefficients=self.coefficients[:, keep])
+        return Polynomial(self.variables, self.outputs, None, self.coefficients[:, keep], self.center, self.method,
+                          self.provenance, self.diagnostics, monomials=self.indices[keep])
 
     def pruned(self, threshold: float = 0.0, *, top: int | None = None) -> "Polynomial":
         """Keep the terms that matter: |coefficient| ≥ ``threshold`` in some output, and, with
@@ -193,12 +272,12 @@ class Polynomial:
         return order[: max(k, 0)]
 
     def labels(self) -> list[list[int]]:
-        """The terms as nn2poly multiset labels."""
-        return exponents_to_labels(self.exponents)
+        """The terms as nn2poly multiset labels (1-based, ``[0]`` for the intercept)."""
+        return [[index + 1 for index in term] or [0] for term in sparse.to_lists(self.indices)]
 
     def term_names(self, *, ascii: bool = False) -> list[str]:
         """Readable term names (``x1²·x3``; ``x1^2*x3`` with ``ascii``), aligned with the terms."""
-        return exponents_to_names(self.exponents, self.variables, ascii=ascii)
+        return sparse.names(self.indices, self.variables, ascii=ascii)
 
     def to_frame(self) -> "pd.DataFrame":
         """The terms as a pandas table: term, degree, one coefficient column per output (needs pandas)."""

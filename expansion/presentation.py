@@ -12,7 +12,7 @@ import numpy as np
 
 from polyx.errors import DataError
 from polyx.expansion.artifact import polynomial_to_json
-from polyx.expansion.exponents import exponents_to_names
+from polyx.expansion.monomials import names as monomial_names
 from polyx.expansion.latex import render_latex
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.sympy_io import render_sympy_module
@@ -82,10 +82,10 @@ def summarize_polynomial(poly: Polynomial, top: int = 10, threshold: float = 0.0
         ranked = poly.top_terms(poly.n_terms, k)
         candidates = ranked[(magnitude[k, ranked] >= threshold) & (magnitude[k, ranked] > 0)]
         shown = candidates[:top]
-        names = exponents_to_names(poly.exponents[shown], poly.variables)
+        names = monomial_names(poly.indices[shown], poly.variables)
         rows = [TermRow(i + 1, names[i], float(poly.coefficients[k, t]), float(share[k, t])) for i, t in enumerate(shown)]
         outputs.append(OutputSummary(output, rows, int(candidates.size)))
-    degree_of = poly.exponents.sum(axis=1)
+    degree_of = poly.term_degrees()
     degrees = [
         DegreeRow(
             d,

@@ -15,7 +15,7 @@ import numpy as np
 from polyx.errors import DataError
 from polyx.expansion.polynomial import Polynomial
 
-__all__ = ["QuadraticForm", "quadratic_matrices", "quadratic_forms", "direction_text", "quadratic_forms_to_json"]
+__all__ = ["QuadraticForm", "quadratic_matrices", "quadratic_forms", "quadratic_form", "direction_text", "quadratic_forms_to_json"]
 
 
 @dataclass(frozen=True)
@@ -36,22 +36,17 @@ class QuadraticForm:
 
 def quadratic_matrices(polynomial: Polynomial) -> np.ndarray:
     """G per output, shape (outputs, n, n): the degree-2 part of the polynomial equals xᵀGx
-    (in powers of x − center when the polynomial has a center)."""
-    n = len(polynomial.variables)
-    exponents = polynomial.exponents
-    quadratic = np.flatnonzero(exponents.sum(axis=1) == 2)
-    if quadratic.size == 0:
+    (in powers of x − center when the polynomial has a center). Read from the sparse terms in one
+    scatter, so a 784-input quadratic takes a fraction of a second."""
+    from polyx.expansion.quadratic import gram_matrices
+
+    if not (polynomial.term_degrees() == 2).any():
         raise DataError(
             f"the polynomial has no degree-2 terms (degree {polynomial.degree}); --eig needs a polynomial of order ≥ 2"
         )
-    matrices = np.zeros((len(polynomial.outputs), n, n))
-    for term in quadratic:
-        variables = np.flatnonzero(exponents[term])
-        i, j = (variables[0], variables[0]) if variables.size == 1 else (variables[0], variables[1])
-        value = polynomial.coefficients[:, term] if i == j else polynomial.coefficients[:, term] / 2
-        matrices[:, i, j] = value
-        matrices[:, j, i] = value
-    return matrices
+    if polynomial.degree <= 2:
+        return polynomial.quadratic.gram
+    return gram_matrices(polynomial)
 
 
 def quadratic_forms(polynomial: Polynomial) -> list[QuadraticForm]:
@@ -60,14 +55,16 @@ def quadratic_forms(polynomial: Polynomial) -> list[QuadraticForm]:
     Each eigenvector's sign is fixed so its largest-magnitude loading is positive, so the same
     polynomial always prints the same vectors.
     """
-    forms = []
-    for name, matrix in zip(polynomial.outputs, quadratic_matrices(polynomial)):
-        values, vectors = np.linalg.eigh(matrix)
-        order = np.argsort(-np.abs(values), kind="stable")
-        values, vectors = values[order], vectors[:, order]
-        signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
-        forms.append(QuadraticForm(name, matrix, values, vectors * np.where(signs == 0, 1.0, signs)))
-    return forms
+    return [quadratic_form(name, matrix) for name, matrix in zip(polynomial.outputs, quadratic_matrices(polynomial))]
+
+
+def quadratic_form(name: str, matrix: np.ndarray) -> QuadraticForm:
+    """One output's form: eigenpairs by |eigenvalue|, each eigenvector's largest loading positive."""
+    values, vectors = np.linalg.eigh(matrix)
+    order = np.argsort(-np.abs(values), kind="stable")
+    values, vectors = values[order], vectors[:, order]
+    signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
+    return QuadraticForm(name, matrix, values, vectors * np.where(signs == 0, 1.0, signs))
 
 
 def direction_text(vector: np.ndarray, variables: list[str] | tuple[str, ...], loadings: int = 4, digits: int = 3) -> str:

@@ -40,3 +40,15 @@ def one_error_line(result: Result) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     return " ".join(lines[0].split())
+
+
+def artifact_exponents(artifact: dict) -> np.ndarray:
+    """The dense exponent table of a loaded JSON artifact, format /2 (``monomials``: per term its
+    0-based variable indices, one per power) or /1 (``exponents``), by plain counting."""
+    if "exponents" in artifact:
+        return np.array(artifact["exponents"], dtype=np.int64).reshape(len(artifact["exponents"]), -1)
+    table = np.zeros((len(artifact["monomials"]), len(artifact["variables"])), dtype=np.int64)
+    for row, term in enumerate(artifact["monomials"]):
+        for index in term:
+            table[row, index] += 1
+    return table

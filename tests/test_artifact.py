@@ -85,10 +85,11 @@ def _example() -> Polynomial:
 def test_public_api_writes_the_documented_layout(tmp_path: Path) -> None:
     path = polyx.save_polynomial(_example(), tmp_path / "p.json")
     text = path.read_text()
-    assert text.startswith('{\n  "format": "polyx.polynomial/1",\n  "variables": ["x1", "x2"],\n')
-    assert '    [1, 1]\n  ],\n  "coefficients": [\n    [\n      0.1,\n      -2.5,\n      1e-17,\n' in text
+    assert text.startswith('{\n  "format": "polyx.polynomial/2",\n  "variables": ["x1", "x2"],\n')
+    assert '  "monomials": [\n    [],\n    [0],\n    [1],\n    [0, 1]\n  ],\n' in text
+    assert '    [0, 1]\n  ],\n  "coefficients": [\n    [\n      0.1,\n      -2.5,\n      1e-17,\n' in text
     data = json.loads(text)
-    assert list(data) == ["format", "variables", "outputs", "exponents", "coefficients", "center", "method", "provenance", "diagnostics"]
+    assert list(data) == ["format", "variables", "outputs", "monomials", "coefficients", "center", "method", "provenance", "diagnostics"]
     assert list(data["method"]) == ["name", "order"]
     assert data["provenance"]["polyx_version"] == polyx.__version__
     assert data["diagnostics"] == {"flags": [True, False], "r2": 0.5, "terms": 4}
@@ -159,18 +160,37 @@ def _text(**changes: object) -> str:
     return json.dumps(data)
 
 
+def _text_v1(**changes: object) -> str:
+    """The example as a format /1 file (dense exponents), as polyx before /2 wrote it."""
+    data = json.loads(polynomial_to_json(_example()))
+    data = {("exponents" if key == "monomials" else key): value for key, value in data.items()}
+    data.update(format="polyx.polynomial/1", exponents=_example().exponents.tolist())
+    data.update(changes)
+    return json.dumps(data)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("{", r"not valid JSON \(line 1, column 2: Expecting property name"),
         ("[1, 2]", r"not a polyx polynomial \(the JSON is not an object\)"),
-        (_text(format="nn2poly"), r"not a polyx polynomial \(format is \"nn2poly\", expected 'polyx.polynomial/1'\)"),
-        (_text(format="polyx.polynomial/2"), r"format is 'polyx.polynomial/2' but this polyx .* reads 'polyx.polynomial/1'; upgrade polyx"),
-        (_text(extra=1), r"unknown field 'extra'; polyx.polynomial/1 has only format, variables"),
-        (_text(exponents=[[0, 0], [1], [0, 1], [1, 1]]), r"exponents of term 2 has 1 entries; expected 2, one per variable"),
-        (_text(exponents=[[0, 0], [1, 0], [0, 1], [1, 1.5]]), r"exponents must be non-negative integers"),
-        (_text(exponents=[[0, 0], [1, 0], [0, 1], [1, -1]]), r"exponents must be non-negative integers"),
-        (_text(exponents=[[0, 0], [1, 0], [1, 0], [1, 1]]), r"lists the term x1 twice"),
+        (_text(format="nn2poly"), r"not a polyx polynomial \(format is \"nn2poly\", expected 'polyx.polynomial/2'\)"),
+        (_text(format="polyx.polynomial/3"),
+         r"format is 'polyx.polynomial/3' but this polyx .* reads 'polyx.polynomial/2' and 'polyx.polynomial/1'; upgrade polyx"),
+        (_text(extra=1), r"unknown field 'extra'; polyx.polynomial/2 has only format, variables"),
+        (_text_v1(extra=1), r"unknown field 'extra'; polyx.polynomial/1 has only format, variables"),
+        (_text(format="polyx.polynomial/1"), r"unknown field 'monomials'; polyx.polynomial/1 has only"),
+        (_text(monomials=[[], [0], [1], [1, 0]]), r"monomial of term 4 is \[1, 0\]; list its indices in ascending order"),
+        (_text(monomials=[[], [0], [1], [0, 2]]), r"monomial of term 4 is \[0, 2\]; give 0-based variable indices below 2"),
+        (_text(monomials=[[], [0], [-1], [0, 1]]), r"monomial of term 3 is \[-1\]; give 0-based variable indices below 2"),
+        (_text(monomials=[[], [0], [1.0], [0, 1]]), r"monomial of term 3 is \[1.0\]; give 0-based"),
+        (_text(monomials=[[], [0], [True], [0, 1]]), r"monomial of term 3 is \[true\]|monomial of term 3 is \[True\]"),
+        (_text(monomials=[[], [0], 1, [0, 1]]), r"'monomials' must be a list with one list of variable indices per term"),
+        (_text(monomials=[[], [0], [0], [0, 1]]), r"lists the term x1 twice"),
+        (_text_v1(exponents=[[0, 0], [1], [0, 1], [1, 1]]), r"exponents of term 2 has 1 entries; expected 2, one per variable"),
+        (_text_v1(exponents=[[0, 0], [1, 0], [0, 1], [1, 1.5]]), r"exponents must be non-negative integers"),
+        (_text_v1(exponents=[[0, 0], [1, 0], [0, 1], [1, -1]]), r"exponents must be non-negative integers"),
+        (_text_v1(exponents=[[0, 0], [1, 0], [1, 0], [1, 1]]), r"lists the term x1 twice"),
         (_text(coefficients=[[1.0, 2.0, 3.0]]), r"'coefficients\[0\]' has 3 numbers; expected 4"),
         (_text(coefficients=[[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]]), r"'coefficients' has 2 lists; expected 1, one per output"),
         (_text(coefficients=[[1.0, "2", 3.0, 4.0]]), r"'coefficients\[0\]' must hold numbers only"),
@@ -182,7 +202,7 @@ def _text(**changes: object) -> str:
         (_text(provenance={"output_activation": "sigmoid"}), r"output_activation is 'sigmoid'; expected null, 'softmax' or 'log_softmax'"),
         (_text().replace("0.1,", "NaN,"), r"NaN is not allowed; artifacts hold finite numbers only"),
         (_text().replace("0.1,", "1e999,"), r"'coefficients\[0\]' has a number too large for float64"),
-        ('{"format": "polyx.polynomial/1", "format": "x"}', r"the key 'format' appears twice in one object"),
+        ('{"format": "polyx.polynomial/2", "format": "x"}', r"the key 'format' appears twice in one object"),
     ],
 )
 def test_bad_artifacts_are_one_clear_line(text: str, message: str) -> None:
@@ -192,10 +212,63 @@ def test_bad_artifacts_are_one_clear_line(text: str, message: str) -> None:
     assert "\n" not in str(raised.value)
 
 
-def test_unsorted_terms_in_a_file_are_read_in_graded_order() -> None:
-    poly = polynomial_from_json(_text(exponents=[[1, 1], [0, 1], [1, 0], [0, 0]]))
+@pytest.mark.parametrize("version", [1, 2])
+def test_unsorted_terms_in_a_file_are_read_in_graded_order(version: int) -> None:
+    if version == 1:
+        poly = polynomial_from_json(_text_v1(exponents=[[1, 1], [0, 1], [1, 0], [0, 0]]))
+    else:
+        poly = polynomial_from_json(_text(monomials=[[0, 1], [1], [0], []]))
     assert poly.exponents.tolist() == [[0, 0], [1, 0], [0, 1], [1, 1]]
     assert poly.coefficients.tolist() == [[0.30000000000000004, 1e-17, -2.5, 0.1]]
+
+
+def test_format_1_files_still_load_to_the_same_polynomial() -> None:
+    old, new = polynomial_from_json(_text_v1()), polynomial_from_json(_text())
+    assert np.array_equal(old.indices, new.indices) and np.array_equal(_bits(old.coefficients), _bits(new.coefficients))
+    assert polynomial_to_json(old) == polynomial_to_json(_example())
+    VALIDATOR.validate(json.loads(_text_v1()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(polynomials())
+def test_npz_holds_the_same_content_as_the_json(tmp_path_factory: pytest.TempPathFactory, poly: Polynomial) -> None:
+    folder = tmp_path_factory.mktemp("npz")
+    path = save_polynomial(poly, folder / "p.poly.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        assert archive["monomials"].dtype == np.int32
+    back = load_polynomial(path)
+    assert np.array_equal(back.indices, poly.indices)
+    assert np.array_equal(_bits(back.coefficients), _bits(poly.coefficients))
+    assert polynomial_to_json(back) == polynomial_to_json(poly)
+    assert save_polynomial(back, folder / "again.poly.npz").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda arrays: arrays.pop("center"), r"missing array 'center'"),
+        (lambda arrays: arrays.update(extra=np.zeros(1)), r"unknown array 'extra'"),
+        (lambda arrays: arrays.update(format=np.array("polyx.polynomial/1")), r"this polyx reads 'polyx.polynomial/2' npz"),
+        (lambda arrays: arrays.update(coefficients=np.zeros((1, 3))), r"coefficients have shape \(1, 3\); expected \(1, 4\)"),
+        (lambda arrays: arrays.update(coefficients=np.full((1, 4), np.nan)), r"coefficients hold NaN or infinity"),
+        (lambda arrays: arrays.update(monomials=np.array([[-1, -1], [0, -1], [1, -1], [0, 5]])), r"variable indices 0..1"),
+        (lambda arrays: arrays.update(metadata=np.array("{}")), r"'metadata' must be the JSON text of an object"),
+        (lambda arrays: arrays.update(variables=np.array([1, 2])), r"'variables' must be a non-empty list"),
+    ],
+)
+def test_bad_npz_files_are_one_clear_line(tmp_path: Path, change, message: str) -> None:
+    good = save_polynomial(_example(), tmp_path / "good.npz")
+    with np.load(good, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ArtifactError, match=message) as raised:
+        load_polynomial(tmp_path / "bad.npz")
+    assert str(raised.value).startswith(str(tmp_path / "bad.npz") + ": ")
+    assert "\n" not in str(raised.value)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ArtifactError, match=r"junk.npz: not a polyx npz artifact"):
+        load_polynomial(tmp_path / "junk.npz")
 
 
 @pytest.mark.parametrize(
@@ -219,7 +292,13 @@ def _write(path: Path, data: bytes) -> Path:
 def test_schema_rejects_what_the_reader_rejects() -> None:
     data = json.loads(_text())
     VALIDATOR.validate(data)
-    for field, value in [("format", "x"), ("exponents", [[0, -1]]), ("center", "here"), ("method", {})]:
+    for field, value in [("format", "x"), ("monomials", [[0, -1]]), ("monomials", [[0.5]]), ("exponents", [[0, 1]]),
+                         ("center", "here"), ("method", {})]:
         with pytest.raises(jsonschema.ValidationError):
             VALIDATOR.validate(data | {field: value})
-    assert FORMAT == polynomial_schema()["properties"]["format"]["const"]
+    old = json.loads(_text_v1())
+    VALIDATOR.validate(old)
+    for field, value in [("exponents", [[0, -1]]), ("monomials", [[0]])]:
+        with pytest.raises(jsonschema.ValidationError):
+            VALIDATOR.validate(old | {field: value})
+    assert FORMAT == polynomial_schema()["properties"]["format"]["enum"][0]

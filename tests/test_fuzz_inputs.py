@@ -227,12 +227,12 @@ def _deep(depth: int, key: str) -> bytes:
 
 INVALID_ARTIFACTS = st.one_of(
     st.builds(lambda k: ARTIFACT_TEXT.encode()[:k], st.integers(0, len(ARTIFACT_TEXT) - 2)),
-    st.builds(_drop_key, st.sampled_from(["format", "variables", "outputs", "exponents", "coefficients"])),
+    st.builds(_drop_key, st.sampled_from(["format", "variables", "outputs", "monomials", "coefficients"])),
     st.builds(_coefficient, st.integers(0, 5), st.integers(0, 50),
               st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", '"1"', "[1]", "null", "true", "{}"])),
-    st.builds(_wrong_length, st.sampled_from(["variables", "exponents", "outputs"]), st.integers(-3, 3).filter(bool)),
-    st.builds(_deep, st.sampled_from([2, 50, 5_000, 200_000]), st.sampled_from(["exponents", "coefficients", "variables"])),
-    st.builds(_replace_key, st.sampled_from(["format", "variables", "outputs", "exponents", "coefficients"]),
+    st.builds(_wrong_length, st.sampled_from(["variables", "monomials", "outputs"]), st.integers(-3, 3).filter(bool)),
+    st.builds(_deep, st.sampled_from([2, 50, 5_000, 200_000]), st.sampled_from(["monomials", "coefficients", "variables"])),
+    st.builds(_replace_key, st.sampled_from(["format", "variables", "outputs", "monomials", "coefficients"]),
               st.one_of(JSON_SCALARS, st.just([]), st.just([[]]))),
 )
 
@@ -327,7 +327,7 @@ def test_mangled_csv_never_crashes(csv: bytes, command: str) -> None:
 PROCESS_CASES = [
     ("bad.onnx", MODEL_BYTES[: len(MODEL_BYTES) // 2], ["convert", "bad.onnx", "-o", "out.json"]),
     ("bad.onnx", _with_initializer(_set_dims([2**40, 2**40]), 2), ["inspect", "bad.onnx", "--check"]),
-    ("bad.json", _deep(200_000, "exponents"), ["show", "bad.json"]),
+    ("bad.json", _deep(200_000, "monomials"), ["show", "bad.json"]),
     ("bad.csv", _cell(3, 1, "inf"), ["predict", "m.poly.json", "bad.csv", "--exclude", "y", "-o", "p.csv"]),
 ]
 

@@ -117,3 +117,33 @@ def test_sklearn_classifiers_verify_end_to_end(name: str, tmp_path) -> None:
     result = runner.invoke(cli, ["verify", str(data), "--poly", str(artifact), "--model", str(GRAPHS / name)])
     assert result.exit_code in (0, 1), result.output
     assert "probabilities" in result.output or "rows" in result.output
+
+
+def test_model_output_picks_one_of_several_outputs_end_to_end(tmp_path) -> None:
+    """A file with two float outputs is refused without --model-output; with it, convert expands that
+    output and verify compares with the same output of the file (through the artifact's provenance):
+    the exact order-1 Taylor polynomial of a linear output matches onnxruntime to float32 rounding."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.normal(size=shape).astype(np.float32), name)
+             for name, shape in (("W", (4, 3)), ("b", (4,)), ("W2", (2, 4)), ("b2", (2,)))]
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["h"], transB=1), helper.make_node("Tanh", ["h"], ["t"]),
+             helper.make_node("Gemm", ["t", "W2", "b2"], ["y"], transB=1)]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2]),
+                               helper.make_tensor_value_info("h", TensorProto.FLOAT, ["N", 4])], inits)
+    model = tmp_path / "two.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(model))
+    data = tmp_path / "rows.csv"
+    np.savetxt(data, rng.normal(size=(50, 3)), delimiter=",", header="x1,x2,x3", comments="")
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["inspect", str(model)])
+    assert refused.exit_code == 2 and "--model-output NAME" in refused.stderr
+    artifact = tmp_path / "h.poly.json"
+    result = runner.invoke(cli, ["convert", str(model), "--model-output", "h", "-m", "taylor", "--at", "0,0,0",
+                                 "-q", "1", "-o", str(artifact)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["verify", str(data), "--poly", str(artifact), "--max-abs", "1e-5", "--json"])
+    assert result.exit_code == 0, result.output + result.stderr

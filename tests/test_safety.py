@@ -149,8 +149,12 @@ def test_special_inputs_are_refused_without_opening(project: Path, kind: str, ar
         (project / name).mkdir()
     described = {"fifo": "is a named pipe (FIFO)", "socket": "is a socket", "device": "is a character device",
                  "folder": "is a folder"}[kind]
+    expected = f"{name}: {described}, not a {what}"
+    if kind == "folder" and what in ("--data file", "data file"):
+        # a folder of Parquet files is one dataset (tabular.resolve_data_path); an empty one is refused
+        expected = f"{name}: no data files in the folder {name}"
     try:
-        line = refused([arg.replace("{}", name) for arg in args], project, f"{name}: {described}, not a {what}")
+        line = refused([arg.replace("{}", name) for arg in args], project, expected)
     finally:
         if keep is not None:
             keep.close()
@@ -262,7 +266,7 @@ def test_dev_null_is_written_not_replaced(project: Path) -> None:
 def test_dash_writes_the_file_to_stdout_and_the_messages_to_stderr(project: Path) -> None:
     result = run("convert", "m.onnx", "-o", "-")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith('{\n  "format": "polyx.polynomial/1"')
+    assert result.stdout.startswith('{\n  "format": "polyx.polynomial/2"')
     assert "wrote -" in result.stderr
     assert not (project / "-").exists()
     result = run("predict", "m.poly.json", "data.csv", "--exclude", "y", "-o", "-")
@@ -275,7 +279,7 @@ def test_dev_stdout_reaches_the_pipe(project: Path) -> None:
     """/dev/stdout is a symlink: replacing it would send the artifact to a file nobody reads."""
     done = subprocess.run([*POLYX, "convert", "m.onnx", "-o", "/dev/stdout"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith('{\n  "format": "polyx.polynomial/1"')
+    assert done.stdout.startswith('{\n  "format": "polyx.polynomial/2"')
     assert "wrote /dev/stdout" in done.stderr
     assert os.path.islink("/dev/stdout")
 
@@ -287,7 +291,7 @@ def test_a_symlinked_output_is_written_through_to_its_target(project: Path) -> N
     result = run("convert", "m.onnx", "-o", "link.json")
     assert result.exit_code == 0, result.output
     assert os.readlink(project / "link.json") == "real/target.json"
-    assert (project / "real" / "target.json").read_text().startswith('{\n  "format": "polyx.polynomial/1"')
+    assert (project / "real" / "target.json").read_text().startswith('{\n  "format": "polyx.polynomial/2"')
     assert sorted(os.listdir(project / "real")) == ["target.json"]
 
 

@@ -65,13 +65,13 @@ def test_threshold_hides_small_terms_in_the_table(artifact: Path) -> None:
 def test_json_format_is_the_artifact_itself(artifact: Path) -> None:
     code, out, _ = _run("show", artifact, "--format", "json")
     data = json.loads(out)
-    assert code == 0 and data["format"] == "polyx.polynomial/1"
+    assert code == 0 and data["format"] == "polyx.polynomial/2"
     assert (data["variables"], data["outputs"]) == (["x1", "x2"], ["y1", "y2"])
-    assert (data["exponents"], data["coefficients"]) == (EXPONENTS, COEFFICIENTS)
+    assert (data["monomials"], data["coefficients"]) == ([[], [0], [1], [0, 0], [0, 1], [1, 1]], COEFFICIENTS)
     assert data["method"] == {"name": "manual", "order": 2} and data["diagnostics"] == {"r2": 0.99}
     code, out, _ = _run("show", artifact, "--format", "json", "-k", "1")
     top = json.loads(out)  # y1's largest term is x2 (2.0), y2's is x1·x2 (3.0): both outputs keep both terms
-    assert (top["exponents"], top["coefficients"]) == ([[0, 1], [1, 1]], [[2.0, -0.3], [0.0, 3.0]])
+    assert (top["monomials"], top["coefficients"]) == ([[1], [0, 1]], [[2.0, -0.3], [0.0, 3.0]])
 
 
 def test_latex_format(artifact: Path) -> None:
@@ -102,7 +102,7 @@ def test_sympy_format_runs_as_python(artifact: Path) -> None:
          "{d}/bad.json: not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes); "
          "give a polynomial written by polyx convert"),
         (lambda d: _write(d / "other.json", '{"format": "nn2poly/1"}'),
-         "{d}/other.json: not a polyx polynomial (format is \"nn2poly/1\", expected 'polyx.polynomial/1'); "
+         "{d}/other.json: not a polyx polynomial (format is \"nn2poly/1\", expected 'polyx.polynomial/2'); "
          "give a file written by polyx convert"),
     ],
 )
