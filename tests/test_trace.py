@@ -113,3 +113,16 @@ def test_bad_input_is_one_line(shallow, tmp_path, extra, message) -> None:
     assert "polyx: error:" in result.output and message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_data_gives_the_gaussian_of_its_rows(shallow, tmp_path) -> None:
+    rows = np.random.default_rng(5).normal([0.5, -0.2], [1.0, 0.5], (400, 2))
+    data = tmp_path / "rows.csv"
+    data.write_text("u,v\n" + "\n".join(f"{a!r},{b!r}" for a, b in rows) + "\n")
+    spec = tmp_path / "g.json"
+    spec.write_text(json.dumps({"mean": rows.mean(axis=0).tolist(), "cov": np.cov(rows, rowvar=False).tolist()}))
+    from_data = trace(TraceRequest(checkpoints=shallow[-1:], order=2, data=data))
+    from_gaussian = trace(TraceRequest(checkpoints=shallow[-1:], order=2, gaussian=spec))
+    assert from_data.input_model == f"gaussian fitted to {data}"
+    assert [r.r2 for r in from_data.rows] == pytest.approx([r.r2 for r in from_gaussian.rows], abs=1e-12)
+    assert all(r.kind == "analytic" for r in from_data.rows)
