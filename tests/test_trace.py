@@ -118,7 +118,7 @@ def test_bad_input_is_one_line(shallow, tmp_path, extra, message) -> None:
 def test_data_gives_the_gaussian_of_its_rows(shallow, tmp_path) -> None:
     rows = np.random.default_rng(5).normal([0.5, -0.2], [1.0, 0.5], (400, 2))
     data = tmp_path / "rows.csv"
-    data.write_text("u,v\n" + "\n".join(f"{a!r},{b!r}" for a, b in rows) + "\n")
+    data.write_text("u,v\n" + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in rows) + "\n")
     spec = tmp_path / "g.json"
     spec.write_text(json.dumps({"mean": rows.mean(axis=0).tolist(), "cov": np.cov(rows, rowvar=False).tolist()}))
     from_data = trace(TraceRequest(checkpoints=shallow[-1:], order=2, data=data))
