@@ -9,9 +9,10 @@ from polyx.cli.inspect import inspect
 from polyx.cli.plot import plot
 from polyx.cli.predict import predict
 from polyx.cli.show import show
+from polyx.cli.trace import trace
 from polyx.cli.verify import verify
 
 __all__ = ["ALL"]
 
 ALL: list = [inspect, convert, verify, show, predict]
-ALL += [export, plot, demo]
+ALL += [export, plot, demo, trace]

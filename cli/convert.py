@@ -40,6 +40,10 @@ def _method_names() -> list[str]:
 @click.option("--at", type=FiniteFloatList(), help="[taylor] Reference point x0, e.g. --at=0.5,-0.2.")
 @click.option("--at-row", help="[taylor] Reference point from a CSV row: FILE.csv:N.")
 @click.option("--at-mean", type=click.Path(path_type=Path), help="[taylor] Reference point: a CSV's column means.")
+@click.option("--at-points", type=click.Path(path_type=Path),
+              help="[taylor] Expand at every row of this data file and compare the local polynomials term by term.")
+@click.option("--agreement-tolerance", type=FiniteFloat(0, min_open=True),
+              help="[taylor --at-points] Spread allowed across points, × a term's largest |coefficient|; default 0.01.")
 @click.option("--centered", is_flag=True, help="[taylor] Write powers of (x − x0) instead of x.")
 @click.option("--logits", is_flag=True, help="Expand the logits of a softmax or sigmoid classifier (the sigmoid's input).")
 @click.option("--terms", type=click.Choice(["all", "diagonal"]), default="all", show_default=True,

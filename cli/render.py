@@ -25,6 +25,11 @@ def render_conversion(terminal: Terminal, result: "Conversion") -> None:
     render_layer_diagnostics(terminal, poly.method, poly.diagnostics)
     _render_least_squares_r2(terminal, poly.diagnostics, list(poly.outputs))
     _render_validity(terminal, poly.diagnostics)
+    from polyx.cli.analyses import render_agreement, render_convergence
+
+    render_convergence(terminal, poly.diagnostics.get("convergence"))
+    if "agreement" in poly.diagnostics:
+        render_agreement(terminal, poly.diagnostics["agreement"])
     for warning in poly.diagnostics.get("warnings", []):
         terminal.warning(warning)
     for path in result.written:

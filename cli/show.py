@@ -9,7 +9,7 @@ import click
 import numpy as np
 
 from polyx.cli.app import App
-from polyx.cli.options import DIGITS, TOP, FiniteFloat
+from polyx.cli.options import DIGITS, MAX_COORDINATE, TOP, FiniteFloat
 
 if TYPE_CHECKING:
     from polyx.expansion.polynomial import Polynomial
@@ -93,13 +93,16 @@ def _render_eig_images(app: App, polynomial: "Polynomial", shape: str, top: int 
     term.info(LEGEND)
 
 
-def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int) -> None:
+def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, digits: int, adversarial) -> None:
     from polyx.cli.terminal import PlainTable
 
     from polyx.expansion.quadratic_form import direction_text, quadratic_forms, quadratic_forms_to_json
 
     if fmt == "json":
-        app.terminal.json(quadratic_forms_to_json(polynomial, top))
+        data = quadratic_forms_to_json(polynomial, top)
+        data["adversarial"] = {"start": adversarial.start, "model": adversarial.model, "note": adversarial.note,
+                               "steps": [s.to_json(polynomial.variables) for s in adversarial.steps]}
+        app.terminal.json(data)
         return
     for form in quadratic_forms(polynomial):
         shown = form.eigenvalues[: top or 10]
@@ -110,6 +113,9 @@ def _render_eig(app: App, polynomial: "Polynomial", fmt: str, top: int | None, d
             table.add_row(str(rank + 1), f"{value:.{digits}g}", f"{form.shares[rank]:.1%}",
                           direction_text(form.eigenvectors[:, rank], polynomial.variables, digits=min(digits, 3)))
         app.terminal.table(table)
+    from polyx.cli.analyses import render_adversarial
+
+    render_adversarial(app.terminal, adversarial, polynomial.variables, digits)
 
 
 def _render_importance(app: App, poly: Path, data: Path | None, kind: str, fmt: str, top: int | None,
@@ -157,13 +163,17 @@ def _render_importance(app: App, poly: Path, data: Path | None, kind: str, fmt: 
 @click.option("--digits", type=DIGITS, default=6, show_default=True, help="Significant digits of the coefficients shown.")
 @click.option("--eig", is_flag=True, help="Eigendecomposition of each output's quadratic form xᵀGx (table or json).")
 @click.option("--shape", help="[--eig] Also draw the top eigenvectors (-k, default 4) as HxW images, e.g. 28x28.")
+@click.option("--epsilon", type=FiniteFloat(0, MAX_COORDINATE, min_open=True), default=0.1, show_default=True,
+              help="[--eig] Step length of the adversarial direction.")
+@click.option("--model", type=click.Path(path_type=Path), help="[--eig] The network to check the step on [default: the provenance's source].")
 @click.option("--importance", is_flag=True, help="Variance shares, Sobol indices per input and term (table or json).")
 @click.option("--data", type=click.Path(path_type=Path), help="[importance] Inputs whose distribution importance is measured on.")
 @click.option("--input-model", type=click.Choice(["empirical", "independent", "gaussian"]), default="empirical",
               show_default=True, help="[importance] The data's rows, its marginals taken independent, or Gaussians.")
 @click.pass_obj
 def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digits: int, eig: bool,
-         shape: str | None, importance: bool, data: Path | None, input_model: str) -> None:
+         shape: str | None, epsilon: float, model: Path | None, importance: bool, data: Path | None,
+         input_model: str) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.artifact import load_polynomial
     from polyx.expansion.presentation import render_polynomial, summarize_polynomial
@@ -172,6 +182,8 @@ def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digi
         raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")
     if shape and not (eig and fmt == "table"):
         raise click.UsageError("--shape draws eigen-images: use it with --eig (table format)")
+    if not eig and model is not None:
+        raise click.UsageError("--model checks the adversarial step of --eig; add --eig or drop --model")
     if (data is not None or input_model != "empirical") and not importance:
         raise click.UsageError("--data and --input-model apply to --importance; add --importance")
     if importance:
@@ -183,8 +195,14 @@ def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digi
     if eig and shape:
         _render_eig_images(app, polynomial, shape, top, digits)
     elif eig:
-        _render_eig(app, polynomial, fmt, top, digits)
+        from polyx.adversarial import check_adversarial
+
+        _render_eig(app, polynomial, fmt, top, digits, check_adversarial(polynomial, poly, epsilon, model))
     elif fmt == "table":
+        from polyx.cli.analyses import render_convergence
+        from polyx.expansion.convergence import derivative_ratios
+
         _render(app, summarize_polynomial(polynomial, top=10 if top is None else top, threshold=threshold), digits)
+        render_convergence(app.terminal, derivative_ratios(polynomial), warn=True)
     else:
         app.terminal.write(render_polynomial(polynomial, fmt, digits=digits, threshold=threshold, top=top))

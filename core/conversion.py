@@ -58,6 +58,8 @@ class ConversionRequest:
     at: Sequence[float] | None = None
     at_row: tuple[Path, int] | None = None
     at_mean: Path | None = None
+    at_points: Path | None = None
+    agreement_tolerance: float | None = None
     centered: bool = False
     logits: bool = False
     terms: str = "all"
@@ -161,10 +163,12 @@ def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[di
     CSV rows are matched to the model's inputs like every other CSV option; the columns' names
     then name the polynomial's variables. No point at all is left to the method, which refuses.
     """
-    given = [name for name, value in (("--at", request.at), ("--at-row", request.at_row), ("--at-mean", request.at_mean))
-             if value is not None]
+    given = [name for name, value in (("--at", request.at), ("--at-row", request.at_row), ("--at-mean", request.at_mean),
+                                      ("--at-points", request.at_points)) if value is not None]
     if len(given) > 1:
         raise DataError(f"{' and '.join(given)} both give the reference point; use only one of them")
+    if request.agreement_tolerance is not None and request.at_points is None:
+        raise DataError("--agreement-tolerance applies to --at-points; drop it or give the points")
     at, names, source = request.at, None, None
     if request.at_row is not None:
         path, row = request.at_row
@@ -175,6 +179,11 @@ def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[di
     elif request.at_mean is not None:
         inputs, names = _read_inputs(request, request.at_mean, network)
         at, source = inputs.mean(axis=0), f"mean of {request.at_mean}"
+    elif request.at_points is not None:
+        if request.centered:
+            raise DataError("--at-points compares the local polynomials in powers of x; drop --centered")
+        at, names = _read_inputs(request, request.at_points, network)
+        source = str(request.at_points)
     parameters: dict[str, Any] = {
         "at": at, "centered": request.centered, "logits": request.logits, "terms": request.terms,
         "max_interaction": request.max_interaction, "validity_tolerance": request.validity_tolerance,
@@ -209,7 +218,8 @@ _PARAMETERS = {
 
 _METHOD_OPTIONS = {
     "nn2poly": {"taylor_orders", "taylor_center", "fit", "data", "logits"},
-    "taylor": {"at", "at_row", "at_mean", "centered", "logits", "terms", "max_interaction", "validity_tolerance", "seed"},
+    "taylor": {"at", "at_row", "at_mean", "at_points", "agreement_tolerance", "centered", "logits", "terms",
+               "max_interaction", "validity_tolerance", "seed"},
     "lsq": {"gaussian", "data", "check_samples", "samples", "seed", "logits"},
 }
 
@@ -250,6 +260,7 @@ def _inputs(request: ConversionRequest) -> dict[str, Path | None]:
         "--fit": request.fit,
         "--at-row": request.at_row[0] if request.at_row else None,
         "--at-mean": request.at_mean,
+        "--at-points": request.at_points,
         "--gaussian": request.gaussian,
     }
 
@@ -283,7 +294,7 @@ def convert(request: ConversionRequest) -> Conversion:
 
     layers_file = layers_path(output) if request.keep_layers else None
     check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy, "--keep-layers": layers_file},
-                _inputs(request), folders=("--data", "--fit", "--at-row", "--at-mean"))
+                _inputs(request), folders=("--data", "--fit", "--at-row", "--at-mean", "--at-points"))
     network, sigmoid = _output_link(load_network(request.model, request.model_output), request)
     parameters, names = _PARAMETERS[method](request, network)
     if sigmoid and method == "taylor":
@@ -291,7 +302,10 @@ def convert(request: ConversionRequest) -> Conversion:
     standardization = _standardization(request, network, parameters)
     try:
         with np.errstate(all="ignore"):  # an overflow is reported once, below, not as numpy warnings
-            polynomial = _expand_in_units(network, method, request, parameters, standardization)
+            if request.at_points is not None:
+                polynomial = _expand_at_points(network, request, parameters, names)
+            else:
+                polynomial = _expand_in_units(network, method, request, parameters, standardization)
     except MethodError as error:
         raise MethodError(f"{request.model}: {error}") from None
     _check_finite(polynomial, request)
@@ -450,6 +464,17 @@ def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: i
             f"of x are truncated at degree {order}: truncation far from the origin, not the activation region, limits "
             f"this polynomial; {fix}"
         )
+
+
+def _expand_at_points(network: Network, request: ConversionRequest, parameters: dict[str, Any],
+                      names: list[str] | None) -> Polynomial:
+    """``--at-points``: a Taylor expansion at every row, compared term by term (``polyx.expansion.point_agreement``)."""
+    from polyx.expansion.point_agreement import DEFAULT_AGREEMENT_TOLERANCE, expand_at_points
+
+    options = {key: value for key, value in parameters.items() if key not in ("at", "at_source", "centered", "seed")}
+    tolerance = request.agreement_tolerance if request.agreement_tolerance is not None else DEFAULT_AGREEMENT_TOLERANCE
+    return expand_at_points(network, parameters["at"], request.order, tolerance, parameters["at_source"],
+                            _written_names(names, network), max_memory=request.max_memory, **options)
 
 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.propagate import NeuronSeries, Propagation, propagate
 from polyx.expansion.quadratic import taylor_terms, uses_quadratic_path
 from polyx.expansion.softmax_series import softmax_of_series
+from polyx.expansion.convergence import convergence_warnings, derivative_ratios
 from polyx.expansion.translate import centered_to_powers
 from polyx.expansion.unmixed import diagonal_exponents, propagate_unmixed, unmixed_to_powers
 from polyx.expansion.validity import (
@@ -272,6 +273,10 @@ def expand_local(
                 f"the polynomial misses the network by more than the tolerance ({tolerance:g}) already "
                 f"{VALIDITY_RADII[0]:g} from x0; raise --order or check the reference point"
             )
+    convergence = derivative_ratios(polynomial)
+    if convergence is not None:
+        diagnostics["convergence"] = convergence
+        warnings += convergence_warnings(convergence)
     if warnings:
         diagnostics["warnings"] = warnings
     return polynomial.relabelled(diagnostics=diagnostics)

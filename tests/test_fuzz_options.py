@@ -28,7 +28,7 @@ from polyx.cli.options import FiniteFloat, FiniteFloatList, MemorySize, TaylorOr
 BASE = {
     "convert": ["model.onnx"], "inspect": ["model.onnx"], "verify": ["data.csv"], "show": ["poly.json"],
     "predict": ["poly.json", "data.csv"], "export": ["poly.json"], "plot": ["poly.json", "--kind", "coefficients"],
-    "demo": [],
+    "demo": [], "trace": ["model.onnx"],
 }
 CHECKED = (FiniteFloat, FiniteFloatList, TaylorOrders, MemorySize, click.IntRange)
 NON_FINITE = ["nan", "NaN", "-nan", "inf", "-inf", "+inf", "Infinity", "-Infinity", "1e999", "-1e999"]
