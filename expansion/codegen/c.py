@@ -37,11 +37,13 @@ def write_c(poly: Polynomial, logits: bool = False) -> str:
 
 
 def _centred(program: Program, lines: list[str]) -> list[str]:
+    lines += [f"    (void){ident};" for i, (_, ident) in enumerate(program.inputs) if i not in program.used]
     if program.center is None:
         return [ident for _, ident in program.inputs]
     names = []
     for i, ((_, ident), value) in enumerate(zip(program.inputs, program.center)):
-        lines.append(f"    const double polyx_d{i} = {ident} - ({float_literal(value)});")
+        if i in program.used:
+            lines.append(f"    const double polyx_d{i} = {ident} - ({float_literal(value)});")
         names.append(f"polyx_d{i}")
     return names
 

@@ -3,8 +3,9 @@
 A polynomial p is written p = c + x_1·q_1 + x_2·q_2 + …, where c is its constant term and q_v
 holds the terms whose first variable (lowest index with a positive exponent) is x_v, that
 exponent lowered by one; each q_v is written the same way. In one variable this is Horner's rule
-c0 + x·(c1 + x·(c2 + …)); in several it costs one multiplication per term and one addition per
-term, whatever the degree, and never raises a power (no pow, no repeated products). Every target
+c0 + x·(c1 + x·(c2 + …)); in several it costs one multiplication per term (plus one per missing
+prefix of a term, e.g. x1·x2 on the way to x1·x2·x3 when x1·x2 itself is absent) and never raises a
+power (no pow, no repeated products). Every target
 writes the same tree, so all of them compute the same float64 operations in the same order.
 """
 
@@ -28,8 +29,13 @@ class Horner:
 
     @property
     def multiplications(self) -> int:
-        """How many products the tree computes: one per non-constant term."""
+        """How many products the tree computes: one per non-constant term of a full polynomial."""
         return sum(1 + tree.multiplications for _, tree in self.branches)
+
+    @property
+    def variables(self) -> set[int]:
+        """The indices of the variables the tree multiplies by (an input the polynomial ignores is not among them)."""
+        return {variable for variable, _ in self.branches}.union(*(tree.variables for _, tree in self.branches))
 
 
 def horner_tree(exponents: np.ndarray, coefficients: np.ndarray) -> Horner:

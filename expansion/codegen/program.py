@@ -41,6 +41,11 @@ class Program:
         """Each output's tree as an infix expression over ``variables`` (one per input)."""
         return [render(tree, variables, number) for tree in self.trees]
 
+    @property
+    def used(self) -> set[int]:
+        """The inputs some output depends on: C declares the others unused, so strict compilers stay quiet."""
+        return set().union(*(tree.variables for tree in self.trees))
+
 
 def identifiers(names: Iterable[str], reserved: Iterable[str], case_sensitive: bool = True) -> list[str]:
     """ASCII identifiers for ``names``, distinct from each other and from ``reserved``.
@@ -51,16 +56,17 @@ def identifiers(names: Iterable[str], reserved: Iterable[str], case_sensitive: b
     '_2', '_3'. ``case_sensitive=False`` compares names as SQL and Excel do.
     """
     fold = (lambda text: text) if case_sensitive else str.lower
-    taken = {fold(word) for word in reserved}
+    reserved = {fold(word) for word in reserved}
+    taken: set[str] = set()
     result = []
     for name in names:
         ident = re.sub(r"[^A-Za-z0-9_]", "_", unicodedata.normalize("NFKC", name))
         if not ident.strip("_") or ident[0].isdigit():
             ident = f"x_{ident}"
-        if fold(ident) in taken or ident.lower().startswith("polyx_"):
+        if fold(ident) in reserved or ident.lower().startswith("polyx_"):
             ident += "_"
         candidate, suffix = ident, 2
-        while fold(candidate) in taken:
+        while fold(candidate) in taken or fold(candidate) in reserved:
             candidate, suffix = f"{ident}_{suffix}", suffix + 1
         taken.add(fold(candidate))
         result.append(candidate)
