@@ -104,7 +104,8 @@ def build_program(poly: Polynomial, reserved: Iterable[str], logits: bool = Fals
     ]
     if poly.center is not None:
         header.append("Centred: each input has its expansion point subtracted first.")
-    header.append(f"Outputs ({space}" + (f", {activation} of the polynomial logits" if activation else "") + "):")
+    holding = "" if space == "outputs" else f" ({space}" + (f", {activation} of the polynomial logits" if activation else "") + ")"
+    header.append(f"Outputs{holding}:")
     header += [f"  {i}: {name}" for i, name in enumerate(poly.outputs)]
     header.append("Inputs (parameter: original name):")
     header += [f"  {ident}: {name}" for ident, name in zip(idents, poly.variables)]
