@@ -60,12 +60,12 @@ def constrain_norms(model: Any, norm: str = "l1", radius: float = 1.0, include_o
     above the radius; ``exact=True``, once after training, shrinks every constrained layer by one
     float32 ulp at a time until the bound holds in float64, so that what is exported satisfies it.
     """
-    import torch
-
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
     if not radius > 0:
         raise ValueError(f"radius must be positive, got {radius!r}")
+    import torch
+
     linears = _linears(model, include_output)
     with torch.no_grad():
         for linear in linears:
