@@ -149,8 +149,11 @@ def test_special_inputs_are_refused_without_opening(project: Path, kind: str, ar
         (project / name).mkdir()
     described = {"fifo": "is a named pipe (FIFO)", "socket": "is a socket", "device": "is a character device",
                  "folder": "is a folder"}[kind]
+    expected = f"{name}: {described}, not a {what}"
+    if kind == "folder" and what in ("data file", "--data file"):
+        expected = f"{name}: no data files in the folder {name}"  # data may be a folder (a Parquet dataset): an empty one is refused
     try:
-        line = refused([arg.replace("{}", name) for arg in args], project, f"{name}: {described}, not a {what}")
+        line = refused([arg.replace("{}", name) for arg in args], project, expected)
     finally:
         if keep is not None:
             keep.close()
