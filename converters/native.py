@@ -27,7 +27,7 @@ _HDF5_OFFSETS = (0, 512, 1024, 2048)
 _TORCH_MEMBER = re.compile(r"^[^/]+/(data/\d+|byteorder|\.format_version|\.storage_alignment|version)$")
 """Members torch.save and torch.jit.save write beside data.pkl (a TorchScript file starts with data/0)."""  # the superblock may follow a user block of 512·2^k bytes
 
-NATIVE = ("pytorch", "pytorch-pickle", "keras", "keras-h5", "savedmodel", "flax-msgpack", "orbax")
+NATIVE = ("pytorch", "torchscript", "pytorch-pickle", "keras", "keras-h5", "savedmodel", "flax-msgpack", "orbax")
 
 
 def zip_member_names(data: bytes) -> list[str]:
@@ -47,7 +47,9 @@ def zip_member_names(data: bytes) -> list[str]:
 def _zip_format(data: bytes) -> str | None:
     names = zip_member_names(data)
     base = {name.rsplit("/", 1)[-1] for name in names}
-    if base & {"data.pkl", "constants.pkl"} or any(_TORCH_MEMBER.match(name) for name in names):
+    if "constants.pkl" in base or any("/code/" in name for name in names):
+        return "torchscript"
+    if "data.pkl" in base or any(_TORCH_MEMBER.match(name) for name in names):
         return "pytorch"
     if "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names or len(names) <= 3):
         return "keras"
@@ -103,6 +105,11 @@ def refusal(kind: str, path: Path) -> str:
     exact command that exports the ONNX file to give polyx instead."""
     onnx_name = _onnx_name(path)
     then = f"then run polyx convert {onnx_name}"
+    if kind == "torchscript":
+        return (f"{path}: is a TorchScript module (torch.jit.save), which needs torch to run. Export it to ONNX: "
+                f"python -c \"import torch; torch.onnx.export(torch.jit.load({str(path)!r}).eval(), torch.zeros(1, N_INPUTS), "
+                f"'{onnx_name}', input_names=['x'], output_names=['y'], dynamic_axes={{'x': {{0: 'batch'}}, 'y': {{0: 'batch'}}}})\"; "
+                f"{then}")
     if kind in ("pytorch", "pytorch-pickle"):
         what = "a PyTorch checkpoint (zip with data.pkl)" if kind == "pytorch" else "a Python pickle (legacy torch.save)"
         return (f"{path}: is {what}; polyx never unpickles files (loading one runs code). Export the model to ONNX "

@@ -108,7 +108,7 @@ def test_convert_refuses_with_the_export_command(tmp_path: Path, kind: str, what
 
 
 @pytest.mark.parametrize("name, what", [
-    ("state_dict.pt", "a PyTorch checkpoint"), ("torchscript.pt", "a PyTorch checkpoint"), ("legacy.pth", "a Python pickle"),
+    ("state_dict.pt", "a PyTorch checkpoint"), ("torchscript.pt", "a TorchScript module"), ("legacy.pth", "a Python pickle"),
 ])
 def test_real_torch_files(name: str, what: str) -> None:
     with pytest.raises(ModelLoadError, match=what) as caught:
@@ -121,7 +121,7 @@ def test_real_torch_files(name: str, what: str) -> None:
 def test_the_first_64_bytes_are_enough(name: str) -> None:
     """``verify --model`` and ``--check`` look at the file's head only (require_onnx)."""
     head = (NATIVE / name).read_bytes()[:64]
-    assert detect_format(head, NATIVE / name) in ("pytorch", "pytorch-pickle")
+    assert detect_format(head, NATIVE / name) in ("pytorch", "pytorch-pickle")  # TorchScript's head shows data/0 only
     with pytest.raises(ModelLoadError, match="torch.onnx.export"):
         require_onnx(NATIVE / name, "verify", "give the ONNX file")
 
