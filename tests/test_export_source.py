@@ -216,6 +216,16 @@ def test_header_names_model_method_and_inputs() -> None:
     assert "def predict(sepal_length__cm_, x_1st, x2, int_):" in source_code(poly, "python")  # a builtin in Python
 
 
+def test_names_that_could_break_c_compile_and_match(tmp_path: Path) -> None:
+    """A name ending in a backslash (would splice the next line into a // comment), C macros, a reserved _Name."""
+    poly = make(4, 2, 2, 9, variables=["NULL", "a\\", "_Bool", "NAN"])
+    code = source_code(poly, "c")
+    assert "polyx_predict(double NULL_, double a_, double x_Bool, double NAN_" in code
+    assert "//   a_: a\\ .\n" in code  # no comment line ends in a backslash
+    x = rows_for(poly)
+    assert_matches(run_c(code, x, 2, tmp_path), oracle(poly, x))
+
+
 def test_identifiers_are_distinct_and_not_reserved() -> None:
     assert identifiers(["a b", "a_b", "a-b", "for", "", "9"], {"for"}) == ["a_b", "a_b_2", "a_b_3", "for_", "x_", "x_9"]
     assert identifiers(["X", "x"], (), case_sensitive=False) == ["X", "x_2"]

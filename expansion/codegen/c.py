@@ -10,9 +10,12 @@ __all__ = ["write_c", "C_RESERVED"]
 C_RESERVED = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if inline int long "
     "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
-    "_Bool _Complex _Imaginary out exp log main errno".split()
+    "_Bool _Complex _Imaginary out exp log main errno bool true false NULL EOF BUFSIZ FILENAME_MAX stdin stdout "
+    "stderr NAN INFINITY HUGE_VAL HUGE_VALF HUGE_VALL FP_NAN FP_INFINITE FP_ZERO FP_SUBNORMAL FP_NORMAL MATH_ERRNO "
+    "MATH_ERREXCEPT math_errhandling assert".split()
 )
-"""C99 keywords and the names the function itself uses or calls (``out``, ``exp``, ``log``)."""
+"""C99 keywords, object-like macros of the standard headers a caller may include before the file
+(``NULL``, ``NAN``, ``errno``, …) and the names the function itself uses or calls (``out``, ``exp``, ``log``)."""
 
 
 def write_c(poly: Polynomial, logits: bool = False) -> str:

@@ -63,6 +63,8 @@ def identifiers(names: Iterable[str], reserved: Iterable[str], case_sensitive: b
         ident = re.sub(r"[^A-Za-z0-9_]", "_", unicodedata.normalize("NFKC", name))
         if not ident.strip("_") or ident[0].isdigit():
             ident = f"x_{ident}"
+        elif ident.startswith("_"):
+            ident = f"x{ident}"  # C reserves _Upper and __names for the implementation
         if fold(ident) in reserved or ident.lower().startswith("polyx_"):
             ident += "_"
         candidate, suffix = ident, 2
@@ -74,8 +76,10 @@ def identifiers(names: Iterable[str], reserved: Iterable[str], case_sensitive: b
 
 
 def comment_text(text: object) -> str:
-    """``text`` safe inside any one-line comment: control characters escaped, no comment closer."""
-    return printable(str(text)).replace("*/", "* /")
+    """``text`` safe inside any one-line comment: control characters escaped, no comment closer, and
+    no backslash at the end (in C it would splice the next line into a ``//`` comment)."""
+    text = printable(str(text)).replace("*/", "* /")
+    return text + " ." if text.rstrip().endswith("\\") else text
 
 
 def _method(poly: Polynomial) -> str:
