@@ -8,7 +8,7 @@ import click
 
 from polyx.cli.app import App
 from polyx.cli.options import (
-    CHECK_SAMPLES, COORDINATE, DIGITS, INTERACTION, ORDER, SAMPLES, SEED, FiniteFloat, FiniteFloatList, LibraryChoice,
+    CHECK_SAMPLES, COMPONENTS, COORDINATE, DIGITS, INTERACTION, ORDER, SAMPLES, SEED, FiniteFloat, FiniteFloatList, LibraryChoice,
     MemorySize, TaylorOrders, column_options, comma_list,
 )
 
@@ -51,7 +51,9 @@ def _method_names() -> list[str]:
 @click.option("--max-interaction", type=INTERACTION, help="[taylor] Keep monomials with ≤ K distinct inputs.")
 @click.option("--validity-tolerance", type=FiniteFloat(0, min_open=True),
               help="[taylor] Error allowed within the reported validity radius, × max(1, |f(x0)|); default 1e-3.")
-@click.option("--gaussian", type=click.Path(path_type=Path), help="[lsq] Input model {'mean': [...], 'cov': [[...]]}.")
+@click.option("--gaussian", type=click.Path(path_type=Path),
+              help="[lsq] Input model {'mean': [...], 'cov': [[...]]}, or a mixture {'weights', 'means', 'covs'}.")
+@click.option("--mixture", type=COMPONENTS, help="[lsq] Fit a K-component Gaussian mixture to --data (EM, --seed).")
 @click.option("--check-samples", type=CHECK_SAMPLES, default=0, help="[lsq] Monte-Carlo check of the R².")
 @click.option("--samples", type=SAMPLES, help="[lsq] Samples for the Monte-Carlo fit of deeper networks.")
 @click.option("--model-output", metavar="NAME", help="The ONNX output to expand when the model has several "

@@ -19,7 +19,7 @@ from polyx.expansion.budget import MAX_ORDER
 __all__ = [
     "column_options", "comma_list", "engine_options", "gate_bound", "LibraryChoice", "FiniteFloat", "FiniteFloatList",
     "TaylorOrders", "MemorySize", "ORDER", "SEED", "SAMPLES", "CHECK_SAMPLES", "DIGITS", "TOP", "ROWS", "INTERACTION",
-    "COORDINATE", "MAX_ORDER", "MAX_SEED", "MAX_SAMPLES", "MAX_DIGITS", "MAX_TOP", "MAX_ROWS", "MAX_COORDINATE",
+    "COORDINATE", "COMPONENTS", "MAX_COMPONENTS", "MAX_ORDER", "MAX_SEED", "MAX_SAMPLES", "MAX_DIGITS", "MAX_TOP", "MAX_ROWS", "MAX_COORDINATE",
 ]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -34,6 +34,10 @@ MAX_SAMPLES = 1_000_000
 network (a million took 44 s for the 6-8-8-1 sample network on a busy two-core machine), held-out and
 check draws are held in memory at once, and the Monte-Carlo error (∝ 1/√N) is already about 10⁻³
 of the spread at 10⁶ draws."""
+
+MAX_COMPONENTS = 64
+"""Gaussian mixture components (``--mixture``): each one costs a closed-form expansion and EM pass; a
+data set that needs more than 64 Gaussians to describe it is better served by ``--data`` alone."""
 
 MAX_DIGITS = 17
 """Significant digits printed: 17 are enough to round-trip any float64, more are noise."""
@@ -195,4 +199,5 @@ DIGITS = click.IntRange(1, MAX_DIGITS)
 TOP = click.IntRange(1, MAX_TOP)
 ROWS = click.IntRange(1, MAX_ROWS)
 INTERACTION = click.IntRange(1, MAX_ORDER)
+COMPONENTS = click.IntRange(1, MAX_COMPONENTS)
 COORDINATE = FiniteFloat(-MAX_COORDINATE, MAX_COORDINATE)

@@ -1,8 +1,10 @@
 """``load_network``: the one entry point from a model file to a ``Network``, whatever its format.
 
-The format is recognised from the content (a zip archive is an ``.npz``, text starting with
-``{`` is a weight-list JSON, anything else must be ONNX), so a misnamed file still loads and a
-wrong one fails with a message that names the formats polyx reads.
+The format is recognised from the content (a zip archive of ``.npy`` members is an ``.npz``, text
+starting with ``{`` is a weight-list JSON, anything else must be ONNX), so a misnamed file still
+loads and a wrong one fails with a message that names the formats polyx reads. A framework's own
+file (PyTorch, Keras, TensorFlow SavedModel, Flax/Orbax) is recognised too and refused with the
+command that exports it to ONNX (``polyx.converters.native``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from polyx.converters.graph_ir import Graph
 from polyx.converters.ir import Network
+from polyx.converters.native import NATIVE, refusal
 from polyx.errors import ModelLoadError
 
 __all__ = ["load_network", "detect_format"]
@@ -22,11 +25,17 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def detect_format(data: bytes, path: Path) -> str:
-    """'npz', 'weight-list' or 'onnx', from the bytes first and the extension second.
+    """'npz', 'weight-list' or 'onnx', or a framework format polyx refuses (``native.NATIVE``: 'pytorch',
+    'keras', ...), from the bytes first and the extension second.
 
     A JSON file may start with a UTF-8 byte order mark (Windows editors write one).
     """
+    from polyx.converters.native import native_format
+
     stripped = data[:64].removeprefix(codecs.BOM_UTF8).lstrip()
+    native = native_format(data)
+    if native is not None:
+        return native
     if data.startswith(_ZIP_MAGIC):
         return "npz"
     if stripped.startswith(b"{") or (path.suffix.lower() == ".json" and stripped.startswith(b"[")):
@@ -65,6 +74,8 @@ def load_network(path: str | Path, output: str | None = None) -> Network | Graph
     data = _read(path)
     source = str(path)
     kind = detect_format(data, path)
+    if kind in NATIVE:
+        raise ModelLoadError(refusal(kind, path))
     if kind == "npz":
         from polyx.converters.weight_list import network_from_npz
 

@@ -32,6 +32,10 @@ def require_onnx(path: Path, purpose: str, remedy: str) -> None:
     except OSError as error:
         raise ModelLoadError(f"{path}: cannot read the model ({error.strerror or error}); check the path") from None
     kind = detect_format(head, path)
+    from polyx.converters.native import NATIVE, refusal
+
+    if kind in NATIVE:
+        raise ModelLoadError(refusal(kind, path))
     if kind != "onnx":
         raise ModelLoadError(
             f"{path}: is a {kind} file; {purpose} runs the network under onnxruntime and needs an ONNX file; {remedy}"

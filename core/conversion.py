@@ -66,6 +66,7 @@ class ConversionRequest:
     max_interaction: int | None = None
     validity_tolerance: float | None = None
     gaussian: Path | None = None
+    mixture: int | None = None
     check_samples: int = 0
     samples: int | None = None
     seed: int = 0
@@ -199,12 +200,24 @@ def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[
         raise DataError("--gaussian and --data both give the input model; use only one of them")
     parameters: dict[str, Any] = {"samples": request.samples, "seed": request.seed, "check_samples": request.check_samples}
     names = None
+    if request.mixture is not None and request.data is None:
+        raise DataError("--mixture k fits a k-component Gaussian mixture to --data; give --data "
+                        "(a mixture of your own goes in --gaussian as weights, means, covs)")
     if request.gaussian is not None:
-        parameters["mean"], parameters["cov"] = read_gaussian(request.gaussian)
+        spec = read_gaussian(request.gaussian)
+        if isinstance(spec, dict):
+            from polyx.expansion.mixture import mixture_from_spec
+
+            parameters["mixture"] = mixture_from_spec(spec["weights"], spec["means"], spec["covs"],
+                                                      network.variable_names, str(request.gaussian))
+        else:
+            parameters["mean"], parameters["cov"] = spec
         parameters["input_source"] = str(request.gaussian)
     elif request.data is not None:
         parameters["data"], names = _read_inputs(request, request.data, network)
         parameters["input_source"] = str(request.data)
+        if request.mixture is not None and request.mixture > 1:
+            parameters["components"] = request.mixture
     parameters["input_names"] = names
     return parameters, names
 
@@ -220,7 +233,7 @@ _METHOD_OPTIONS = {
     "nn2poly": {"taylor_orders", "taylor_center", "fit", "data", "logits"},
     "taylor": {"at", "at_row", "at_mean", "at_points", "agreement_tolerance", "centered", "logits", "terms",
                "max_interaction", "validity_tolerance", "seed"},
-    "lsq": {"gaussian", "data", "check_samples", "samples", "seed", "logits"},
+    "lsq": {"gaussian", "mixture", "data", "check_samples", "samples", "seed", "logits"},
 }
 
 
@@ -477,11 +490,13 @@ def _expand_at_points(network: Network, request: ConversionRequest, parameters: 
                             _written_names(names, network), max_memory=request.max_memory, **options)
 
 
-def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}``: lsq's answer to "which inputs?"."""
+def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray] | dict[str, Any]:
+    """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}`` (lsq's answer to "which inputs?"),
+    or a Gaussian mixture from ``{"weights": [...], "means": [[...]], "covs": [[[...]]]}`` (returned as
+    that dict, checked against the network by ``polyx.expansion.mixture.mixture_from_spec``)."""
     from polyx.paths import require_input
 
-    expected = 'write {"mean": [...], "cov": [[...]]}'
+    expected = 'write {"mean": [...], "cov": [[...]]} or a mixture {"weights": [...], "means": [...], "covs": [...]}'
     require_input(path, "Gaussian")
     try:
         spec = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -493,6 +508,11 @@ def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: not a Gaussian spec ({error}); {expected}") from None
     except RecursionError:
         raise DataError(f"{path}: not a Gaussian spec (JSON nested too deeply); {expected}") from None
+    if isinstance(spec, dict) and {"weights", "means", "covs"} <= set(spec):
+        extra = sorted(set(spec) - {"weights", "means", "covs"})
+        if extra:
+            raise DataError(f"{path}: unknown field '{extra[0]}' in a mixture spec; {expected}")
+        return {key: spec[key] for key in ("weights", "means", "covs")}
     if not isinstance(spec, dict) or "mean" not in spec or "cov" not in spec:
         raise DataError(f"{path}: not a Gaussian spec (a JSON object with 'mean' and 'cov' is expected); {expected}")
     try:

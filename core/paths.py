@@ -54,6 +54,11 @@ def require_input(
     if stat.S_ISDIR(mode):
         if folders:
             return target
+        from polyx.converters.native import native_folder_format, refusal
+
+        framework = native_folder_format(target)  # a SavedModel or Orbax folder: say how to export it
+        if framework is not None:
+            raise error(refusal(framework, target))
         raise error(f"{target}: is a folder, not a {what} file; give the file itself")
     raise error(f"{target}: is {_kind(mode)}, not a {what} file; polyx reads regular files only, so save it to a file first")
 

@@ -143,4 +143,10 @@ def expand_lsq_any(network: Network | Graph, order: int = 2, **parameters: objec
     """The lsq method on a chain or a graph: a graph of one non-linear stage gets its closed form,
     any other network the chain's closed form or the labelled Monte-Carlo fit (``expand_lsq``)."""
     stage = closed_form(network) if isinstance(network, Graph) else None
+    if parameters.get("mixture") is not None or parameters.get("components") is not None:
+        from polyx.expansion.mixture import lsq_with_mixture
+
+        return lsq_with_mixture(network, order, stage=stage, **parameters)
+    parameters.pop("mixture", None)
+    parameters.pop("components", None)
     return expand_lsq(network, order, stage=stage, **parameters)

@@ -44,6 +44,7 @@ __all__ = [
     "exported_space",
     "final_op",
     "default_export_path",
+    "source_candidates",
     "export_polynomial",
 ]
 
@@ -312,7 +313,7 @@ def default_export_path(poly_path: str | Path) -> Path:
     return default_output_name(poly_path, (".json", ".npz"), ".onnx")
 
 
-def _source_candidates(poly: Polynomial, poly_path: Path) -> dict[str, Path]:
+def source_candidates(poly: Polynomial, poly_path: Path) -> dict[str, Path]:
     """Where the network the polynomial was made from may be: writing the export there would destroy it."""
     source = poly.provenance.get("source")
     if not source:
@@ -336,7 +337,7 @@ def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "f
         raise DataError(f"{output}: the exported model is ONNX; give a file name ending in .onnx")
     check_paths({"-o": output}, {"polynomial": poly_path})
     poly = artifact_in_raw_units(load_polynomial(poly_path))
-    check_paths({"-o": output}, _source_candidates(poly, Path(poly_path)))
+    check_paths({"-o": output}, source_candidates(poly, Path(poly_path)))
     model = polynomial_to_onnx(poly, dtype, logits)
     onnx.checker.check_model(model, full_check=True)
     written = write_atomic(output, model.SerializeToString())
