@@ -13,11 +13,11 @@ triangular map that multiplies a centred one out, with the opposite shift).
 
 from __future__ import annotations
 
-from math import factorial
 from typing import Any
 
 import numpy as np
 
+from polyx.errors import DataError
 from polyx.expansion.polynomial import Polynomial
 from polyx.expansion.translate import centered_to_powers
 
@@ -34,10 +34,30 @@ def reference_point_of(polynomial: Polynomial) -> np.ndarray | None:
     return None if at is None else np.asarray(at, dtype=np.float64)
 
 
-def _centred_coefficients(polynomial: Polynomial, point: np.ndarray) -> np.ndarray:
+def _centred_coefficients(polynomial: Polynomial, point: np.ndarray) -> np.ndarray | None:
+    """The coefficients in powers of (x − x0); None when re-centring would need the dense exponent
+    table of a polynomial too large for it (an image-size expansion written in powers of x)."""
     if polynomial.center is not None:
         return np.asarray(polynomial.coefficients)
-    return centered_to_powers(polynomial.exponents, np.asarray(polynomial.coefficients), -point)
+    try:
+        exponents = polynomial.exponents
+    except DataError:
+        return None
+    return centered_to_powers(exponents, np.asarray(polynomial.coefficients), -point)
+
+
+def _factorials(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(α! = Π_i α_i!, |α|) per term from its sorted variable indices (−1 padding): along a run of
+    equal indices the running count m multiplies in 1·2·…·m, so the product is Π_i α_i!."""
+    indices = np.asarray(indices)
+    weights = np.ones(indices.shape[0])
+    run = np.zeros(indices.shape[0])
+    for column in range(indices.shape[1]):
+        present = indices[:, column] >= 0
+        same = present & (column > 0) & (indices[:, column] == indices[:, max(column - 1, 0)])
+        run = np.where(same, run + 1.0, np.where(present, 1.0, 0.0))
+        weights = weights * np.where(present, run, 1.0)
+    return weights, (indices >= 0).sum(axis=1)
 
 
 def derivative_ratios(polynomial: Polynomial) -> dict[str, Any] | None:
@@ -50,11 +70,10 @@ def derivative_ratios(polynomial: Polynomial) -> dict[str, Any] | None:
     if point is None or polynomial.degree < 1:
         return None
     coefficients = _centred_coefficients(polynomial, point)
-    exponents = np.asarray(polynomial.exponents)
-    table = np.array([float(factorial(k)) for k in range(int(exponents.max(initial=0)) + 1)])
-    weights = table[exponents].prod(axis=1)
+    if coefficients is None:
+        return None
+    weights, degrees = _factorials(polynomial.indices)
     derivatives = np.abs(coefficients) * weights
-    degrees = exponents.sum(axis=1)
     orders = list(range(1, polynomial.degree + 1))
     largest, ratios = {}, {}
     for o, output in enumerate(polynomial.outputs):
