@@ -172,9 +172,9 @@ def _plot_format(path: Path) -> str:
 
 def trace_figure(result: Trace) -> "Any":
     """One panel per output: R² against checkpoint, one line per degree (Belrose & Rigg's figure)."""
-    from polyx.plots import _new_figure
+    from polyx.figures import new_figure
 
-    figure, axes = _new_figure(len(result.outputs), 4.5, 3.2)
+    figure, axes = new_figure(len(result.outputs), 4.5, 3.2)
     labels = [Path(name).stem for name in result.checkpoints]
     for ax, output in zip(axes, result.outputs):
         for degree in range(1, result.order + 1):
