@@ -19,13 +19,13 @@ carry nn2poly's exact bookkeeping, data fits and diagnostics, and every chain re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
 import scipy.sparse as sparse
 
-from polyx.converters.ir import OUTPUT_ACTIVATIONS
+from polyx.converters.ir import OUTPUT_ACTIVATIONS, ModelInterface
 from polyx.expansion.activations import Activation, activation_value
 from polyx.errors import ModelLoadError
 
@@ -254,7 +254,7 @@ def _forward_node(node: Node, values: list[np.ndarray]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Graph:
+class Graph(ModelInterface):
     """A network as a DAG of primitive nodes, with the same interface as ``Network`` where they meet.
 
     ``input_shape`` is the input's feature shape (flattened row-major into node 0);
@@ -262,14 +262,6 @@ class Graph:
     """
 
     nodes: tuple[Node, ...]
-    input_name: str = "x"
-    output_name: str = "y"
-    input_shape: tuple[int, ...] = ()
-    dtype: str = "float64"
-    output_activation: str | None = None
-    batch_size: int | None = None
-    metadata: dict = field(default_factory=dict, compare=False)
-    output_shape: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
@@ -293,16 +285,6 @@ class Graph:
     def widths(self) -> list[int]:
         """The size of every node: what memory estimates of an expansion count."""
         return [int(node.size) for node in self.nodes]
-
-    @property
-    def variable_names(self) -> tuple[str, ...]:
-        """x1 … xn, the inputs flattened row-major (as for a chain)."""
-        return tuple(f"x{i + 1}" for i in range(self.input_size))
-
-    @property
-    def output_names(self) -> tuple[str, ...]:
-        """y1 … ym."""
-        return tuple(f"y{j + 1}" for j in range(self.output_size))
 
     def node_values(self, x: np.ndarray) -> list[np.ndarray]:
         """Every node's values for rows ``x`` (rows, input_size), in float64."""

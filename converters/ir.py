@@ -16,7 +16,7 @@ from polyx.errors import ModelLoadError
 from polyx.expansion.activations import Activation, activation_value
 
 __all__ = [
-    "Activation", "DenseLayer", "Network", "check_network", "check_finite", "softmax_rows", "log_softmax_rows",
+    "Activation", "DenseLayer", "ModelInterface", "Network", "check_network", "check_finite", "softmax_rows", "log_softmax_rows",
     "OUTPUT_ACTIVATIONS", "LINEAR",
 ]
 
@@ -63,8 +63,42 @@ class DenseLayer:
         return h @ self.weight.T + self.bias
 
 
+@dataclass(frozen=True, kw_only=True)
+class ModelInterface:
+    """What every loaded model carries besides its computation: the ONNX names, shapes and dtype,
+    a final softmax, a fixed batch size and where it came from. ``Network`` (a dense chain) and
+    ``Graph`` (a computation graph) share it, so every command reads either the same way."""
+
+    input_name: str = "x"
+    output_name: str = "y"
+    input_shape: tuple[int, ...] = ()
+    dtype: str = "float64"
+    output_activation: str | None = None
+    batch_size: int | None = None
+    metadata: dict = field(default_factory=dict, compare=False)
+    output_shape: tuple[int, ...] | None = None
+
+    @property
+    def input_size(self) -> int:  # pragma: no cover - each model kind defines it
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:  # pragma: no cover - each model kind defines it
+        raise NotImplementedError
+
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        """Default names of the inputs in polynomials: x1 … xn, as nn2poly numbers them (flattened row-major)."""
+        return tuple(f"x{i + 1}" for i in range(self.input_size))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Default names of the outputs in polynomials: y1 … ym."""
+        return tuple(f"y{j + 1}" for j in range(self.output_size))
+
+
 @dataclass(frozen=True)
-class Network:
+class Network(ModelInterface):
     """A feed-forward chain of dense layers, as read from a model file.
 
     ``input_shape`` is the feature shape of the original input (without the batch axis); a
@@ -77,14 +111,6 @@ class Network:
     """
 
     layers: tuple[DenseLayer, ...]
-    input_name: str = "x"
-    output_name: str = "y"
-    input_shape: tuple[int, ...] = ()
-    dtype: str = "float64"
-    output_activation: str | None = None
-    batch_size: int | None = None
-    metadata: dict = field(default_factory=dict, compare=False)
-    output_shape: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -110,16 +136,6 @@ class Network:
     def widths(self) -> list[int]:
         """The width of every layer: what memory estimates of an expansion count."""
         return [layer.out_features for layer in self.layers]
-
-    @property
-    def variable_names(self) -> tuple[str, ...]:
-        """Default names of the inputs in polynomials: x1 … xn, as nn2poly numbers them."""
-        return tuple(f"x{i + 1}" for i in range(self.input_size))
-
-    @property
-    def output_names(self) -> tuple[str, ...]:
-        """Default names of the outputs in polynomials: y1 … ym."""
-        return tuple(f"y{j + 1}" for j in range(self.output_size))
 
     def forward(self, x: np.ndarray, logits: bool = False) -> np.ndarray:
         """Evaluate the network in float64 numpy; the oracle every expansion is checked against.
