@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sparse
 
 from polyx.converters.graph import OnnxNode
-from polyx.converters.graph_ir import Concat, ConvOperator, Elementwise, MaxPool, Product
+from polyx.converters.graph_ir import Concat, ConvOperator, MaxPool, Product
 from polyx.converters.ir import Activation
 from polyx.converters.registry import NotThisPattern, Refusal
 
