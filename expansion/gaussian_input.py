@@ -127,13 +127,26 @@ def _null_directions(mean: np.ndarray, cov: np.ndarray, names: Sequence[str], so
     null, _ = np.linalg.qr(np.stack(columns, axis=1))
     parts = []
     if constant.any():
-        parts.append(f"constant: {', '.join(names[j] for j in np.flatnonzero(constant))}")
+        parts.append(f"constant: {_first_names([names[j] for j in np.flatnonzero(constant)])}")
     if groups:
-        parts.append("collinear: " + "; ".join(", ".join(group) for group in groups))
+        shown = "; ".join(_first_names(group) for group in groups[:LISTED_NAMES])
+        parts.append("collinear: " + shown + (f"; … ({len(groups)} groups)" if len(groups) > LISTED_NAMES else ""))
     count = f"{len(columns)} null direction{'s' if len(columns) > 1 else ''}"
     warning = (f"the input covariance ({source}) is singular ({'; '.join(parts)}); the polynomial ignores its {count}: "
                "it is the least-squares polynomial on the data's support and constant along what never varies there")
     return null, [warning]
+
+
+LISTED_NAMES = 10
+"""How many names a warning lists before it only counts the rest: an image's blank border is hundreds of
+constant pixels, and one warning line must stay readable."""
+
+
+def _first_names(names: Sequence[str]) -> str:
+    """'x1, x2, …, x10 and 374 more' for a long list of names."""
+    if len(names) <= LISTED_NAMES:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED_NAMES])} and {len(names) - LISTED_NAMES} more"
 
 
 def gaussian_input(

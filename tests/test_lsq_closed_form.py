@@ -271,3 +271,15 @@ def test_cli_refuses_two_input_models_and_bad_files(tmp_path):
         result = CliRunner().invoke(cli, ["convert", str(model), "-m", "lsq", "-o", str(tmp_path / "p.json"), *options])
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "p.json").exists()
+
+
+def test_singular_covariance_warning_lists_ten_names_then_counts() -> None:
+    """An image's blank border is hundreds of constant pixels: the warning names ten and counts the rest."""
+    from polyx.expansion.gaussian_input import gaussian_input
+
+    rows = np.random.default_rng(0).normal(size=(200, 40))
+    rows[:, 5:35] = 0.0
+    model = gaussian_input([f"x{i + 1}" for i in range(40)], None, None, rows, "rows.csv")
+    (warning,) = [w for w in model.warnings if "singular" in w]
+    assert "constant: x6, x7, x8, x9, x10, x11, x12, x13, x14, x15 and 20 more" in warning
+    assert "x16," not in warning
