@@ -63,7 +63,7 @@ def _method_names() -> list[str]:
 @click.option("--units", type=click.Choice(["raw", "standardized"]), default="raw", show_default=True,
               help="Write the polynomial in the inputs' own units, or in z = (x − μ)/σ.")
 @click.option("--keep-layers", is_flag=True,
-              help="Also write every hidden layer's neurons as polynomials in the inputs to MODEL.layers.json (dense chains).")
+              help="Also write every hidden layer's neurons (a graph: every hidden non-linear node) as polynomials in the inputs to MODEL.layers.json.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="[lsq, taylor] Random seed (lsq sampling, taylor validity points).")
 @click.pass_obj
 def convert(app: App, model: Path, **options: object) -> None:

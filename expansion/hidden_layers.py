@@ -15,7 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from polyx.converters.graph_ir import Graph
+from polyx.converters.graph_ir import Elementwise, Graph, MaxPool, Product
+from polyx.converters.graph_loader import prune
 from polyx.converters.ir import Network
 from polyx.errors import ArtifactError, DataError, MethodError
 from polyx.expansion.polynomial import Polynomial
@@ -25,10 +26,12 @@ __all__ = ["LAYERS_FORMAT", "prefix_networks", "layers_path", "layers_text", "lo
 LAYERS_FORMAT = "polyx.layers/1"
 
 
-def prefix_networks(network: Network) -> list[tuple[str, Network]]:
-    """("layer1", layers 1 … 1), …, one per hidden layer: the networks whose outputs are the hidden neurons."""
+def prefix_networks(network: Network | Graph) -> list[tuple[str, Network | Graph]]:
+    """("layer1", layers 1 … 1), … for a chain, one per hidden layer; ("node3", the graph up to node 3),
+    … for a graph, one per hidden non-linear node (an activation, a gate's product, a max-pool):
+    the models whose outputs are the hidden neurons or channels."""
     if isinstance(network, Graph):
-        raise MethodError("--keep-layers covers dense chains; this model is a computation graph")
+        return _prefix_graphs(network)
     prefixes = []
     for index in range(len(network.layers) - 1):
         prefix = replace(network, layers=network.layers[: index + 1], output_activation=None, output_shape=None)
@@ -36,6 +39,24 @@ def prefix_networks(network: Network) -> list[tuple[str, Network]]:
     if not prefixes:
         raise DataError("--keep-layers: the network has no hidden layer (a single dense layer); drop the option")
     return prefixes
+
+
+def _prefix_graphs(graph: Graph) -> list[tuple[str, Graph]]:
+    """Every hidden non-linear node's sub-graph (the nodes it reads, itself last)."""
+    hidden = [index for index, node in enumerate(graph.nodes[:-1]) if isinstance(node, (Elementwise, Product, MaxPool))]
+    if not hidden:
+        raise DataError("--keep-layers: the graph has no hidden non-linear node; drop the option")
+    return [(f"node{index}", replace(graph, nodes=tuple(prune(list(graph.nodes), index)), output_activation=None,
+                                     output_shape=None)) for index in hidden]
+
+
+def _last_step(prefix: Network | Graph) -> tuple[str, int]:
+    """(what the block's last step computes, how many values it has)."""
+    if isinstance(prefix, Graph):
+        node = prefix.nodes[-1]
+        what = str(node.activation) if isinstance(node, Elementwise) else type(node).__name__.lower()
+        return f"{what} ({node.label})" if node.label else what, int(node.size)
+    return str(prefix.layers[-1].activation), prefix.layers[-1].out_features
 
 
 def layers_path(output: Path) -> Path:
@@ -47,7 +68,7 @@ def layers_path(output: Path) -> Path:
 
 def layers_text(blocks: list[tuple[str, Network, Polynomial]], to_json: Callable[[Polynomial], str]) -> str:
     """The layers file: its format, and per hidden layer its name, activation, width and polynomial artifact."""
-    layers = [{"name": name, "activation": str(prefix.layers[-1].activation), "neurons": prefix.layers[-1].out_features,
+    layers = [{"name": name, "activation": _last_step(prefix)[0], "neurons": _last_step(prefix)[1],
                "polynomial": json.loads(to_json(polynomial))} for name, prefix, polynomial in blocks]
     return json.dumps({"format": LAYERS_FORMAT, "layers": layers}, indent=1) + "\n"
 

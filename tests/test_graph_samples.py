@@ -149,3 +149,29 @@ def test_model_output_picks_one_of_several_outputs_end_to_end(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["verify", str(data), "--poly", str(artifact), "--max-abs", "1e-5", "--json"])
     assert result.exit_code == 0, result.output + result.stderr
+
+
+def test_keep_layers_on_a_graph_matches_the_exposed_onnx_tensor(tmp_path) -> None:
+    """--keep-layers on a graph writes one polynomial per hidden non-linear node. A bilinear layer's
+    product node is exactly quadratic, so its order-2 Taylor polynomial must equal the ONNX Mul
+    output that onnxruntime computes when that tensor is made the model's output (float32: 1e-5)."""
+    import onnx
+    import onnxruntime
+
+    from polyx.converters.outputs import restrict_to_output
+    from polyx.expansion.hidden_layers import load_layer
+
+    path = GRAPHS / "pt_ts17_bilinear.onnx"
+    artifact = tmp_path / "b.poly.json"
+    result = CliRunner().invoke(cli, ["convert", str(path), "-m", "taylor", "--at", "0.2,-0.1,0.3", "-q", "2",
+                                      "--keep-layers", "-o", str(artifact)])
+    assert result.exit_code == 0, result.output
+    layers = json.loads((tmp_path / "b.layers.json").read_text())["layers"]
+    assert [(layer["activation"].split()[0], layer["neurons"]) for layer in layers] == [("product", 4)]
+    model = onnx.load(str(path))
+    restrict_to_output(model, next(node for node in model.graph.node if node.op_type == "Mul").output[0])
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    exposed = session.run(None, {session.get_inputs()[0].name: x})[0]
+    hidden = load_layer(tmp_path / "b.layers.json", layers[0]["name"]).evaluate(x.astype(np.float64))
+    assert np.abs(hidden - exposed).max() <= 1e-5 * max(1.0, np.abs(exposed).max())
