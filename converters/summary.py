@@ -93,7 +93,7 @@ def _operator_text(operator: object) -> str:
     return f"dense {rows}×{columns}"
 
 
-def describe_node(index: int, node: Node, nodes: tuple[Node, ...]) -> dict[str, Any]:
+def describe_node(index: int, node: Node) -> dict[str, Any]:
     """One graph node for ``inspect``: its kind, the ONNX node(s) it came from, what it reads and
     what polyx computes there."""
     if isinstance(node, Input):
@@ -197,7 +197,7 @@ def summarize_network(network: Network) -> NetworkSummary:
     """Per-layer ranges and neuron norms (incoming weights plus bias), as nn2poly constrains them; for a
     graph, one description per node."""
     if isinstance(network, Graph):
-        return NetworkSummary(network, (), tuple(describe_node(i, node, network.nodes)
+        return NetworkSummary(network, (), tuple(describe_node(i, node)
                                                  for i, node in enumerate(network.nodes)))
     layers = []
     for index, layer in enumerate(network.layers, start=1):

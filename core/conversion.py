@@ -280,9 +280,9 @@ def _inputs(request: ConversionRequest) -> dict[str, Path | None]:
 
 def _check_finite(polynomial: Polynomial, request: ConversionRequest) -> None:
     """Refuse a polynomial whose coefficients overflowed float64, saying which options drive the size."""
-    bad = np.argwhere(~np.isfinite(polynomial.coefficients))
-    if bad.size:
-        output, term = bad[0]
+    bad = polynomial.first_nonfinite()
+    if bad is not None:
+        output, term = bad
         raise MethodError(
             f"{request.model}: the expansion overflowed float64 (output '{polynomial.outputs[output]}', term "
             f"{polynomial.term_names()[term]} is {polynomial.coefficients[output, term]}); lower --order, or bring the "
@@ -294,7 +294,6 @@ def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
     from polyx.expansion.artifact import artifact_text
-    from polyx.expansion.expand import expand
     from polyx.expansion.latex import render_latex
     from polyx.expansion.sympy_io import render_sympy_module
     from polyx.files import write_all_atomic

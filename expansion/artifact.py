@@ -87,9 +87,9 @@ def artifact_fields(poly: Polynomial) -> dict[str, Any]:
     fix = "rename the data column or model output it comes from"
     check_names(poly.variables, "variables", "cannot write the polynomial", fix)
     check_names(poly.outputs, "outputs", "cannot write the polynomial", fix)
-    bad = np.argwhere(~np.isfinite(poly.coefficients))
-    if bad.size:
-        output, term = bad[0]
+    bad = poly.first_nonfinite()
+    if bad is not None:
+        output, term = bad
         raise ArtifactError(
             f"cannot write the polynomial: output '{poly.outputs[output]}', term {poly.term_names()[term]} "
             f"has coefficient {poly.coefficients[output, term]}; JSON artifacts hold finite numbers only"

@@ -275,6 +275,12 @@ class Polynomial:
         """The terms as nn2poly multiset labels (1-based, ``[0]`` for the intercept)."""
         return [[index + 1 for index in term] or [0] for term in sparse.to_lists(self.indices)]
 
+    def first_nonfinite(self) -> tuple[int, int] | None:
+        """(output, term) of the first NaN or infinite coefficient, or None: an expansion that overflowed
+        float64 must be refused (by convert) and can never be written (JSON holds finite numbers only)."""
+        bad = np.argwhere(~np.isfinite(self.coefficients))
+        return (int(bad[0][0]), int(bad[0][1])) if bad.size else None
+
     def term_names(self, *, ascii: bool = False) -> list[str]:
         """Readable term names (``x1²·x3``; ``x1^2*x3`` with ``ascii``), aligned with the terms."""
         return sparse.names(self.indices, self.variables, ascii=ascii)
