@@ -52,6 +52,6 @@ def tanh_mlp_onnx(layers: Sequence[tuple[np.ndarray, np.ndarray]], dtype: type =
 
 def all_exponents(n_vars: int, order: int) -> np.ndarray:
     """Every monomial up to ``order`` in graded order: the kernel's own table."""
-    from polyx.expansion.space import MonomialSpace
+    from polyx.expansion.kernel.space import MonomialSpace
 
     return MonomialSpace(n_vars, order).all_exponents()

@@ -33,7 +33,7 @@ KINDS = ("polynomial", "onnxruntime")
 
 
 def _polynomial(n: int, order: int, outputs: int, keep: float, rng: np.random.Generator):
-    from polyx.expansion.polynomial import Polynomial
+    from polyx.expansion.polynomials.polynomial import Polynomial
 
     exponents = all_exponents(n, order)
     if keep < 1.0:

@@ -26,7 +26,7 @@ import onnxruntime
 
 from _common import tanh_mlp_onnx
 from polyx import expand, load_network
-from polyx.expansion.onnx_export import polynomial_to_onnx
+from polyx.expansion.writers.onnx_export import polynomial_to_onnx
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 BATCHES = (1, 4, 16, 64, 256, 1024, 4096)

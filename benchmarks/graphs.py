@@ -62,7 +62,7 @@ def _tanh_jet(u: np.ndarray) -> np.ndarray:
 
 def numpy_unmixed(network, point: np.ndarray, order: int) -> np.ndarray:
     """The same coefficients by plain numpy jets: (outputs, pixels, order)."""
-    from polyx.converters.graph_ir import Elementwise, Linear
+    from polyx.converters.ir.graph import Elementwise, Linear
 
     n = network.input_size
     jets = np.zeros((n, order + 1, n))  # (feature, coefficient, direction)
@@ -92,7 +92,7 @@ def _timed(call, repeats: int = 3):
 
 def main() -> None:
     from polyx.converters.load import load_network
-    from polyx.expansion.expand import expand
+    from polyx.expansion.methods.expand import expand
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cnn28.onnx"

@@ -22,8 +22,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from polyx.expansion.batch import PolyBatch  # noqa: E402
-from polyx.expansion.space import MonomialSpace  # noqa: E402
+from polyx.expansion.kernel.batch import PolyBatch  # noqa: E402
+from polyx.expansion.kernel.space import MonomialSpace  # noqa: E402
 
 GRID = [
     (2, 8), (5, 4), (5, 8), (10, 2), (10, 4), (10, 6), (10, 8), (20, 2), (20, 4), (20, 6),

@@ -41,9 +41,9 @@ OUTPUTS = 4
 
 def child(inputs: int, hidden: int, order: int, repeat: int) -> dict:
     """One configuration in this (fresh) process; returns the measurements as a dict."""
-    from polyx.converters.ir import Activation, DenseLayer, Network
+    from polyx.converters.ir.chain import Activation, DenseLayer, Network
     from polyx.errors import OrderTooLargeError
-    from polyx.expansion.expand import expand
+    from polyx.expansion.methods.expand import expand
 
     rng = np.random.default_rng(inputs * 1000 + hidden)
     network = Network((

@@ -50,7 +50,7 @@ def _layer(inputs: int, hidden: int) -> tuple:
 
 def child(inputs: int, hidden: int, order: int, repeat: int, gate: str) -> dict:
     """One configuration in this (fresh) process: the closed form, timed."""
-    from polyx.expansion.gated_lsq import gated_lsq
+    from polyx.expansion.methods.gated_lsq import gated_lsq
 
     weights, mean, cov = _layer(inputs, hidden)
 
@@ -68,9 +68,9 @@ def child(inputs: int, hidden: int, order: int, repeat: int, gate: str) -> dict:
 
 def monte_carlo(inputs: int, hidden: int, order: int, gate: str) -> dict:
     """The plain-numpy fit: sample, forward, chunked normal equations, solve; wall time of each part."""
-    from polyx.converters.ir import Activation
-    from polyx.expansion.activations import activation_value
-    from polyx.expansion.space import MonomialSpace
+    from polyx.converters.ir.chain import Activation
+    from polyx.expansion.activations.registry import activation_value
+    from polyx.expansion.kernel.space import MonomialSpace
 
     (w1, b1, v, c, w2, b2), mean, cov = _layer(inputs, hidden)
     space = MonomialSpace(inputs, order)

@@ -64,7 +64,7 @@ def _matches(row: dict, selection: str) -> bool:
 def _network(p: int, order_layers: int, width: int, activation: str, seed: int = 0):
     import numpy as np
 
-    from polyx.converters.ir import Activation, DenseLayer, Network
+    from polyx.converters.ir.chain import Activation, DenseLayer, Network
 
     rng = np.random.default_rng(seed)
     layers, n_in = [], p
@@ -78,7 +78,7 @@ def _network(p: int, order_layers: int, width: int, activation: str, seed: int =
 def _child(p: int, order: int, layers: int, width: int, activation: str, repeats: int) -> dict:
     """Time one grid row in this (fresh) process and report it as a dict."""
     import polyx
-    from polyx.expansion import polynomial as polynomial_module
+    from polyx.expansion.polynomials import polynomial as polynomial_module
 
     checks = [0.0]
     original = polynomial_module.Polynomial.__init__

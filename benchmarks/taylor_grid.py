@@ -43,8 +43,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from polyx.converters.ir import Activation, DenseLayer, Network  # noqa: E402
-from polyx.expansion.local_taylor import expand_local  # noqa: E402
+from polyx.converters.ir.chain import Activation, DenseLayer, Network  # noqa: E402
+from polyx.expansion.methods.local_taylor import expand_local  # noqa: E402
 
 TIMING = Path(__file__).parents[1] / "tests" / "data" / "anchors" / "hope" / "timing.csv"
 DEPTH = 10

@@ -33,8 +33,8 @@ import numpy as np
 
 from _common import all_exponents, tanh_mlp_onnx
 from polyx import save_polynomial
-from polyx.converters.runtime import OnnxRunner
-from polyx.expansion.polynomial import Polynomial
+from polyx.converters.onnx.runtime import OnnxRunner
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 HIDDEN = (32, 32)
 WRITE_ROWS = 100_000

@@ -55,7 +55,7 @@ def render_convergence(terminal: Terminal, report: dict | None, warn: bool = Fal
         table.add_row(*cells)
     terminal.table(table)
     if warn:
-        from polyx.expansion.convergence import convergence_warnings
+        from polyx.expansion.diagnostics.convergence import convergence_warnings
 
         for warning in convergence_warnings(report):
             terminal.warning(warning)
@@ -63,7 +63,7 @@ def render_convergence(terminal: Terminal, report: dict | None, warn: bool = Fal
 
 def render_adversarial(terminal: Terminal, report, variables: tuple[str, ...], digits: int) -> None:
     """Per output: the most sensitive unit direction for a step ε, the quadratic's, polynomial's and network's change."""
-    from polyx.expansion.quadratic_form import direction_text
+    from polyx.expansion.polynomials.quadratic_form import direction_text
 
     checked = f"network: {report.model} under onnxruntime" if report.model else "network not run"
     first = report.steps[0].step if report.steps else None

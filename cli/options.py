@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import click
 
-from polyx.expansion.budget import MAX_ORDER
+from polyx.expansion.kernel.budget import MAX_ORDER
 
 __all__ = [
     "column_options", "comma_list", "engine_options", "gate_bound", "LibraryChoice", "FiniteFloat", "FiniteFloatList",
@@ -85,7 +85,7 @@ def engine_options(function: F) -> F:
 class LibraryChoice(click.Choice):
     """A click.Choice whose values the library defines, read only when the option is parsed or shown.
 
-    The list then lives in one place (``polyx.expansion.expand.METHODS``, say), and the heavy module
+    The list then lives in one place (``polyx.expansion.methods.expand.METHODS``, say), and the heavy module
     that holds it is not imported by ``polyx --help`` or by the other commands.
     """
 
@@ -172,9 +172,9 @@ class MemorySize(click.ParamType):
     name = "size"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        """The size in bytes, as ``polyx.expansion.budget.parse_memory`` reads it."""
+        """The size in bytes, as ``polyx.expansion.kernel.budget.parse_memory`` reads it."""
         from polyx.errors import PolyxError
-        from polyx.expansion.budget import parse_memory
+        from polyx.expansion.kernel.budget import parse_memory
 
         if isinstance(value, int):
             return value

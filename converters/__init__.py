@@ -1,1 +1,1 @@
-"""Model loaders: every supported file format is normalised into ``polyx.converters.ir.Network``."""
+"""Model loaders: every supported file format is normalised into ``polyx.converters.ir.chain.Network``."""

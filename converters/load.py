@@ -4,7 +4,7 @@ The format is recognised from the content (a zip archive of ``.npy`` members is 
 starting with ``{`` is a weight-list JSON, anything else must be ONNX), so a misnamed file still
 loads and a wrong one fails with a message that names the formats polyx reads. A framework's own
 file (PyTorch, Keras, TensorFlow SavedModel, Flax/Orbax) is recognised too and refused with the
-command that exports it to ONNX (``polyx.converters.native``).
+command that exports it to ONNX (``polyx.converters.formats.native``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from polyx.converters.graph_ir import Graph
-from polyx.converters.ir import Network
-from polyx.converters.native import NATIVE, refusal
+from polyx.converters.ir.graph import Graph
+from polyx.converters.ir.chain import Network
+from polyx.converters.formats.native import NATIVE, refusal
 from polyx.errors import ModelLoadError
 
 __all__ = ["load_network", "detect_format"]
@@ -30,7 +30,7 @@ def detect_format(data: bytes, path: Path) -> str:
 
     A JSON file may start with a UTF-8 byte order mark (Windows editors write one).
     """
-    from polyx.converters.native import native_format
+    from polyx.converters.formats.native import native_format
 
     stripped = data[:64].removeprefix(codecs.BOM_UTF8).lstrip()
     native = native_format(data)
@@ -77,15 +77,15 @@ def load_network(path: str | Path, output: str | None = None) -> Network | Graph
     if kind in NATIVE:
         raise ModelLoadError(refusal(kind, path))
     if kind == "npz":
-        from polyx.converters.weight_list import network_from_npz
+        from polyx.converters.formats.weight_list import network_from_npz
 
         network = network_from_npz(data, source)
     elif kind == "weight-list":
-        from polyx.converters.weight_list import network_from_weight_list
+        from polyx.converters.formats.weight_list import network_from_weight_list
 
         network = network_from_weight_list(data, source)
     else:
-        from polyx.converters.onnx_loader import network_from_onnx
+        from polyx.converters.onnx.chain_loader import network_from_onnx
 
         network = network_from_onnx(data, source, path.parent, output)
     metadata = {"source": source, "sha256": hashlib.sha256(data).hexdigest(), **network.metadata}

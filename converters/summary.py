@@ -17,8 +17,8 @@ import numpy as np
 
 import scipy.sparse as sparse
 
-from polyx.converters.graph_ir import Concat, ConvOperator, Elementwise, Graph, Input, Linear, Node, Product
-from polyx.converters.ir import DenseLayer, Network
+from polyx.converters.ir.graph import Concat, ConvOperator, Elementwise, Graph, Input, Linear, Node, Product
+from polyx.converters.ir.chain import DenseLayer, Network
 from polyx.errors import MethodError, OrderTooLargeError
 
 __all__ = [
@@ -214,8 +214,8 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
     inputs and activations are held at once, so their size is checked first (against half the RAM
     unless ``max_memory`` says otherwise): an image model's inputs grow by input size × samples.
     """
-    from polyx.converters.runtime import OnnxRunner, require_onnx
-    from polyx.expansion.budget import DEFAULT_MAX_MEMORY, format_bytes
+    from polyx.converters.onnx.runtime import OnnxRunner, require_onnx
+    from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY, format_bytes
 
     limit_bytes = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
     need = 8 * samples * (3 * network.input_size + 2 * sum(network.widths))

@@ -13,13 +13,13 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "convert": "polyx.api",
     "load_network": "polyx.converters.load",
-    "Network": "polyx.converters.ir",
-    "DenseLayer": "polyx.converters.ir",
-    "Activation": "polyx.converters.ir",
-    "Polynomial": "polyx.expansion.polynomial",
-    "expand": "polyx.expansion.expand",
-    "load_polynomial": "polyx.expansion.artifact",
-    "save_polynomial": "polyx.expansion.artifact",
+    "Network": "polyx.converters.ir.chain",
+    "DenseLayer": "polyx.converters.ir.chain",
+    "Activation": "polyx.converters.ir.chain",
+    "Polynomial": "polyx.expansion.polynomials.polynomial",
+    "expand": "polyx.expansion.methods.expand",
+    "load_polynomial": "polyx.expansion.writers.artifact",
+    "save_polynomial": "polyx.expansion.writers.artifact",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -1,6 +1,6 @@
 """The adversarial step checked on the network itself: ``polyx show --eig``'s last table.
 
-The direction comes from the polynomial (``polyx.expansion.adversarial``); whether the network
+The direction comes from the polynomial (``polyx.expansion.analysis.adversarial``); whether the network
 really moves that much along it is a question for the network: its ONNX file is run by
 onnxruntime at the base point and one step ε away, in the space the polynomial stands for (the
 logits of a softmax classifier, the outputs otherwise), and the two changes are set side by side.
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from polyx.expansion.adversarial import AdversarialStep, adversarial_steps, base_point
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.analysis.adversarial import AdversarialStep, adversarial_steps, base_point
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = ["CheckedStep", "AdversarialReport", "check_adversarial"]
 

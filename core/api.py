@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from polyx.converters.ir import Network
+from polyx.converters.ir.chain import Network
 from polyx.errors import DataError
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.progress import ProgressCallback, reporting
 
 __all__ = ["convert"]
@@ -38,9 +38,9 @@ def convert(
     notebook that wants to show how far it got.
     """
     from polyx.converters.load import load_network
-    from polyx.expansion.expand import expand
+    from polyx.expansion.methods.expand import expand
 
-    from polyx.expansion.expand import ALIASES
+    from polyx.expansion.methods.expand import ALIASES
 
     network = path_or_network if isinstance(path_or_network, Network) else load_network(path_or_network)
     for name in ROW_OPTIONS:

@@ -16,11 +16,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from polyx.converters.ir import Network
+from polyx.converters.ir.chain import Network
 from polyx.errors import DataError, MethodError
 from polyx.files import default_output_name
-from polyx.expansion.budget import DEFAULT_MAX_MEMORY
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.tabular import read_table
 
 __all__ = [
@@ -206,7 +206,7 @@ def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[
     if request.gaussian is not None:
         spec = read_gaussian(request.gaussian)
         if isinstance(spec, dict):
-            from polyx.expansion.mixture import mixture_from_spec
+            from polyx.expansion.methods.mixture import mixture_from_spec
 
             parameters["mixture"] = mixture_from_spec(spec["weights"], spec["means"], spec["covs"],
                                                       network.variable_names, str(request.gaussian))
@@ -222,7 +222,7 @@ def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[
     return parameters, names
 
 
-# Keyed by the canonical names of polyx.expansion.expand.METHODS; aliases are resolved first.
+# Keyed by the canonical names of polyx.expansion.methods.expand.METHODS; aliases are resolved first.
 _PARAMETERS = {
     "nn2poly": _nn2poly_parameters,
     "taylor": _taylor_parameters,
@@ -239,7 +239,7 @@ _METHOD_OPTIONS = {
 
 def _canonical_method(name: str) -> str:
     """The method's canonical name ('hope' → 'taylor'), checked before any file is opened."""
-    from polyx.expansion.expand import ALIASES, METHODS
+    from polyx.expansion.methods.expand import ALIASES, METHODS
 
     method = ALIASES.get(name, name)
     if method not in METHODS:
@@ -293,16 +293,16 @@ def _check_finite(polynomial: Polynomial, request: ConversionRequest) -> None:
 def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
-    from polyx.expansion.artifact import artifact_text
-    from polyx.expansion.latex import render_latex
-    from polyx.expansion.sympy_io import render_sympy_module
+    from polyx.expansion.writers.artifact import artifact_text
+    from polyx.expansion.writers.latex import render_latex
+    from polyx.expansion.writers.sympy_io import render_sympy_module
     from polyx.files import write_all_atomic
     from polyx.paths import check_paths
 
     method = _canonical_method(request.method)
     _check_options(request, method)
     output = request.output or default_output_path(request.model)
-    from polyx.expansion.hidden_layers import layers_path
+    from polyx.expansion.methods.hidden_layers import layers_path
 
     layers_file = layers_path(output) if request.keep_layers else None
     check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy, "--keep-layers": layers_file},
@@ -339,8 +339,8 @@ def convert(request: ConversionRequest) -> Conversion:
 def _hidden_layers_text(network: Network, method: str, request: ConversionRequest, parameters: dict[str, Any],
                         standardization: "Standardization | None", renamed: list[str] | None, path: Path) -> str:
     """Every hidden layer's polynomial (``--keep-layers``): each prefix network expanded exactly like the whole."""
-    from polyx.expansion.artifact import artifact_text
-    from polyx.expansion.hidden_layers import layers_text, prefix_networks
+    from polyx.expansion.writers.artifact import artifact_text
+    from polyx.expansion.methods.hidden_layers import layers_text, prefix_networks
 
     blocks = []
     for name, prefix in prefix_networks(network):
@@ -363,7 +363,7 @@ def _standardization(request: ConversionRequest, network: Network, parameters: d
     """μ and σ of z = (x − μ)/σ: ``--center``/``--scale`` as given (a missing one is 0 or 1), else the
     data's (``--data``; a ``--fit`` alone keeps its own coordinates, its fits are taken over the data's
     range already), else the Gaussian's; None when nothing gives them."""
-    from polyx.expansion.units import Standardization, expand_to, from_rows
+    from polyx.expansion.polynomials.units import Standardization, expand_to, from_rows
 
     size = network.input_size
     if request.center is not None or request.scale is not None:
@@ -391,8 +391,8 @@ def _expand_in_units(network: Network, method: str, request: ConversionRequest, 
     not depend on the coordinates (an affine change of variables maps degree-Q polynomials onto
     themselves), so they are expanded as they are and only converted for ``--units standardized``.
     """
-    from polyx.expansion.expand import expand
-    from polyx.expansion.units import raw_to_standardized, standardized_network, standardized_to_raw
+    from polyx.expansion.methods.expand import expand
+    from polyx.expansion.polynomials.units import raw_to_standardized, standardized_network, standardized_to_raw
 
     if request.units == "standardized" and standardization is None:
         raise DataError("--units standardized needs the inputs' centre and scale: give --data, --center/--scale "
@@ -424,7 +424,7 @@ def _expand_in_units(network: Network, method: str, request: ConversionRequest, 
 
 def _output_link(network: Network, request: ConversionRequest) -> tuple[Network, bool]:
     """A binary classifier's final sigmoid is cut off with ``--logits`` (the logit is expanded), kept otherwise."""
-    from polyx.expansion.sigmoid_output import ends_in_sigmoid, without_final_sigmoid
+    from polyx.expansion.methods.sigmoid_output import ends_in_sigmoid, without_final_sigmoid
 
     if not ends_in_sigmoid(network):
         return network, False
@@ -447,7 +447,7 @@ def _logits_note(polynomial: Polynomial, method: str, request: ConversionRequest
 
 
 def _provenance(network: Network) -> dict[str, Any]:
-    from polyx.expansion.expand import provenance_of
+    from polyx.expansion.methods.expand import provenance_of
 
     return provenance_of(network)
 
@@ -460,7 +460,7 @@ expansion is flagged: beyond that the truncated powers of x, not the activations
 def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: int, request: ConversionRequest) -> None:
     """Say so when a raw nn2poly Taylor expansion is checked on data far from x = 0 (the issue-17 failure
     mode). A ``--fit`` polynomial is fitted over the data's own range, so its truncation is not the problem."""
-    from polyx.expansion.units import origin_distance
+    from polyx.expansion.polynomials.units import origin_distance
 
     rows = parameters.get("data")
     if rows is None or parameters.get("fit") is not None:
@@ -480,8 +480,8 @@ def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: i
 
 def _expand_at_points(network: Network, request: ConversionRequest, parameters: dict[str, Any],
                       names: list[str] | None) -> Polynomial:
-    """``--at-points``: a Taylor expansion at every row, compared term by term (``polyx.expansion.point_agreement``)."""
-    from polyx.expansion.point_agreement import DEFAULT_AGREEMENT_TOLERANCE, expand_at_points
+    """``--at-points``: a Taylor expansion at every row, compared term by term (``polyx.expansion.analysis.point_agreement``)."""
+    from polyx.expansion.analysis.point_agreement import DEFAULT_AGREEMENT_TOLERANCE, expand_at_points
 
     options = {key: value for key, value in parameters.items() if key not in ("at", "at_source", "centered", "seed")}
     tolerance = request.agreement_tolerance if request.agreement_tolerance is not None else DEFAULT_AGREEMENT_TOLERANCE
@@ -492,7 +492,7 @@ def _expand_at_points(network: Network, request: ConversionRequest, parameters: 
 def read_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray] | dict[str, Any]:
     """A Gaussian input model from ``{"mean": [...], "cov": [[...]]}`` (lsq's answer to "which inputs?"),
     or a Gaussian mixture from ``{"weights": [...], "means": [[...]], "covs": [[[...]]]}`` (returned as
-    that dict, checked against the network by ``polyx.expansion.mixture.mixture_from_spec``)."""
+    that dict, checked against the network by ``polyx.expansion.methods.mixture.mixture_from_spec``)."""
     from polyx.paths import require_input
 
     expected = 'write {"mean": [...], "cov": [[...]]} or a mixture {"weights": [...], "means": [...], "covs": [...]}'

@@ -22,7 +22,7 @@ import numpy as np
 
 from polyx.gates import DEFAULT_MIN_R2
 from polyx.errors import DataError
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.verification import VerificationReport
 
 __all__ = ["SAMPLE_MODEL", "SAMPLE_DESCRIPTION", "SAMPLE_DATA", "ORDER", "MIN_R2", "MethodRun", "TermRow", "Demo", "run_demo"]
@@ -34,7 +34,7 @@ TARGET = "y"
 ORDER = 4
 MIN_R2 = DEFAULT_MIN_R2  # the demo is gated as `polyx verify` is by default
 
-# Each method of polyx.expansion.expand.METHODS, with its options for the sample and a description.
+# Each method of polyx.expansion.methods.expand.METHODS, with its options for the sample and a description.
 _PLANS: dict[str, tuple[Callable[[Path], dict[str, Any]], str]] = {
     "nn2poly": (lambda data: {}, "global Taylor expansion at 0 (nn2poly)"),
     "taylor": (lambda data: {"at_mean": data}, "exact local Taylor polynomial at the data mean (HOPE)"),
@@ -117,7 +117,7 @@ def _truth(formula: str, variables: tuple[str, ...]) -> Polynomial:
     """The data's generating polynomial, read from the manifest's formula 'y = …, x ~ …'."""
     import sympy
 
-    from polyx.expansion.sympy_io import sympy_to_polynomial
+    from polyx.expansion.writers.sympy_io import sympy_to_polynomial
 
     expression = sympy.sympify(formula.split("=", 1)[1].split(",", 1)[0])
     return sympy_to_polynomial(expression, list(variables), [TARGET], method={"name": "truth"})
@@ -139,8 +139,8 @@ def _run_method(method: str, description: str, options: dict[str, Any], model: P
 
 def _export_best(runs: list[MethodRun], data: Path) -> dict:
     """Export the polynomial closest to the network and check the ONNX file against it on the data."""
-    from polyx.converters.runtime import OnnxRunner
-    from polyx.expansion.onnx_export import export_polynomial
+    from polyx.converters.onnx.runtime import OnnxRunner
+    from polyx.expansion.writers.onnx_export import export_polynomial
     from polyx.tabular import read_table
 
     best = max(runs, key=lambda run: run.report.outputs[0].r2 or -np.inf)
@@ -154,7 +154,7 @@ def _export_best(runs: list[MethodRun], data: Path) -> dict:
 
 
 def _demo_in(folder: Path, kept: bool) -> Demo:
-    from polyx.expansion.expand import METHODS
+    from polyx.expansion.methods.expand import METHODS
 
     model, data = _copy_sample(SAMPLE_MODEL, folder), _copy_sample(SAMPLE_DATA, folder)
     runs = [_run_method(name, _PLANS[name][1], _PLANS[name][0](data), model, data) for name in METHODS]

@@ -14,8 +14,8 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from polyx.expansion.importance import Importance
-    from polyx.expansion.polynomial import Polynomial
+    from polyx.expansion.analysis.importance import Importance
+    from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = ["importance_figure"]
 

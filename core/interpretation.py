@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from polyx.errors import DataError
-from polyx.expansion.input_models import EmpiricalInputs, InputModel, empirical_marginals, gaussian_marginals
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.analysis.input_models import EmpiricalInputs, InputModel, empirical_marginals, gaussian_marginals
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 if TYPE_CHECKING:
-    from polyx.expansion.units import Standardization
+    from polyx.expansion.polynomials.units import Standardization
 
 __all__ = ["INPUT_MODELS", "input_model", "read_rows"]
 
@@ -42,7 +42,7 @@ def read_rows(polynomial: Polynomial, path: Path, columns: Sequence[str] | None 
 
 def _standardization_of(polynomial: Polynomial) -> "Standardization | None":
     """The μ, σ of an artifact written with ``--units standardized`` (its variables are z), else None."""
-    from polyx.expansion.units import Standardization
+    from polyx.expansion.polynomials.units import Standardization
 
     record = polynomial.method.get("standardization")
     if polynomial.method.get("units") != "standardized" or not record:

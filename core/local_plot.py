@@ -18,7 +18,7 @@ from polyx.errors import DataError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from polyx.expansion.polynomial import Polynomial
+    from polyx.expansion.polynomials.polynomial import Polynomial
     from polyx.reference import ReferenceNetwork
 
 __all__ = ["expansion_point", "validity_radius", "local_figure"]

@@ -54,7 +54,7 @@ def require_input(
     if stat.S_ISDIR(mode):
         if folders:
             return target
-        from polyx.converters.native import native_folder_format, refusal
+        from polyx.converters.formats.native import native_folder_format, refusal
 
         framework = native_folder_format(target)  # a SavedModel or Orbax folder: say how to export it
         if framework is not None:

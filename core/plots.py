@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from polyx.converters.ir import Activation
-    from polyx.expansion.polynomial import Polynomial
+    from polyx.converters.ir.chain import Activation
+    from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = [
     "KINDS",
@@ -221,7 +221,7 @@ def _short(value: float | None) -> str:
 
 def _taylor_curve(spec: "Activation", center: float, order: int, u: np.ndarray) -> np.ndarray | None:
     """The activation's Taylor polynomial of ``order`` at ``center`` on u; None at a kink."""
-    from polyx.expansion.activations import non_analytic_points, taylor_coefficients
+    from polyx.expansion.activations.registry import non_analytic_points, taylor_coefficients
 
     if non_analytic_points(spec, np.array([center])).any():
         return None
@@ -233,14 +233,14 @@ def potentials_figure(request: PlotRequest) -> "Figure":
     """Per layer: activation, Taylor polynomial, their error, the 1% interval, and the pre-activations behind.
 
     The interval and the share of pre-activations outside it are ``polyx convert --data``'s
-    diagnostics (``polyx.expansion.taylor_diagnostics``), so picture and report agree.
+    diagnostics (``polyx.expansion.diagnostics.taylor_diagnostics``), so picture and report agree.
     """
     from matplotlib.patches import Patch
 
     from polyx.converters.load import load_network
-    from polyx.expansion.activation_fit import preactivation_chunks
-    from polyx.expansion.global_taylor import effective_taylor_orders
-    from polyx.expansion.taylor_diagnostics import layer_report
+    from polyx.expansion.activations.fit import preactivation_chunks
+    from polyx.expansion.methods.global_taylor import effective_taylor_orders
+    from polyx.expansion.diagnostics.taylor_diagnostics import layer_report
 
     if request.data is None:
         raise DataError("--kind potentials needs --data DATA.csv: the rows whose pre-activations are shown")
@@ -269,7 +269,7 @@ def potentials_figure(request: PlotRequest) -> "Figure":
 
 
 def _draw_layer(ax: "Axes", spec: "Activation", u: np.ndarray, center: float, order: int, report: dict | None) -> None:
-    from polyx.expansion.activations import activation_value
+    from polyx.expansion.activations.registry import activation_value
 
     low = min(center - TAYLOR_INTERVAL, float(u.min()))
     high = max(center + TAYLOR_INTERVAL, float(u.max()))
@@ -367,7 +367,7 @@ def eig_figure(poly: "Polynomial", shape: tuple[int, ...] | None, top: int = 4,
                outputs: Sequence[str] | None = None) -> "Figure":
     """Per output a row of its top eigenvectors of xᵀGx as images, titled with λ and its |λ| share
     (Belrose & Rigg's figure for MNIST)."""
-    from polyx.expansion.eigen_images import eigen_images
+    from polyx.expansion.analysis.eigen_images import eigen_images
 
     image_shape = _image_shape(poly, shape, kind="eig")
     rows = eigen_images(poly, image_shape, top=top, outputs=_selected_outputs(poly.outputs, outputs))
@@ -409,7 +409,7 @@ def plot_figure(request: PlotRequest) -> "Figure":
 
 
 def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
-    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.writers.artifact import load_polynomial
 
     if request.kind not in KINDS:
         raise DataError(f"unknown plot kind '{request.kind}'; choose one of {', '.join(KINDS)}")
@@ -433,7 +433,7 @@ def _figure(request: PlotRequest) -> tuple["Figure", list[tuple[str, str]]]:
 
 def _local(request: PlotRequest, poly: "Polynomial") -> "Figure":
     """The network (onnxruntime) and the polynomial around its expansion point."""
-    from polyx.expansion.units import artifact_in_raw_units
+    from polyx.expansion.polynomials.units import artifact_in_raw_units
     from polyx.local_plot import local_figure
     from polyx.reference import ReferenceNetwork
     from polyx.verification import resolve_model
@@ -447,8 +447,8 @@ def _local(request: PlotRequest, poly: "Polynomial") -> "Figure":
 
 def _importance(request: PlotRequest, poly: "Polynomial") -> "Figure":
     """Sobol indices and variance shares under --data's empirical distribution (else the artifact's Gaussian)."""
-    from polyx.expansion.importance import importance
-    from polyx.expansion.units import artifact_in_raw_units
+    from polyx.expansion.analysis.importance import importance
+    from polyx.expansion.polynomials.units import artifact_in_raw_units
     from polyx.importance_plot import importance_figure
     from polyx.interpretation import input_model
 

@@ -1,7 +1,7 @@
 """``polyx predict``'s library side: a polynomial artifact evaluated on every row of a data file.
 
 The rows are matched to the polynomial's variables like every other data option (by name, else by
-position, which the result reports), then streamed to the output by ``polyx.expansion.prediction``
+position, which the result reports), then streamed to the output by ``polyx.expansion.polynomials.prediction``
 (CSV, Parquet or Arrow by the output's extension). With ``engine="dask"`` every Parquet partition
 is evaluated on a Dask worker, which writes its own part of a partitioned Parquet output folder.
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from polyx.errors import DataError
-from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.prediction import PredictionResult
+from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.polynomials.prediction import PredictionResult
 from polyx.tabular import DataTable
 
 if TYPE_CHECKING:
-    from polyx.expansion.input_models import InputModel
+    from polyx.expansion.analysis.input_models import InputModel
 
 __all__ = ["Prediction", "predict", "predict_partition"]
 
@@ -52,9 +52,9 @@ def predict(
     layer: str | None = None,
 ) -> Prediction:
     """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
-    from polyx.expansion.artifact import load_polynomial
-    from polyx.expansion.units import artifact_in_raw_units
-    from polyx.expansion.prediction import write_predictions
+    from polyx.expansion.writers.artifact import load_polynomial
+    from polyx.expansion.polynomials.units import artifact_in_raw_units
+    from polyx.expansion.polynomials.prediction import write_predictions
     from polyx.paths import check_paths
     from polyx.tabular import open_table
 
@@ -92,8 +92,8 @@ def _shapley_model(polynomial: Polynomial, background: Path, kind: str, columns:
 
 def _load(poly: str | Path, layer: str | None) -> Polynomial:
     """The artifact, or with ``layer`` one hidden layer's polynomial (from a ``--keep-layers`` file)."""
-    from polyx.expansion.artifact import load_polynomial
-    from polyx.expansion.hidden_layers import load_layer
+    from polyx.expansion.writers.artifact import load_polynomial
+    from polyx.expansion.methods.hidden_layers import load_layer
 
     return load_polynomial(poly) if layer is None else load_layer(Path(poly), layer)
 
@@ -111,7 +111,7 @@ def predict_partition(polynomial: Polynomial, table: DataTable, target: str, con
 
     Returns (rows written, invalid rows skipped).
     """
-    from polyx.expansion.prediction import write_predictions
+    from polyx.expansion.polynomials.prediction import write_predictions
 
     result = write_predictions(polynomial, table, Path(target), contributions=contributions)
     return result.rows, result.invalid_rows
@@ -122,7 +122,7 @@ def _predict_on_dask(polynomial: Polynomial, table: DataTable, output: Path, con
     """part-NNNNN.parquet per input partition, written into a temporary folder renamed into place at the end,
     so a failed run leaves nothing behind. The folder must be on storage every worker writes to."""
     from polyx.distributed import map_partitions
-    from polyx.expansion.prediction import prediction_header
+    from polyx.expansion.polynomials.prediction import prediction_header
     from polyx.verification import _partitions
 
     parts = _partitions(table, "predict")

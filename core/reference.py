@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from polyx.converters.outputs import restrict_to_output
-from polyx.converters.runtime import OnnxRunner, require_onnx
+from polyx.converters.onnx.outputs import restrict_to_output
+from polyx.converters.onnx.runtime import OnnxRunner, require_onnx
 from polyx.errors import ModelLoadError, UnsupportedModelError
 from polyx.paths import require_input
 
@@ -33,7 +33,7 @@ def _final_softmax(path: Path, output: str | None = None) -> tuple[str | None, s
     A file the loader cannot represent as dense layers (a polynomial exported to ONNX, say) still
     runs under onnxruntime; only its logits are then unknown.
     """
-    from polyx.converters.onnx_loader import network_from_onnx
+    from polyx.converters.onnx.chain_loader import network_from_onnx
 
     try:
         network = network_from_onnx(path.read_bytes(), str(path), path.parent, output)

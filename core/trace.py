@@ -102,7 +102,7 @@ def _input_parameters(request: TraceRequest, network: Any) -> dict[str, Any]:
 def _checkpoint_rows(path: Path, request: TraceRequest) -> tuple[list[TraceRow], list[str]]:
     from polyx.converters.load import load_network
     from polyx.errors import MethodError
-    from polyx.expansion.expand import expand
+    from polyx.expansion.methods.expand import expand
 
     network = load_network(path)
     parameters = _input_parameters(request, network)

@@ -24,9 +24,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from polyx.converters.ir import softmax_rows
+from polyx.converters.ir.chain import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.files import file_sha256, write_all_atomic
 from polyx.paths import check_paths
 from polyx.gates import FINITE_GATE, Gate, GateResult
@@ -166,7 +166,7 @@ class ComparisonPlan:
         (the polynomial's logit ≥ log(t / (1 − t)), the same classes without overflowing a sigmoid)."""
         if self.threshold is None:
             return poly.argmax(axis=1), outputs.argmax(axis=1)
-        from polyx.expansion.sigmoid_output import logit
+        from polyx.expansion.methods.sigmoid_output import logit
 
         cut = logit(self.threshold) if self.poly_space == "logits" else self.threshold
         return (poly[:, 0] >= cut).astype(np.int64), (outputs[:, 0] >= self.threshold).astype(np.int64)
@@ -225,7 +225,7 @@ def values_in_space(space: str, plan: ComparisonPlan, poly: np.ndarray, net: dic
     when probabilities are compared."""
     if space == "probabilities" and plan.poly_space == "logits":
         if plan.threshold is not None:
-            from polyx.expansion.sigmoid_output import sigmoid
+            from polyx.expansion.methods.sigmoid_output import sigmoid
 
             return sigmoid(poly), net["outputs"]
         return softmax_rows(poly), net["outputs"]
@@ -554,8 +554,8 @@ def verify(
     the JSON and JUnit files a CI job keeps: checked before any row is read, written (whatever
     the gates say) once the report is complete. Other options as for ``verify_polynomial``.
     """
-    from polyx.expansion.artifact import load_polynomial
-    from polyx.expansion.units import artifact_in_raw_units
+    from polyx.expansion.writers.artifact import load_polynomial
+    from polyx.expansion.polynomials.units import artifact_in_raw_units
 
     outputs = {"--report": report, "--junit": junit}
     check_paths(outputs, {"data": data, "polynomial": poly, "model": model}, folders=("data",))

@@ -14,7 +14,7 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from polyx.expansion.adversarial import maximise_on_sphere
+from polyx.expansion.analysis.adversarial import maximise_on_sphere
 from taylor_helpers import mlp_onnx, run_cli
 
 BILINEAR = Path(__file__).parent.parent / "sample_models" / "graphs" / "pt_dyn18_bilinear.onnx"

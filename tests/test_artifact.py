@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import polyx
 from polyx.errors import ArtifactError
-from polyx.expansion.artifact import (
+from polyx.expansion.writers.artifact import (
     FORMAT,
     load_polynomial,
     polynomial_from_json,
@@ -20,7 +20,7 @@ from polyx.expansion.artifact import (
     polynomial_to_json,
     save_polynomial,
 )
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.names import unsafe_characters
 
 VALIDATOR = jsonschema.Draft202012Validator(polynomial_schema())

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from polyx.expansion.artifact import load_polynomial
-from polyx.expansion.convergence import derivative_ratios
+from polyx.expansion.writers.artifact import load_polynomial
+from polyx.expansion.diagnostics.convergence import derivative_ratios
 from taylor_helpers import mlp_onnx, run_cli
 
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from polyx.cli.main import cli
-from polyx.expansion.artifact import load_polynomial
-from polyx.expansion.budget import block_sizes, parse_memory
+from polyx.expansion.writers.artifact import load_polynomial
+from polyx.expansion.kernel.budget import block_sizes, parse_memory
 from polyx.errors import OrderTooLargeError
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
@@ -58,7 +58,7 @@ def test_refusals_are_one_line_exit_2_and_write_nothing(here: Path, args: list[s
 
 
 def test_memory_guard_names_a_lower_order_that_fits() -> None:
-    from polyx.expansion.budget import check_expansion_memory
+    from polyx.expansion.kernel.budget import check_expansion_memory
 
     with pytest.raises(OrderTooLargeError, match=r"lower --order to \d"):
         check_expansion_memory(50, 8, [50, 50], parse_memory("2GB"))
@@ -66,7 +66,7 @@ def test_memory_guard_names_a_lower_order_that_fits() -> None:
 
 @pytest.mark.parametrize("n, order, k", [(5, 6, 2), (12, 4, 3), (30, 3, 1)])
 def test_interaction_limited_block_sizes_count_the_kept_monomials(n: int, order: int, k: int) -> None:
-    from polyx.expansion.space import MonomialSpace
+    from polyx.expansion.kernel.space import MonomialSpace
 
     full = MonomialSpace(n, order).all_exponents()
     kept = (full > 0).sum(axis=1) <= k

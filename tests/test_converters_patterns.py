@@ -16,7 +16,7 @@ import pytest
 
 from converters_graphs import GraphBuilder
 from polyx import load_network
-from polyx.converters.runtime import OnnxRunner
+from polyx.converters.onnx.runtime import OnnxRunner
 
 SQRT2 = math.sqrt(2.0)
 GELU_C = math.sqrt(2.0 / math.pi)

@@ -19,7 +19,7 @@ from converters_graphs import GraphBuilder
 from oracles import one_error_line
 from polyx import load_network
 from polyx.cli.main import cli
-from polyx.converters.graph_ir import Graph
+from polyx.converters.ir.graph import Graph
 from polyx.errors import ModelLoadError, UnsupportedModelError
 
 

@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 import pytest
 
-from polyx.converters.graph import OnnxNode
-from polyx.converters.registry import all_patterns, find_pattern, pattern_table_markdown
+from polyx.converters.onnx.views import OnnxNode
+from polyx.converters.onnx.registry import all_patterns, find_pattern, pattern_table_markdown
 
 MODELS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "formats" / "models.md"
 
@@ -35,7 +35,7 @@ def test_handler_is_resolved_for_the_model_opset(op_type: str, opset: int, since
 def test_supported_ops_resolve_to_a_handler_of_their_family(op_type: str, family: str) -> None:
     entry = find_pattern(_node(op_type), 17)
     assert entry is not None and not entry.refused
-    assert (entry.family, entry.handler.__module__) == (family, f"polyx.converters.{family}")
+    assert (entry.family, entry.handler.__module__) == (family, f"polyx.converters.onnx.{family}")
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_every_handler_lives_in_the_family_it_is_listed_under() -> None:
     for entry in all_patterns():
         assert entry.summary.strip() and "\n" not in entry.summary, entry
         if entry.handler is not None:
-            assert entry.handler.__module__ == f"polyx.converters.{entry.family}", entry
+            assert entry.handler.__module__ == f"polyx.converters.onnx.{entry.family}", entry
 
 
 def test_docs_pattern_table_is_generated_from_the_registry() -> None:
@@ -63,5 +63,5 @@ def test_docs_pattern_table_is_generated_from_the_registry() -> None:
     begin, end = "<!-- patterns:begin -->\n", "<!-- patterns:end -->"
     table = text[text.index(begin) + len(begin): text.index(end)]
     assert table == pattern_table_markdown(), (
-        "docs/formats/models.md pattern table is stale: replace it with polyx.converters.registry.pattern_table_markdown()"
+        "docs/formats/models.md pattern table is stale: replace it with polyx.converters.onnx.registry.pattern_table_markdown()"
     )

@@ -33,8 +33,8 @@ from onnx import numpy_helper
 
 from converters_graphs import GraphBuilder
 from polyx import load_network
-from polyx.converters.graph_ir import Graph
-from polyx.converters.runtime import OnnxRunner
+from polyx.converters.ir.graph import Graph
+from polyx.converters.onnx.runtime import OnnxRunner
 from polyx.errors import UnsupportedModelError
 
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"

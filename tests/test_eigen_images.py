@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from polyx.cli.main import cli
 from polyx.errors import DataError
-from polyx.expansion.artifact import save_polynomial
-from polyx.expansion.eigen_images import eigen_images, image_text
-from polyx.expansion.monomials import quadratic_table
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.artifact import save_polynomial
+from polyx.expansion.analysis.eigen_images import eigen_images, image_text
+from polyx.expansion.kernel.monomials import quadratic_table
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.plots import eig_figure
 
 SHAPE = (2, 4)

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from oracles import one_error_line
 from polyx.cli.main import cli
 from polyx.errors import DataError
-from polyx.expansion.artifact import save_polynomial
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.artifact import save_polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.tabular import open_table
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"

@@ -31,8 +31,8 @@ from oracles import term_by_term
 from polyx import expand, load_network, save_polynomial
 from polyx.cli.main import cli
 from polyx.errors import ArtifactError
-from polyx.expansion.onnx_export import export_polynomial, polynomial_to_onnx
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.onnx_export import export_polynomial, polynomial_to_onnx
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 REGRESSION = SAMPLES / "polynomial4_tanh_l1.onnx"

@@ -30,10 +30,10 @@ from click.testing import CliRunner
 from oracles import one_error_line
 from polyx import save_polynomial
 from polyx.cli.main import cli
-from polyx.expansion.codegen.export import export_source, source_code
-from polyx.expansion.codegen.horner import horner_tree
-from polyx.expansion.codegen.program import identifiers
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.codegen.export import export_source, source_code
+from polyx.expansion.writers.codegen.horner import horner_tree
+from polyx.expansion.writers.codegen.program import identifiers
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 ROWS = 1000
 TOLERANCE = 1e-12

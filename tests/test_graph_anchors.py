@@ -18,9 +18,9 @@ import onnxruntime
 import pytest
 import sympy
 
-from polyx.converters.graph_ir import Graph
+from polyx.converters.ir.graph import Graph
 from polyx.converters.load import load_network
-from polyx.expansion.expand import expand
+from polyx.expansion.methods.expand import expand
 
 DATA = Path(__file__).parent / "data" / "graphs"
 MODELS = sorted(path.stem for path in DATA.glob("*.onnx"))

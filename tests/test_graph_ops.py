@@ -18,7 +18,7 @@ import pytest
 
 from converters_graphs import GraphBuilder
 from polyx import load_network
-from polyx.converters.graph_ir import ConvOperator, Graph
+from polyx.converters.ir.graph import ConvOperator, Graph
 from polyx.errors import UnsupportedModelError
 
 TOLERANCE = 2e-6

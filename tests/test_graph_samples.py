@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from polyx import load_network
 from polyx.cli.main import cli
-from polyx.converters.runtime import OnnxRunner
-from polyx.expansion.expand import expand
+from polyx.converters.onnx.runtime import OnnxRunner
+from polyx.expansion.methods.expand import expand
 
 GRAPHS = Path(__file__).resolve().parent.parent / "sample_models" / "graphs"
 MANIFEST = json.loads((GRAPHS / "manifest.json").read_text())["models"]
@@ -158,8 +158,8 @@ def test_keep_layers_on_a_graph_matches_the_exposed_onnx_tensor(tmp_path) -> Non
     import onnx
     import onnxruntime
 
-    from polyx.converters.outputs import restrict_to_output
-    from polyx.expansion.hidden_layers import load_layer
+    from polyx.converters.onnx.outputs import restrict_to_output
+    from polyx.expansion.methods.hidden_layers import load_layer
 
     path = GRAPHS / "pt_ts17_bilinear.onnx"
     artifact = tmp_path / "b.poly.json"

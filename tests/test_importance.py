@@ -1,6 +1,6 @@
 """Data-aware importance from the polynomial (issue 17, part 2).
 
-Oracles, each computed a different way from the closed forms in polyx.expansion.importance:
+Oracles, each computed a different way from the closed forms in polyx.expansion.analysis.importance:
 - Shapley and SHAP-interaction values: brute-force enumeration over all subsets of ≤ 5 players, the
   game v(S) = E[f(x_S, X_~S)] evaluated by running the polynomial on mixed points (background rows
   for the empirical model, a tensor Gauss–Hermite rule, exact for these degrees, for the Gaussian);
@@ -19,11 +19,11 @@ import math
 import numpy as np
 import pytest
 
-from polyx.expansion.importance import (
+from polyx.expansion.analysis.importance import (
     importance, shapley_interactions, shapley_values, sobol_indices, term_shares,
 )
-from polyx.expansion.input_models import EmpiricalInputs, empirical_marginals, gaussian_marginals
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.analysis.input_models import EmpiricalInputs, empirical_marginals, gaussian_marginals
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 
 def _polynomial(n: int, degree: int, seed: int, outputs: int = 1) -> Polynomial:
@@ -222,7 +222,7 @@ def test_variable_shares_are_shapley_effects_by_enumeration() -> None:
 
 def test_too_many_terms_is_refused_before_any_work() -> None:
     from polyx.errors import DataError
-    from polyx.expansion.importance import MAX_TERMS
+    from polyx.expansion.analysis.importance import MAX_TERMS
 
     exponents = np.array([e for e in itertools.combinations_with_replacement(range(31), 3)])  # 5,456 degree-3 terms
     rows = np.zeros((exponents.shape[0], 30), dtype=np.int64)

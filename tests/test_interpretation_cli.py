@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from polyx.cli.main import cli
-from polyx.expansion.artifact import load_polynomial
-from polyx.expansion.importance import importance, shapley_values
-from polyx.expansion.input_models import EmpiricalInputs
+from polyx.expansion.writers.artifact import load_polynomial
+from polyx.expansion.analysis.importance import importance, shapley_values
+from polyx.expansion.analysis.input_models import EmpiricalInputs
 from standardized_models import save_rows, save_standardized_model, standardized_rows, standardized_weights
 
 

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
 from polyx.cli.main import cli
-from polyx.converters.outputs import restrict_to_output
-from polyx.expansion.artifact import load_polynomial
-from polyx.expansion.hidden_layers import load_layer
+from polyx.converters.onnx.outputs import restrict_to_output
+from polyx.expansion.writers.artifact import load_polynomial
+from polyx.expansion.methods.hidden_layers import load_layer
 
 
 def _save(path: Path) -> Path:

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polyx.errors import OrderTooLargeError
-from polyx.expansion.batch import PolyBatch
-from polyx.expansion.budget import parse_memory
-from polyx.expansion.polynomial import labels_to_exponents
-from polyx.expansion.space import MonomialSpace
+from polyx.expansion.kernel.batch import PolyBatch
+from polyx.expansion.kernel.budget import parse_memory
+from polyx.expansion.polynomials.polynomial import labels_to_exponents
+from polyx.expansion.kernel.space import MonomialSpace
 
 ANCHORS = Path(__file__).parent / "data" / "anchors" / "nn2poly" / "cases"
 RELATIVE = 1e-12
@@ -215,7 +215,7 @@ def test_monomial_order_is_nn2polys(path: Path) -> None:
 
 def test_strict_graded_check_agrees_with_python_sorting() -> None:
     """Oracle: Python's sorted with the graded key (degree, then descending lexicographic)."""
-    from polyx.expansion.exponents import is_strictly_graded
+    from polyx.expansion.kernel.exponents import is_strictly_graded
 
     exponents = MonomialSpace(4, 3).all_exponents()
     assert is_strictly_graded(exponents)
@@ -245,7 +245,7 @@ def test_bad_memory_sizes_are_one_clear_error(text: str) -> None:
 def test_softmax_of_a_batch_equals_sympys_derivatives(order: int) -> None:
     """The softmax of three logit polynomials in two variables, truncated at the space's order,
     against Taylor's formula: coefficient of x^α = ∂^α softmax_j(0) / α!, by SymPy."""
-    from polyx.expansion.softmax_series import softmax_of_series
+    from polyx.expansion.methods.softmax_series import softmax_of_series
 
     space = MonomialSpace(2, order)
     logits = np.round(np.random.default_rng(5).normal(size=(3, space.n_terms)), 3)

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyx.errors import DataError
-from polyx.expansion.latex import latex_name, latex_number, render_latex
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.latex import latex_name, latex_number, render_latex
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 
 def _latex_to_sympy(line: str) -> sympy.Expr:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from polyx.cli.main import cli
-from polyx.expansion.artifact import load_polynomial
+from polyx.expansion.writers.artifact import load_polynomial
 from polyx.plots import PlotRequest, plot_figure
 from standardized_models import MEAN, save_standardized_model, standardized_weights
 

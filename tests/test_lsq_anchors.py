@@ -21,7 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import polyx
 from polyx.cli.main import cli
-from polyx.expansion.quadratic_form import quadratic_matrices
+from polyx.expansion.polynomials.quadratic_form import quadratic_matrices
 
 CASES = Path(__file__).parent / "data" / "anchors" / "polyapprox" / "cases"
 MLP_CASES = sorted(path for path in CASES.glob("*.json") if "W1" in json.loads(path.read_text())["network"])

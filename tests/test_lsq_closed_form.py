@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 import polyx
 from polyx.cli.main import cli
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
 from polyx.errors import DataError
-from polyx.expansion.least_squares import fold_linear_layers, hermite_to_power_series
+from polyx.expansion.methods.least_squares import fold_linear_layers, hermite_to_power_series
 
 TOLERANCE = 1e-9
 
@@ -275,7 +275,7 @@ def test_cli_refuses_two_input_models_and_bad_files(tmp_path):
 
 def test_singular_covariance_warning_lists_ten_names_then_counts() -> None:
     """An image's blank border is hundreds of constant pixels: the warning names ten and counts the rest."""
-    from polyx.expansion.gaussian_input import gaussian_input
+    from polyx.expansion.methods.gaussian_input import gaussian_input
 
     rows = np.random.default_rng(0).normal(size=(200, 40))
     rows[:, 5:35] = 0.0

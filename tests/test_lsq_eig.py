@@ -16,9 +16,9 @@ from click.testing import CliRunner
 import polyx
 from polyx.cli.main import cli
 from polyx.errors import DataError
-from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.quadratic_form import direction_text, quadratic_forms, quadratic_matrices
-from polyx.expansion.space import MonomialSpace
+from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.polynomials.quadratic_form import direction_text, quadratic_forms, quadratic_matrices
+from polyx.expansion.kernel.space import MonomialSpace
 
 
 def _random_polynomial(rng: np.random.Generator, n: int = 4, order: int = 3, outputs: int = 2) -> Polynomial:

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 import polyx
 from polyx.cli.main import cli
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
 from polyx.errors import DataError, OrderTooLargeError
-from polyx.expansion.gaussian_input import gaussian_input
-from polyx.expansion.monte_carlo import HOLDOUT_EVERY, fit_empirical, monomials_to_polynomial
-from polyx.expansion.space import MonomialSpace
+from polyx.expansion.methods.gaussian_input import gaussian_input
+from polyx.expansion.methods.monte_carlo import HOLDOUT_EVERY, fit_empirical, monomials_to_polynomial
+from polyx.expansion.kernel.space import MonomialSpace
 
 TOLERANCE = 1e-8
 

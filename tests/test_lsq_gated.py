@@ -1,4 +1,4 @@
-"""Closed-form least squares for gated layers and residual blocks (expansion/gated_lsq.py, residual_lsq.py).
+"""Closed-form least squares for gated layers and residual blocks (expansion/methods/gated_lsq.py, residual_lsq.py).
 
 Oracles, none of which uses polyx's Hermite machinery:
 - the worked references of tests/data/graphs (exact least squares by tensor Gauss–Hermite quadrature in
@@ -24,14 +24,14 @@ import pytest
 from onnx import numpy_helper
 
 import polyx
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
 from polyx.errors import DataError, MethodError
-from polyx.expansion.activations import activation_value
-from polyx.expansion.gated_covariance import _pair_integrals, gated_covariance, unit_variances
-from polyx.expansion.gated_lsq import gated_lsq, gated_units
-from polyx.expansion.gaussian_input import gaussian_input
-from polyx.expansion.quadratic_form import quadratic_matrices
-from polyx.expansion.residual_lsq import residual_lsq
+from polyx.expansion.activations.registry import activation_value
+from polyx.expansion.methods.gated_covariance import _pair_integrals, gated_covariance, unit_variances
+from polyx.expansion.methods.gated_lsq import gated_lsq, gated_units
+from polyx.expansion.methods.gaussian_input import gaussian_input
+from polyx.expansion.polynomials.quadratic_form import quadratic_matrices
+from polyx.expansion.methods.residual_lsq import residual_lsq
 
 GRAPHS = Path(__file__).parent / "data" / "graphs"
 BILINEAR_CASE = Path(__file__).parent / "data" / "anchors" / "polyapprox" / "cases" / "case_29_bilinear_d3_h6_o2_gen_quad.json"

@@ -18,10 +18,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from polyx.converters.ir import Activation
-from polyx.expansion.activation_covariance import activation_covariance
-from polyx.expansion.activations import activation_function
-from polyx.expansion.gaussian_moments import (
+from polyx.converters.ir.chain import Activation
+from polyx.expansion.activations.covariance import activation_covariance
+from polyx.expansion.activations.registry import activation_function
+from polyx.expansion.activations.gaussian_moments import (
     SPAN,
     gaussian_expectation,
     hermite_coefficients,

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from oracles import one_error_line
 from polyx import load_network, load_polynomial
 from polyx.cli.main import cli
-from polyx.expansion.graph_lsq import expand_lsq_any
-from polyx.expansion.least_squares import expand_lsq
-from polyx.expansion.mixture import (
+from polyx.expansion.methods.graph_lsq import expand_lsq_any
+from polyx.expansion.methods.least_squares import expand_lsq
+from polyx.expansion.methods.mixture import (
     GaussianMixture, fit_mixture, gaussian_monomial_moments, mixture_from_spec, sample_mixture,
 )
 

@@ -1,5 +1,5 @@
-"""Sparse monomials (expansion/monomials.py) against the dense exponent conventions of
-expansion/exponents.py, which the nn2poly anchors pin down: same order, same names, exact round
+"""Sparse monomials (expansion/kernel/monomials.py) against the dense exponent conventions of
+expansion/kernel/exponents.py, which the nn2poly anchors pin down: same order, same names, exact round
 trips; and Polynomial built either way is the same polynomial."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyx.expansion import monomials as sparse
-from polyx.expansion.exponents import exponents_to_names, graded_order
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.kernel import monomials as sparse
+from polyx.expansion.kernel.exponents import exponents_to_names, graded_order
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 tables = st.integers(1, 5).flatmap(
     lambda n: st.lists(st.lists(st.integers(0, 4), min_size=n, max_size=n), min_size=1, max_size=25, unique_by=tuple)

@@ -22,7 +22,7 @@ from oracles import one_error_line
 from polyx import load_network
 from polyx.cli.main import cli
 from polyx.converters.load import detect_format
-from polyx.converters.runtime import require_onnx
+from polyx.converters.onnx.runtime import require_onnx
 from polyx.errors import ModelLoadError
 
 NATIVE = Path(__file__).resolve().parent / "data" / "native"

@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 from polyx import expand
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
 
 T = sp.Symbol("t")
 X1, X2 = sp.symbols("x1 x2")

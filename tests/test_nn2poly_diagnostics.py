@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from scipy.optimize import brentq
 
 from polyx.cli.main import cli
-from polyx.converters.ir import Activation
-from polyx.expansion.taylor_diagnostics import taylor_validity_interval
+from polyx.converters.ir.chain import Activation
+from polyx.expansion.diagnostics.taylor_diagnostics import taylor_validity_interval
 
 SAMPLES = Path(__file__).parents[1] / "sample_models"
 T = sp.Symbol("t")

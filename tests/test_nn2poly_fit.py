@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from polyx import expand
 from polyx.cli.main import cli
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
 from polyx.errors import DataError, MethodError
 
 SAMPLES = Path(__file__).parents[1] / "sample_models"

@@ -22,9 +22,9 @@ from polyx.cli.options import MAX_COORDINATE, MAX_DIGITS, MAX_ROWS, MAX_SAMPLES,
 from polyx.converters.load import load_network
 from polyx.converters.summary import check_against_onnxruntime
 from polyx.errors import OrderTooLargeError
-from polyx.expansion import least_squares, monte_carlo
-from polyx.expansion.budget import MAX_ORDER, block_sizes, term_count
-from polyx.expansion.least_squares import expand_lsq
+from polyx.expansion.methods import least_squares, monte_carlo
+from polyx.expansion.kernel.budget import MAX_ORDER, block_sizes, term_count
+from polyx.expansion.methods.least_squares import expand_lsq
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
 TANH = SAMPLES / "k3_t2o15_seq_tanh_4-8-1.onnx"  # one hidden layer: lsq's closed form

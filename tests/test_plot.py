@@ -24,7 +24,7 @@ from onnx import numpy_helper
 from oracles import one_error_line
 from polyx import expand, load_network, save_polynomial
 from polyx.cli.main import cli
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.plots import MissingPlotDependencyError, PlotRequest, heatmap_figure, plot, plot_figure
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"

@@ -17,7 +17,7 @@ import onnxruntime
 import pytest
 import sympy
 
-from polyx.expansion.artifact import load_polynomial
+from polyx.expansion.writers.artifact import load_polynomial
 from taylor_helpers import HOPE_CASES, case_onnx, hope_case, run_cli
 
 BILINEAR = Path(__file__).parent.parent / "sample_models" / "graphs" / "pt_dyn18_bilinear.onnx"

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyx.errors import DataError
-from polyx.expansion.evaluation import MAX_CHUNK_ROWS
-from polyx.expansion.exponents import graded_order
-from polyx.expansion.polynomial import Polynomial, exponents_to_labels, labels_to_exponents
+from polyx.expansion.kernel.evaluation import MAX_CHUNK_ROWS
+from polyx.expansion.kernel.exponents import graded_order
+from polyx.expansion.polynomials.polynomial import Polynomial, exponents_to_labels, labels_to_exponents
 
 CASES = sorted((Path(__file__).parent / "data" / "polynomial").glob("case*.json"))
 
@@ -213,8 +213,8 @@ def test_relabelling_keeps_the_evaluation_plan() -> None:
 
 
 def test_local_expansion_hands_back_the_plan_its_validity_check_built() -> None:
-    from polyx.converters.ir import Activation, DenseLayer, Network
-    from polyx.expansion.expand import expand
+    from polyx.converters.ir.chain import Activation, DenseLayer, Network
+    from polyx.expansion.methods.expand import expand
 
     network = Network((DenseLayer(np.array([[0.5, -1.0]]), np.array([0.2]), Activation("tanh")),
                        DenseLayer(np.array([[2.0]]), np.array([0.0]))))
@@ -236,7 +236,7 @@ def test_exponent_index_finds_rows_like_a_dictionary(largest: int) -> None:
     """Against a Python dict of tuples: present rows give their first index, absent ones -1, for
     exponents that fit a byte and for wider ones (two key paths); a query row above 255 in a
     narrow table is absent."""
-    from polyx.expansion.exponents import ExponentIndex
+    from polyx.expansion.kernel.exponents import ExponentIndex
 
     rng = np.random.default_rng(largest)
     table = rng.integers(0, largest + 1, size=(200, 4))

@@ -14,7 +14,7 @@ from rich.console import Console
 from polyx import load_network
 from polyx.cli import progress as cli_progress
 from polyx.cli.terminal import Terminal
-from polyx.expansion.expand import expand
+from polyx.expansion.methods.expand import expand
 from polyx.progress import report, reporting
 from test_verify_cli import DATA, MODEL, fitted
 

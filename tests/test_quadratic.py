@@ -1,4 +1,4 @@
-"""The matrix path for degree 2 (expansion/quadratic.py) against the general monomial kernel, finite
+"""The matrix path for degree 2 (expansion/polynomials/quadratic.py) against the general monomial kernel, finite
 differences and direct sums; and the sparse monomial table it writes.
 
 Tolerances: matrix path vs kernel 1e-12 relative to the largest coefficient of each output (both
@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polyx.converters.ir import Activation, DenseLayer, LINEAR, Network
-from polyx.expansion import quadratic
-from polyx.expansion.budget import check_quadratic_memory
+from polyx.converters.ir.chain import Activation, DenseLayer, LINEAR, Network
+from polyx.expansion.polynomials import quadratic
+from polyx.expansion.kernel.budget import check_quadratic_memory
 from polyx.errors import OrderTooLargeError
-from polyx.expansion.least_squares import expand_lsq
-from polyx.expansion.local_taylor import expand_local
-from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.space import MonomialSpace
+from polyx.expansion.methods.least_squares import expand_lsq
+from polyx.expansion.methods.local_taylor import expand_local
+from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.kernel.space import MonomialSpace
 
 TANH = Activation("tanh")
 
@@ -133,7 +133,7 @@ def test_onnx_export_of_a_wide_quadratic_matches_the_polynomial(centered: bool) 
     """The MatMul graph (onnx_quadratic) against Polynomial.evaluate, in onnxruntime float64 (1e-12)."""
     import onnxruntime
 
-    from polyx.expansion.onnx_export import polynomial_to_onnx
+    from polyx.expansion.writers.onnx_export import polynomial_to_onnx
 
     network = _network([quadratic.FAST_VARIABLES + 2, 5, 3], seed=13)
     point = np.random.default_rng(14).normal(size=network.input_size)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from polyx import load_network
 from polyx.cli.main import cli
-from polyx.converters.runtime import OnnxRunner
+from polyx.converters.onnx.runtime import OnnxRunner
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 

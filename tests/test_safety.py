@@ -26,7 +26,7 @@ from oracles import one_error_line
 from polyx import save_polynomial
 from polyx.cli.main import cli
 from polyx.errors import ArtifactError
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.files import WRITE_DELAY_VARIABLE, write_all_atomic
 from test_verify import ort_outputs
 from test_verify_cli import DATA, MODEL, fitted

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from polyx import load_network
-from polyx.converters.graph_ir import Graph
-from polyx.converters.runtime import OnnxRunner
+from polyx.converters.ir.graph import Graph
+from polyx.converters.onnx.runtime import OnnxRunner
 from polyx.errors import UnsupportedModelError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from polyx.converters.ir import Activation
+from polyx.converters.ir.chain import Activation
 from polyx.errors import MethodError
-from polyx.expansion.activations import ACTIVATIONS, activation_value, taylor_coefficients
-from polyx.expansion.series import shift_series
+from polyx.expansion.activations.registry import ACTIVATIONS, activation_value, taylor_coefficients
+from polyx.expansion.activations.series import shift_series
 
 t = sp.Symbol("t")
 SELU_ALPHA = sp.Float("1.6732632423543772848170429916717", 40)

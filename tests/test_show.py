@@ -8,8 +8,8 @@ import sympy
 from click.testing import CliRunner
 
 from polyx.cli.main import cli
-from polyx.expansion.artifact import save_polynomial
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.artifact import save_polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 
 EXPONENTS = [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]]

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
 from polyx.cli.main import cli
-from polyx.expansion.artifact import load_polynomial
+from polyx.expansion.writers.artifact import load_polynomial
 
 
 def _save(path: Path, sigmoid: bool) -> Path:

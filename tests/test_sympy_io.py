@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyx.errors import ArtifactError
-from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.sympy_io import polynomial_to_sympy, render_sympy_module, sympy_to_polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.writers.sympy_io import polynomial_to_sympy, render_sympy_module, sympy_to_polynomial
 
 # The brief's tolerance: SymPy and polyx agree to 1e-12 relative. SymPy evaluates each expression
 # with 40 significant digits, so the only rounding is polyx's float64 sum; "relative" is taken to

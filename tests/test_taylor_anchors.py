@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import polyx
-from polyx.expansion.artifact import load_polynomial
+from polyx.expansion.writers.artifact import load_polynomial
 from taylor_helpers import HOPE_CASES, case_onnx, hope_case, run_cli
 
 RELATIVE = 1e-9

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from polyx.expansion.artifact import load_polynomial
+from polyx.expansion.writers.artifact import load_polynomial
 from taylor_helpers import mlp_onnx, run_cli
 
 RNG = np.random.default_rng(21)

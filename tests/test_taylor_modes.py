@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polyx.converters.ir import Activation, DenseLayer, Network
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
 from polyx.errors import DataError, MethodError, OrderTooLargeError
-from polyx.expansion.expand import expand
-from polyx.expansion.validity import VALIDITY_RADII
+from polyx.expansion.methods.expand import expand
+from polyx.expansion.diagnostics.validity import VALIDITY_RADII
 
 SAME = 1e-12
 EVALUATED = 1e-10

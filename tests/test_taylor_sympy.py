@@ -23,9 +23,9 @@ import pytest
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from polyx.converters.ir import Activation, DenseLayer, Network
-from polyx.expansion.activations import activation_value
-from polyx.expansion.expand import expand
+from polyx.converters.ir.chain import Activation, DenseLayer, Network
+from polyx.expansion.activations.registry import activation_value
+from polyx.expansion.methods.expand import expand
 from test_series import SELU_ALPHA, SELU_GAMMA, SYMBOLIC
 
 RELATIVE = 1e-10

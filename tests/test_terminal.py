@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from polyx.cli.main import cli
-from polyx.expansion.artifact import save_polynomial
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.writers.artifact import save_polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
 MODEL = SAMPLES / "k3_t2o15_seq_tanh_4-8-1.onnx"

@@ -15,7 +15,7 @@ import onnxruntime
 import pytest
 
 from polyx.converters.load import load_network
-from polyx.expansion.expand import expand
+from polyx.expansion.methods.expand import expand
 from polyx.trace import TraceRequest, sort_by_number, trace
 from taylor_helpers import run_cli
 from training_helpers import train_checkpoints

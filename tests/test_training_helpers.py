@@ -12,7 +12,7 @@ import pytest
 
 
 def test_polyx_and_its_cli_never_import_the_training_helpers() -> None:
-    code = ("import sys, polyx, polyx.cli.main, polyx.expansion.expand, polyx.converters.load; "
+    code = ("import sys, polyx, polyx.cli.main, polyx.expansion.methods.expand, polyx.converters.load; "
             "print(sorted(m for m in sys.modules if m.startswith('polyx.training') or m in ('torch', 'keras')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

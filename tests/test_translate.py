@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from polyx.expansion.space import MonomialSpace
-from polyx.expansion.translate import centered_to_powers
+from polyx.expansion.kernel.space import MonomialSpace
+from polyx.expansion.polynomials.translate import centered_to_powers
 
 RELATIVE = 1e-12
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from polyx.cli.main import cli
 from polyx.converters.load import load_network
-from polyx.expansion.polynomial import Polynomial
-from polyx.expansion.units import (
+from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.polynomials.units import (
     Standardization, artifact_in_raw_units, raw_to_standardized, standardized_network, standardized_to_raw,
 )
 from standardized_models import (
@@ -117,7 +117,7 @@ def _r2(truth: np.ndarray, estimate: np.ndarray) -> float:
 
 
 def test_issue_17_nn2poly_with_data_is_as_good_as_the_fit_and_in_raw_units(reproduction: dict) -> None:
-    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.writers.artifact import load_polynomial
 
     result, out = _convert(reproduction, "taylor.json", "--data", str(reproduction["data"]))
     assert result.exit_code == 0, result.output
@@ -147,7 +147,7 @@ def test_issue_17_raw_expansion_blames_truncation_far_from_the_origin(reproducti
 
 
 def test_standardized_units_artifact_predicts_like_the_raw_one(reproduction: dict) -> None:
-    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.writers.artifact import load_polynomial
 
     _, raw = _convert(reproduction, "r.json", "--data", str(reproduction["data"]))
     result, z = _convert(reproduction, "z.json", "--data", str(reproduction["data"]), "--units", "standardized")
@@ -162,7 +162,7 @@ def test_standardized_units_artifact_predicts_like_the_raw_one(reproduction: dic
 
 
 def test_given_center_and_scale_are_used_exactly(reproduction: dict) -> None:
-    from polyx.expansion.artifact import load_polynomial
+    from polyx.expansion.writers.artifact import load_polynomial
 
     args = ("--center", ",".join(map(str, MEAN)), "--scale", ",".join(map(str, SCALE)), "--units", "standardized")
     result, out = _convert(reproduction, "given.json", *args)

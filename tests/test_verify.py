@@ -17,7 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from oracles import explicit_values
 from polyx.errors import ArtifactError, DataError, ModelLoadError
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.gates import Gate
 from polyx.reference import ReferenceNetwork
 from polyx.verification import find_polynomial, resolve_model, verify_polynomial
@@ -265,8 +265,8 @@ def test_loader_names_the_softmax_input_as_the_file_has_it(name: str) -> None:
 
 def test_a_file_the_loader_cannot_represent_still_runs_without_logits(tmp_path: Path) -> None:
     """An exported polynomial (Gather/Mul graph) is no dense chain, yet onnxruntime runs it for verification."""
-    from polyx.expansion.onnx_export import export_polynomial
-    from polyx.expansion.artifact import save_polynomial
+    from polyx.expansion.writers.onnx_export import export_polynomial
+    from polyx.expansion.writers.artifact import save_polynomial
 
     poly = Polynomial(("x1", "x2"), ("y1",), [[0, 0], [1, 0], [1, 1]], [[1.0, 2.0, -3.0]], method={"name": "manual"},
                       provenance={"input_name": "x", "output_name": "y", "input_shape": [2]})
@@ -318,7 +318,7 @@ def test_the_model_is_hashed_once_per_verify_and_again_when_it_changes(tanh_line
     import hashlib
 
     from polyx import files
-    from polyx.expansion.artifact import save_polynomial
+    from polyx.expansion.writers.artifact import save_polynomial
     from polyx.verification import verify
 
     model, data, fit = tanh_linear_fit
@@ -411,7 +411,7 @@ def test_report_files_are_checked_before_anything_is_read_and_written_together(t
     model, data, fit = tanh_linear_fit
     with pytest.raises(ArtifactError, match="nowhere/r.json: cannot write, folder '.*nowhere' does not exist"):
         verify(data.parent / "missing.csv", data.parent / "missing.poly.json", report=data.parent / "nowhere" / "r.json")
-    from polyx.expansion.artifact import save_polynomial
+    from polyx.expansion.writers.artifact import save_polynomial
 
     named = Polynomial(fit.variables, fit.outputs, fit.exponents, fit.coefficients, method={"name": "fit"})
     poly_path = save_polynomial(named, data.parent / "fit.poly.json")

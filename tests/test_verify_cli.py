@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from oracles import explicit_values, one_error_line
 from polyx import save_polynomial
 from polyx.cli.main import cli
-from polyx.expansion.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import Polynomial
 from test_verify import SAMPLES, least_squares_polynomial, ort_outputs, write_csv
 
 DATA = SAMPLES / "polynomial4.csv"

@@ -298,7 +298,7 @@ def update_manifest(family: str, samples: list[Sample], exporter_versions: dict[
     manifest = {
         "description": (
             "Real ONNX exports of small MLPs. 'models' must load; 'ir' is the expected dense chain "
-            "(activations named as in polyx.expansion.activations.ACTIVATIONS); 'check' holds 8 input rows "
+            "(activations named as in polyx.expansion.activations.registry.ACTIVATIONS); 'check' holds 8 input rows "
             "and the exporting framework's own outputs for them (an oracle independent of onnxruntime). "
             "'unsupported' files must be refused for the reason given. Regenerate with "
             "sample_models/regenerate/regenerate.sh."

@@ -1,0 +1,1 @@
+"""The intermediate representation: a dense chain (``Network``) or a computation ``Graph``."""

@@ -1,0 +1,1 @@
+"""ONNX files into the IR: graph views, op patterns, elementwise identification, graph ops, outputs."""

@@ -1,0 +1,1 @@
+"""Everything known about each activation: values, Taylor series, Gaussian expectations, fits."""

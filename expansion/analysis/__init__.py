@@ -1,0 +1,1 @@
+"""Analyses of a polynomial: importance, eigen-images, adversarial directions, point agreement."""

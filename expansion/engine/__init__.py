@@ -1,0 +1,1 @@
+"""The engines that push truncated series through the IR: a dense chain, a computation graph."""

@@ -1,0 +1,1 @@
+"""The truncated multivariate polynomial kernel: monomial spaces, batches of series, evaluation."""

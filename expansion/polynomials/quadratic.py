@@ -1,0 +1,231 @@
+"""Degree-2 polynomials as matrices: α + βᵀz + zᵀGz per output, built and evaluated with BLAS.
+
+A quadratic in n inputs has 1 + n + n(n+1)/2 terms (308,505 for a 28×28 image); enumerating
+pairs through the general monomial kernel costs minutes there, while the same numbers are a few
+matrix products. This module holds those products:
+
+- ``lsq_parts``: the closed-form least-squares quadratic of one hidden layer under N(μ, Σ)
+  (Belrose & Rigg), the same closed form as ``least_squares``: neuron k contributes
+  a_k0 + a_k1 (w_kᵀz) + a_k2 (w_kᵀz)² with z = x − μ, so G_o = Wᵀ diag(V_o ⊙ a_·2) W;
+- ``taylor_parts``: the exact degree-2 Taylor polynomial of a dense chain at x0: value and
+  Jacobian forward, then the Hessian as Σ_layers J_zᵀ diag(∂y_o/∂a ⊙ σ''(z)) J_z (affine maps add
+  no curvature, so every second derivative comes from an activation);
+- ``evaluate_quadratic``: rows through the stacked G in one matrix product per chunk.
+
+``QuadraticParts`` always holds the form in powers of (x − center) when the polynomial has a
+center, and in powers of x otherwise, like the polynomial it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from polyx.expansion.kernel import monomials as sparse
+from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY, check_quadratic_memory
+
+if TYPE_CHECKING:
+    from polyx.converters.ir.chain import DenseLayer, Network
+    from polyx.expansion.polynomials.polynomial import Polynomial
+
+__all__ = [
+    "QuadraticParts",
+    "quadratic_parts",
+    "gram_matrices",
+    "evaluate_quadratic",
+    "polynomial_from_parts",
+    "multiplied_out",
+    "lsq_parts",
+    "taylor_parts",
+    "uses_quadratic_path",
+    "FAST_VARIABLES",
+]
+
+FAST_VARIABLES = 64
+"""From this many inputs an order-2 expansion takes the matrix path (below it the general kernel
+is as fast, and it is the one the small-network anchors exercise)."""
+
+EVALUATION_CHUNK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class QuadraticParts:
+    """α (outputs,), β (outputs, n), G (outputs, n, n) symmetric: y_o = α_o + β_oᵀz + zᵀG_o z."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    gram: np.ndarray
+
+    @cached_property
+    def stacked(self) -> np.ndarray:
+        """G as one (n, outputs·n) matrix, so z ↦ (z G_o)_o is a single product."""
+        outputs, n, _ = self.gram.shape
+        return np.ascontiguousarray(self.gram.transpose(1, 0, 2).reshape(n, outputs * n))
+
+
+def uses_quadratic_path(order: int, n_vars: int) -> bool:
+    """True when an expansion should take the matrix path: order 2 in at least FAST_VARIABLES inputs."""
+    return order == 2 and n_vars >= FAST_VARIABLES
+
+
+def quadratic_parts(polynomial: "Polynomial") -> QuadraticParts:
+    """(α, β, G) of a polynomial of degree ≤ 2, read from its sparse terms without enumerating pairs
+    (G_ii = c(x_i²), G_ij = G_ji = c(x_i x_j)/2)."""
+    indices, coefficients = polynomial.indices, polynomial.coefficients
+    n, outputs = len(polynomial.variables), len(polynomial.outputs)
+    degree = sparse.degrees(indices)
+    if degree.size and degree.max() > 2:
+        raise ValueError("quadratic_parts needs a polynomial of degree ≤ 2")
+    alpha = coefficients[:, degree == 0].sum(axis=1)
+    beta = np.zeros((outputs, n))
+    linear = np.flatnonzero(degree == 1)
+    beta[:, indices[linear, 0]] = coefficients[:, linear]
+    return QuadraticParts(alpha, beta, gram_matrices(polynomial))
+
+
+def gram_matrices(polynomial: "Polynomial") -> np.ndarray:
+    """G (outputs, n, n) of the polynomial's degree-2 terms (of any polynomial; higher terms are
+    ignored): G_ii = c(x_i²), G_ij = G_ji = c(x_i x_j)/2."""
+    indices, coefficients = polynomial.indices, polynomial.coefficients
+    n = len(polynomial.variables)
+    gram = np.zeros((len(polynomial.outputs), n, n))
+    pairs = np.flatnonzero(sparse.degrees(indices) == 2)
+    i, j = indices[pairs, 0], indices[pairs, 1]
+    values = np.where(i == j, 1.0, 0.5) * coefficients[:, pairs]
+    gram[:, i, j] = values
+    gram[:, j, i] = values
+    return gram
+
+
+def evaluate_quadratic(parts: QuadraticParts, x: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
+    """α + βᵀz + zᵀGz at each row (z = x − center): shape (rows, outputs), in row chunks whose
+    product z·[G_1 … G_O] stays under EVALUATION_CHUNK_BYTES."""
+    outputs, n, _ = parts.gram.shape
+    out = np.empty((x.shape[0], outputs))
+    chunk = max(1, EVALUATION_CHUNK_BYTES // (8 * max(outputs * n, 1)))
+    for start in range(0, x.shape[0], chunk):
+        z = x[start : start + chunk]
+        if center is not None:
+            z = z - center
+        products = (z @ parts.stacked).reshape(z.shape[0], outputs, n)
+        out[start : start + chunk] = np.einsum("ron,rn->ro", products, z) + z @ parts.beta.T + parts.alpha
+    return out
+
+
+def polynomial_from_parts(
+    parts: QuadraticParts, variables: Sequence[str], outputs: Sequence[str], center: np.ndarray | None = None,
+    method: dict | None = None, diagnostics: dict | None = None,
+) -> "Polynomial":
+    """The Polynomial listing every monomial of degree ≤ 2 (zeros included, like the kernel's output)."""
+    from polyx.expansion.polynomials.polynomial import Polynomial
+
+    n = parts.beta.shape[1]
+    upper_i, upper_j = np.triu_indices(n)
+    quadratic = parts.gram[:, upper_i, upper_j] * np.where(upper_i == upper_j, 1.0, 2.0)
+    coefficients = np.concatenate([parts.alpha[:, None], parts.beta, quadratic], axis=1)
+    table = sparse.quadratic_table(n)
+    table.setflags(write=False)
+    coefficients.setflags(write=False)
+    polynomial = Polynomial(variables, outputs, None, coefficients, center, method, None, diagnostics, monomials=table)
+    polynomial.__dict__["quadratic"] = parts
+    return polynomial
+
+
+def shifted(parts: QuadraticParts, center: np.ndarray) -> QuadraticParts:
+    """The form in powers of x of α + βᵀ(x − c) + (x − c)ᵀG(x − c)."""
+    gc = parts.gram @ center
+    alpha = parts.alpha - parts.beta @ center + gc @ center
+    return QuadraticParts(alpha, parts.beta - 2.0 * gc, parts.gram)
+
+
+def multiplied_out(polynomial: "Polynomial") -> "Polynomial":
+    """A centred quadratic polynomial rewritten in powers of x (center None), by the matrix identity
+    above instead of the binomial expansion of every term."""
+    from polyx.expansion.polynomials.polynomial import Polynomial
+
+    if polynomial.center is None or not np.any(polynomial.center):
+        same = Polynomial(polynomial.variables, polynomial.outputs, None, polynomial.coefficients, None, polynomial.method,
+                          None, polynomial.diagnostics, monomials=polynomial.indices)
+        same.__dict__["quadratic"] = polynomial.quadratic
+        return same
+    parts = shifted(polynomial.quadratic, polynomial.center)
+    return polynomial_from_parts(parts, polynomial.variables, polynomial.outputs, None, polynomial.method,
+                                 polynomial.diagnostics)
+
+
+def lsq_parts(weight: np.ndarray, series: np.ndarray, output: "DenseLayer", max_memory: int = DEFAULT_MAX_MEMORY
+              ) -> QuadraticParts:
+    """The closed-form least-squares quadratic in z = x − μ of ``output``(Σ_k p_k(w_kᵀz)), where
+    neuron k's projection is p_k(t) = series[k, 0] + series[k, 1] t + series[k, 2] t²
+    (``hermite_to_power_series`` about its own mean m_k, so t = u_k − m_k = w_kᵀz)."""
+    check_quadratic_memory(weight.shape[1], output.out_features, [weight.shape[0]], max_memory)
+    mixing = output.weight
+    alpha = mixing @ series[:, 0] + output.bias
+    beta = (mixing * series[:, 1]) @ weight
+    gram = np.empty((mixing.shape[0], weight.shape[1], weight.shape[1]))
+    for o in range(mixing.shape[0]):
+        scaled = weight * (mixing[o] * series[:, 2])[:, None]
+        np.matmul(weight.T, scaled, out=gram[o])
+        _symmetrize(gram[o])
+    return QuadraticParts(alpha, beta, gram)
+
+
+def taylor_parts(network: "Network", point: np.ndarray, max_memory: int = DEFAULT_MAX_MEMORY) -> QuadraticParts:
+    """The degree-2 Taylor polynomial of the network's logits at ``point``, in powers of (x − x0):
+    value, gradient, and ½·Hessian, each exact up to float64 rounding."""
+    from polyx.expansion.activations.registry import taylor_coefficients
+
+    layers = network.layers
+    check_quadratic_memory(network.input_size, layers[-1].out_features, [layer.out_features for layer in layers],
+                           max_memory)
+    activation = np.asarray(point, dtype=np.float64)
+    jacobian: np.ndarray | None = None
+    curved: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for layer in layers:
+        value = layer.weight @ activation + layer.bias
+        z_jacobian = layer.weight if jacobian is None else layer.weight @ jacobian
+        if layer.activation.name == "linear":
+            activation, jacobian = value, z_jacobian
+            continue
+        series = taylor_coefficients(layer.activation, value, 2)
+        activation, jacobian = series[:, 0], series[:, 1][:, None] * z_jacobian
+        curved.append((z_jacobian, series[:, 1], 2.0 * series[:, 2]))
+    outputs = activation.size
+    beta = jacobian if jacobian is not None else np.eye(outputs, network.input_size)
+    gram = np.zeros((outputs, network.input_size, network.input_size))
+    adjoint = np.eye(outputs)
+    position = len(curved) - 1
+    for layer in reversed(layers):
+        if layer.activation.name != "linear":
+            z_jacobian, slope, curvature = curved[position]
+            position -= 1
+            for o in range(outputs):
+                weights = 0.5 * adjoint[o] * curvature
+                if np.any(weights):
+                    gram[o] += z_jacobian.T @ (weights[:, None] * z_jacobian)
+            adjoint = adjoint * slope
+        adjoint = adjoint @ layer.weight
+    for o in range(outputs):
+        _symmetrize(gram[o])
+    return QuadraticParts(activation.copy(), np.array(beta, dtype=np.float64), gram)
+
+
+def _symmetrize(matrix: np.ndarray) -> None:
+    """Make a matrix that is symmetric up to rounding exactly symmetric, in place."""
+    matrix += matrix.T.copy()
+    matrix *= 0.5
+
+
+def taylor_terms(network: "Network", point: np.ndarray, centered: bool, max_memory: int = DEFAULT_MAX_MEMORY
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sparse term table marked for ``Polynomial``, coefficients, f(x0)) of the degree-2 Taylor
+    polynomial, in powers of (x − x0) when ``centered`` and of x otherwise: ``local_taylor``'s form."""
+    parts = taylor_parts(network, point, max_memory)
+    value = parts.alpha.copy()
+    if not centered:
+        parts = shifted(parts, point)
+    polynomial = polynomial_from_parts(parts, network.variable_names, network.output_names)
+    return sparse.marked(polynomial.indices), np.array(polynomial.coefficients), value

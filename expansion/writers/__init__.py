@@ -1,0 +1,1 @@
+"""Writers (and the artifact reader): JSON/npz artifacts, LaTeX, SymPy, ONNX and source code."""
