@@ -16,6 +16,7 @@ import click
 
 from polyx import __version__
 from polyx.cli.app import App
+from polyx.cli.flags import for_cli
 from polyx.errors import PolyxError
 
 __all__ = ["cli", "main", "usage_line"]
@@ -32,7 +33,7 @@ class PolyxGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PolyxError as error:
-            self._fail(ctx, str(error), EXIT_BAD_INPUT)
+            self._fail(ctx, for_cli(str(error), self._subcommand(ctx)), EXIT_BAD_INPUT)
         except KeyboardInterrupt as error:
             name, code = getattr(error, "name", "SIGINT"), getattr(error, "exit_code", EXIT_INTERRUPTED)
             self._fail(ctx, f"interrupted by {name}; no file was left half-written", code)
@@ -58,6 +59,10 @@ class PolyxGroup(click.Group):
         except click.ClickException as error:
             App().terminal.error(usage_line(error))
             raise click.exceptions.Exit(error.exit_code) from None
+
+    def _subcommand(self, ctx: click.Context) -> click.Command | None:
+        """The command that ran (its flags name the parameters in a library message)."""
+        return self.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None
 
     @staticmethod
     def _fail(ctx: click.Context, message: str, code: int) -> None:

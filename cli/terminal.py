@@ -6,7 +6,8 @@ and values such as ``[nan, nan]`` are never read as rich markup, and a command t
 style says which part gets it (``styled``, ``verdict``). Control and invisible characters (ESC,
 BEL, bidirectional overrides …) in any text shown here, a name from a file say, are printed as
 visible escapes (``\x1b``) so that nothing read from a file can drive the terminal; errors and
-warnings escape newlines too, to stay one line.
+warnings escape newlines too, to stay one line. A parameter a library message names in backticks
+is shown as the running command's flag (``polyx.cli.flags``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from polyx.cli.flags import for_cli
 from polyx.names import printable
 
 __all__ = ["Terminal", "PlainTable", "Part", "verdict"]
@@ -103,11 +105,11 @@ class Terminal:
 
     def warning(self, message: str) -> None:
         """Something the user should know but that does not stop the command (stderr)."""
-        self.err.print(Text.assemble(("warning:", "yellow"), " ", printable(message)))
+        self.err.print(Text.assemble(("warning:", "yellow"), " ", printable(for_cli(message))))
 
     def error(self, message: str) -> None:
         """The one-line failure message (stderr)."""
-        self.err.print(Text.assemble(("polyx: error:", "bold red"), " ", printable(message)))
+        self.err.print(Text.assemble(("polyx: error:", "bold red"), " ", printable(for_cli(message))))
 
     def table(self, table: Table) -> None:
         """Render a rich table on stdout."""

@@ -20,6 +20,7 @@ from polyx.converters.ir.chain import Network
 from polyx.errors import DataError, MethodError
 from polyx.files import default_output_name
 from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY
+from polyx.expansion.methods.catalog import MAX_TAYLOR_ORDER
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.tabular import read_table
 
@@ -91,27 +92,22 @@ def default_output_path(model: Path) -> Path:
 
 
 def parse_numbers(text: str, option: str) -> list[float]:
-    """'0.5,-0.2' → [0.5, -0.2], with a message naming the option on bad input."""
+    """'0.5,-0.2' → [0.5, -0.2], with a message naming the option (a parameter name, shown in backticks) on bad input."""
     try:
         values = [float(part) for part in text.replace(" ", "").split(",") if part != ""]
     except ValueError:
-        raise DataError(f"{option} '{text}' is not a comma-separated list of numbers; write it like 0.5,-0.2") from None
+        raise DataError(f"`{option}` '{text}' is not a comma-separated list of numbers; write it like 0.5,-0.2") from None
     if not values or not np.all(np.isfinite(values)):
-        raise DataError(f"{option} '{text}' must list finite numbers, e.g. 0.5,-0.2")
+        raise DataError(f"`{option}` '{text}' must list finite numbers, e.g. 0.5,-0.2")
     return values
-
-
-MAX_TAYLOR_ORDER = 64
-"""The highest Taylor order accepted: far past nn2poly's default of 8, and low enough that computing the
-series stays cheap; an order like 1e30 would exhaust memory before the expansion's memory guard runs."""
 
 
 def parse_taylor_orders(text: str) -> int | list[int]:
     """'8' → 8 (nn2poly's scalar: every non-linear layer) and '8,8,1' → [8, 8, 1] (one per layer)."""
-    values = parse_numbers(text, "--taylor-orders")
+    values = parse_numbers(text, "taylor_orders")
     orders = [int(v) for v in values]
     if orders != values:
-        raise DataError(f"--taylor-orders '{text}': Taylor orders are whole numbers, e.g. 8 or 8,8,1")
+        raise DataError(f"`taylor_orders` '{text}': Taylor orders are whole numbers, e.g. 8 or 8,8,1")
     _check_taylor_orders(orders)
     return orders[0] if len(orders) == 1 and "," not in text else orders
 
@@ -121,7 +117,7 @@ def _check_taylor_orders(orders: int | Sequence[int]) -> None:
     too_high = [q for q in ([orders] if isinstance(orders, (int, np.integer)) else orders) if q > MAX_TAYLOR_ORDER]
     if too_high:
         raise DataError(
-            f"--taylor-orders {float(too_high[0]):g} is above {MAX_TAYLOR_ORDER}, the highest Taylor order polyx computes; "
+            f"`taylor_orders` {float(too_high[0]):g} is above {MAX_TAYLOR_ORDER}, the highest Taylor order polyx computes; "
             f"give orders from 1 to {MAX_TAYLOR_ORDER}"
         )
 
@@ -130,7 +126,7 @@ def parse_row_reference(text: str) -> tuple[Path, int]:
     """'data.csv:12' → (data.csv, 12): the 1-based data row (not counting the header)."""
     path, sep, row = text.rpartition(":")
     if not sep or not row.isdigit() or int(row) < 1:
-        raise DataError(f"--at-row '{text}' must be FILE.csv:N with N ≥ 1 the data row (header not counted)")
+        raise DataError(f"`at_row` '{text}' must be FILE.csv:N with N ≥ 1 the data row (header not counted)")
     return Path(path), int(row)
 
 
@@ -164,25 +160,25 @@ def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[di
     CSV rows are matched to the model's inputs like every other CSV option; the columns' names
     then name the polynomial's variables. No point at all is left to the method, which refuses.
     """
-    given = [name for name, value in (("--at", request.at), ("--at-row", request.at_row), ("--at-mean", request.at_mean),
-                                      ("--at-points", request.at_points)) if value is not None]
+    given = [f"`{name}`" for name, value in (("at", request.at), ("at_row", request.at_row), ("at_mean", request.at_mean),
+                                             ("at_points", request.at_points)) if value is not None]
     if len(given) > 1:
         raise DataError(f"{' and '.join(given)} both give the reference point; use only one of them")
     if request.agreement_tolerance is not None and request.at_points is None:
-        raise DataError("--agreement-tolerance applies to --at-points; drop it or give the points")
+        raise DataError("`agreement_tolerance` applies to `at_points`; drop it or give the points")
     at, names, source = request.at, None, None
     if request.at_row is not None:
         path, row = request.at_row
         inputs, names = _read_inputs(request, path, network)
         if row > inputs.shape[0]:
-            raise DataError(f"--at-row {path}:{row}: the file has {inputs.shape[0]} data rows; give N from 1 to {inputs.shape[0]}")
+            raise DataError(f"`at_row` {path}:{row}: the file has {inputs.shape[0]} data rows; give N from 1 to {inputs.shape[0]}")
         at, source = inputs[row - 1], f"{path} row {row}"
     elif request.at_mean is not None:
         inputs, names = _read_inputs(request, request.at_mean, network)
         at, source = inputs.mean(axis=0), f"mean of {request.at_mean}"
     elif request.at_points is not None:
         if request.centered:
-            raise DataError("--at-points compares the local polynomials in powers of x; drop --centered")
+            raise DataError("`at_points` compares the local polynomials in powers of x; drop `centered`")
         at, names = _read_inputs(request, request.at_points, network)
         source = str(request.at_points)
     parameters: dict[str, Any] = {
@@ -197,12 +193,12 @@ def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[
     """The Gaussian input model from ``--gaussian FILE.json``, or fitted to ``--data`` (whose rows
     also feed the empirical fit of deeper networks); neither means N(0, I)."""
     if request.gaussian is not None and request.data is not None:
-        raise DataError("--gaussian and --data both give the input model; use only one of them")
+        raise DataError("`gaussian` and `data` both give the input model; use only one of them")
     parameters: dict[str, Any] = {"samples": request.samples, "seed": request.seed, "check_samples": request.check_samples}
     names = None
     if request.mixture is not None and request.data is None:
-        raise DataError("--mixture k fits a k-component Gaussian mixture to --data; give --data "
-                        "(a mixture of your own goes in --gaussian as weights, means, covs)")
+        raise DataError("`mixture` k fits a k-component Gaussian mixture to `data`; give `data` "
+                        "(a mixture of your own goes in `gaussian` as weights, means, covs)")
     if request.gaussian is not None:
         spec = read_gaussian(request.gaussian)
         if isinstance(spec, dict):
@@ -222,40 +218,44 @@ def _lsq_parameters(request: ConversionRequest, network: Network) -> tuple[dict[
     return parameters, names
 
 
-# Keyed by the canonical names of polyx.expansion.methods.expand.METHODS; aliases are resolved first.
+# Keyed by the canonical names of polyx.expansion.methods.catalog.METHOD_SPECS; aliases are resolved first.
 _PARAMETERS = {
     "nn2poly": _nn2poly_parameters,
     "taylor": _taylor_parameters,
     "lsq": _lsq_parameters,
 }
 
-_METHOD_OPTIONS = {
-    "nn2poly": {"taylor_orders", "taylor_center", "fit", "data", "logits"},
-    "taylor": {"at", "at_row", "at_mean", "at_points", "agreement_tolerance", "centered", "logits", "terms",
-               "max_interaction", "validity_tolerance", "seed"},
-    "lsq": {"gaussian", "mixture", "data", "check_samples", "samples", "seed", "logits"},
-}
+EVERY_METHOD = frozenset({"logits"})
+"""Request fields every method takes: ``logits`` cuts a classifier's final sigmoid off before any method runs
+(the taylor method also takes it as its own parameter, for a softmax)."""
+
+
+def method_fields(method: str) -> frozenset[str]:
+    """The ConversionRequest fields that belong to ``method``, read from its description (``MethodSpec.set_by``)."""
+    from polyx.expansion.methods.catalog import METHOD_SPECS
+
+    return frozenset(METHOD_SPECS[method].request_fields()) | EVERY_METHOD
 
 
 def _canonical_method(name: str) -> str:
     """The method's canonical name ('hope' → 'taylor'), checked before any file is opened."""
-    from polyx.expansion.methods.expand import ALIASES, METHODS
+    from polyx.expansion.methods.catalog import canonical_method
 
-    method = ALIASES.get(name, name)
-    if method not in METHODS:
-        raise MethodError(f"unknown method '{name}'; choose one of {', '.join([*METHODS, *ALIASES])}")
-    return method
+    return canonical_method(name)
 
 
 def _check_options(request: ConversionRequest, method: str) -> None:
-    """Refuse an option the chosen method would silently ignore (``--at`` with nn2poly, say)."""
+    """Refuse an option the chosen method would silently ignore (``at`` with nn2poly, say)."""
+    from polyx.expansion.methods.catalog import METHOD_SPECS
+
     defaults = ConversionRequest(model=request.model)
-    for name in sorted(set().union(*_METHOD_OPTIONS.values()) - _METHOD_OPTIONS[method]):
+    owners = {name: method_fields(name) for name in METHOD_SPECS}
+    for name in sorted(set().union(*owners.values()) - owners[method]):
         if getattr(request, name) != getattr(defaults, name):
-            users = sorted(other for other, options in _METHOD_OPTIONS.items() if name in options)
+            users = sorted(other for other, fields in owners.items() if name in fields)
             raise DataError(
-                f"--{name.replace('_', '-')} applies to --method {' or '.join(users)}, not {request.method}; "
-                "drop it or choose that method"
+                f"`{name}` applies to `method` {' or '.join(users)}, not {request.method}; "
+                "drop it or choose that method", option=name
             )
 
 
@@ -269,12 +269,12 @@ def _inputs(request: ConversionRequest) -> dict[str, Path | None]:
     """Every file the conversion reads, by what it is: none of them may be an output."""
     return {
         "model": request.model,
-        "--data": request.data,
-        "--fit": request.fit,
-        "--at-row": request.at_row[0] if request.at_row else None,
-        "--at-mean": request.at_mean,
-        "--at-points": request.at_points,
-        "--gaussian": request.gaussian,
+        "`data`": request.data,
+        "`fit`": request.fit,
+        "`at_row`": request.at_row[0] if request.at_row else None,
+        "`at_mean`": request.at_mean,
+        "`at_points`": request.at_points,
+        "`gaussian`": request.gaussian,
     }
 
 
@@ -285,8 +285,8 @@ def _check_finite(polynomial: Polynomial, request: ConversionRequest) -> None:
         output, term = bad
         raise MethodError(
             f"{request.model}: the expansion overflowed float64 (output '{polynomial.outputs[output]}', term "
-            f"{polynomial.term_names()[term]} is {polynomial.coefficients[output, term]}); lower --order, or bring the "
-            "point (--at, --taylor-center) or the input scale closer to 0"
+            f"{polynomial.term_names()[term]} is {polynomial.coefficients[output, term]}); lower `order`, or bring the "
+            "point (`at`, `taylor_center`) or the input scale closer to 0"
         )
 
 
@@ -305,8 +305,8 @@ def convert(request: ConversionRequest) -> Conversion:
     from polyx.expansion.methods.hidden_layers import layers_path
 
     layers_file = layers_path(output) if request.keep_layers else None
-    check_paths({"-o": output, "--latex": request.latex, "--sympy": request.sympy, "--keep-layers": layers_file},
-                _inputs(request), folders=("--data", "--fit", "--at-row", "--at-mean", "--at-points"))
+    check_paths({"`output`": output, "`latex`": request.latex, "`sympy`": request.sympy, "`keep_layers`": layers_file},
+                _inputs(request), folders=("`data`", "`fit`", "`at_row`", "`at_mean`", "`at_points`"))
     network, sigmoid = _output_link(load_network(request.model, request.model_output), request)
     parameters, names = _PARAMETERS[method](request, network)
     if sigmoid and method == "taylor":
@@ -351,7 +351,7 @@ def _hidden_layers_text(network: Network, method: str, request: ConversionReques
             with np.errstate(all="ignore"):
                 hidden = _expand_in_units(prefix, method, request, local, standardization)
         except MethodError as error:
-            raise MethodError(f"{request.model}: --keep-layers, {name}: {error}") from None
+            raise MethodError(f"{request.model}: `keep_layers`, {name}: {error}") from None
         _check_finite(hidden, request)
         outputs = tuple(f"{name}_{j + 1}" for j in range(len(hidden.outputs)))
         hidden = hidden.relabelled(outputs=outputs, **({"variables": tuple(renamed)} if renamed else {}))
@@ -367,11 +367,11 @@ def _standardization(request: ConversionRequest, network: Network, parameters: d
 
     size = network.input_size
     if request.center is not None or request.scale is not None:
-        center = expand_to(request.center if request.center is not None else 0.0, size, "--center")
-        scale = expand_to(request.scale if request.scale is not None else 1.0, size, "--scale")
+        center = expand_to(request.center if request.center is not None else 0.0, size, "center")
+        scale = expand_to(request.scale if request.scale is not None else 1.0, size, "scale")
         if (scale <= 0).any():
-            raise DataError("--scale must list positive numbers (the spread of each input); e.g. --scale 2,3,4,5")
-        return Standardization(center, scale, "--center/--scale")
+            raise DataError("`scale` must list positive numbers (the spread of each input), e.g. 2,3,4,5")
+        return Standardization(center, scale, "the given centre and scale")
     rows = parameters.get("data")
     if isinstance(rows, np.ndarray):
         return from_rows(rows, f"mean and standard deviation of {parameters.get('data_source') or request.data}")
@@ -395,8 +395,8 @@ def _expand_in_units(network: Network, method: str, request: ConversionRequest, 
     from polyx.expansion.polynomials.units import raw_to_standardized, standardized_network, standardized_to_raw
 
     if request.units == "standardized" and standardization is None:
-        raise DataError("--units standardized needs the inputs' centre and scale: give --data, --center/--scale "
-                        "(or, for lsq, --gaussian)")
+        raise DataError("`units` standardized needs the inputs' centre and scale: give `data`, `center`/`scale` "
+                        "(or, for lsq, `gaussian`)")
     if method == "nn2poly" and standardization is not None and not standardization.is_identity:
         parameters = dict(parameters)
         for key in ("data", "fit"):
@@ -442,7 +442,7 @@ def _logits_note(polynomial: Polynomial, method: str, request: ConversionRequest
     """``--logits`` on a network with no sigmoid or softmax output changes nothing: say so, do not fail."""
     if request.logits and method != "taylor" and polynomial.provenance.get("output_activation") is None:
         polynomial.diagnostics.setdefault("warnings", []).append(
-            "the network has no sigmoid or softmax output: --logits changes nothing")
+            "the network has no sigmoid or softmax output: `logits` changes nothing")
     return polynomial
 
 
@@ -468,9 +468,9 @@ def _origin_warning(polynomial: Polynomial, parameters: dict[str, Any], order: i
     distance, worst = origin_distance(rows)
     polynomial.diagnostics["origin_distance"] = {"standard_deviations": distance, "input": worst + 1}
     if distance > ORIGIN_WARNING_SD:
-        fix = ("drop --center 0 --scale 1 to expand in the data's standardised coordinates"
+        fix = ("drop `center` 0 and `scale` 1 to expand in the data's standardised coordinates"
                if request.center is not None or request.scale is not None else
-               "give --center/--scale (the inputs' typical value and spread) to expand where the data is")
+               "give `center`/`scale` (the inputs' typical value and spread) to expand where the data is")
         polynomial.diagnostics.setdefault("warnings", []).append(
             f"the data's mean lies {distance:.3g} standard deviations from x = 0 (input {worst + 1}), where the powers "
             f"of x are truncated at degree {order}: truncation far from the origin, not the activation region, limits "

@@ -2,13 +2,23 @@
 
 The CLI turns any of these into a single stderr line and exit code 2 (see ``polyx.cli.main.PolyxGroup``),
 so ``str(error)`` must say what went wrong, where, and what to do about it.
+
+A message names the *parameter* it is about, never a command-line flag, written in backticks:
+"`order` must be ≥ 0, got -1". A Python user reads the parameter they passed; the CLI renders
+every backticked name that is one of the running command's options as its flag ("--order must be
+≥ 0, got -1", see ``polyx.cli.flags``). The names are also kept on the error as ``options``
+(``option`` is the first), for a caller that wants to point at the field.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
+    "PARAMETER",
+    "named_parameters",
     "PolyxError",
     "ModelLoadError",
     "UnsupportedModelError",
@@ -20,8 +30,31 @@ __all__ = [
 ]
 
 
+PARAMETER = re.compile(r"`([a-z][a-z0-9_]*)`")
+"""A parameter named in a message: a lower-case identifier in backticks (`order`, `taylor_orders`)."""
+
+
+def named_parameters(message: str) -> tuple[str, ...]:
+    """The parameters a message names, in order, each once: what ``PolyxError.options`` holds."""
+    return tuple(dict.fromkeys(PARAMETER.findall(message)))
+
+
 class PolyxError(Exception):
-    """Base of every error polyx raises on purpose; its message is the whole user-facing line."""
+    """Base of every error polyx raises on purpose; its message is the whole user-facing line.
+
+    ``option`` names the parameter the error is about when the message does not name it in
+    backticks (it is then put first in ``options``).
+    """
+
+    def __init__(self, *args: Any, option: str | None = None) -> None:
+        super().__init__(*args)
+        named = named_parameters(str(args[0])) if args else ()
+        self.options: tuple[str, ...] = tuple(dict.fromkeys(((option,) if option else ()) + named))
+
+    @property
+    def option(self) -> str | None:
+        """The parameter the error is mainly about (the first one named), or None."""
+        return self.options[0] if self.options else None
 
 
 class ModelLoadError(PolyxError):

@@ -228,7 +228,7 @@ def test_restricted_modes_measure_validity_where_they_are_taylor_polynomials() -
         ({"at": ["a", "b", "c", "d", "e"]}, DataError, "not a list of numbers"),
         ({"at": [0.1, np.nan, 0, 0, 0]}, DataError, "NaN or infinity"),
         ({"at": [0.0] * 5, "terms": "diagonal", "max_interaction": 2}, MethodError, "drop --max-interaction"),
-        ({"at": [0.0] * 5, "terms": "cross"}, MethodError, "--terms must be one of all, diagonal"),
+        ({"at": [0.0] * 5, "terms": "cross"}, MethodError, "`terms` of the taylor method must be one of all, diagonal, got 'cross'"),
         ({"at": [0.0] * 5, "order": -1}, MethodError, "--order must be ≥ 0"),
     ],
 )

@@ -36,7 +36,7 @@ class Standardization:
 
     center: np.ndarray
     scale: np.ndarray
-    source: str = "--center/--scale"
+    source: str = "the given centre and scale"
 
     def __post_init__(self) -> None:
         center = np.array(self.center, dtype=np.float64).reshape(-1)
@@ -44,7 +44,7 @@ class Standardization:
         if center.size != scale.size:
             raise DataError(f"the standardisation has {center.size} centres but {scale.size} scales; give one per input")
         if not (np.isfinite(center).all() and np.isfinite(scale).all()) or (scale <= 0).any():
-            raise DataError("the standardisation needs finite centres and positive finite scales; check --center/--scale")
+            raise DataError("the standardisation needs finite centres and positive finite scales; check `center`/`scale`")
         object.__setattr__(self, "center", center)
         object.__setattr__(self, "scale", scale)
 
@@ -76,7 +76,7 @@ def expand_to(values: np.ndarray | float | list, size: int, option: str) -> np.n
     if array.size == 1:
         return np.full(size, float(array[0]))
     if array.size != size:
-        raise DataError(f"{option} lists {array.size} values for a model with {size} inputs; give one, or one per input")
+        raise DataError(f"`{option}` lists {array.size} values for a model with {size} inputs; give one, or one per input")
     return array
 
 
@@ -125,7 +125,7 @@ def _shifted(polynomial: Polynomial, shift: np.ndarray, coefficients: np.ndarray
     except ValueError:
         raise DataError(
             "this polynomial's terms are not closed under division (it was pruned), so it cannot be moved to other "
-            "units exactly; convert again with --units, or use the unpruned artifact"
+            "units exactly; convert again with `units`, or use the unpruned artifact"
         ) from None
 
 
