@@ -221,14 +221,14 @@ def check_against_onnxruntime(network: Network, samples: int = 1000, seed: int =
     need = 8 * samples * (3 * network.input_size + 2 * sum(network.widths))
     if need > limit_bytes:
         raise OrderTooLargeError(
-            f"--samples {samples:,} random inputs of {network.input_size} values and their activations need about "
-            f"{format_bytes(need)}, over the limit of {format_bytes(limit_bytes)}; use fewer --samples"
+            f"`samples` {samples:,} random inputs of {network.input_size} values and their activations need about "
+            f"{format_bytes(need)}, over the limit of {format_bytes(limit_bytes)}; use fewer `samples`"
         )
 
     source = Path(network.metadata["source"])
-    require_onnx(source, "--check", "inspect it without --check, or export the network to ONNX to check it")
+    require_onnx(source, "`check`", "inspect it without `check`, or export the network to ONNX to check it")
     if samples < 1:
-        raise MethodError(f"--samples must be at least 1, got {samples}")
+        raise MethodError(f"`samples` must be at least 1, got {samples}")
     runner = OnnxRunner(source, network.output_name if network.metadata.get("format") == "onnx" else None)
     x = np.random.default_rng(seed).standard_normal((samples, network.input_size)).astype(runner.dtype)
     expected = runner.run(x)

@@ -65,7 +65,7 @@ def check_adversarial(polynomial: Polynomial, poly_path: Path, epsilon: float, m
         if model is not None:
             raise
         return AdversarialReport([CheckedStep(s, None) for s in steps], start, None,
-                                 f"the network was not run ({error}); pass --model MODEL.onnx to check the steps")
+                                 f"the network was not run ({error}); pass `model` MODEL.onnx to check the steps")
     plan = comparison_plan(network, polynomial, None, False)
     if plan.poly_space == "logits" and not network.ends_in_softmax:
         return AdversarialReport([CheckedStep(s, None) for s in steps], start, str(path),

@@ -158,7 +158,7 @@ def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[di
     """The reference point from exactly one of ``--at``, ``--at-row FILE:N`` or ``--at-mean FILE``, plus the options.
 
     CSV rows are matched to the model's inputs like every other CSV option; the columns' names
-    then name the polynomial's variables. No point at all is left to the method, which refuses.
+    then name the polynomial's variables. No point at all is refused here, naming every way to give one.
     """
     given = [f"`{name}`" for name, value in (("at", request.at), ("at_row", request.at_row), ("at_mean", request.at_mean),
                                              ("at_points", request.at_points)) if value is not None]
@@ -181,6 +181,9 @@ def _taylor_parameters(request: ConversionRequest, network: Network) -> tuple[di
             raise DataError("`at_points` compares the local polynomials in powers of x; drop `centered`")
         at, names = _read_inputs(request, request.at_points, network)
         source = str(request.at_points)
+    if at is None:
+        raise MethodError(f"{request.model}: the taylor method expands the network at a reference point x0 and none was "
+                          "given; pass `at`=0.5,-0.2, `at_row` DATA.csv:N or `at_mean` DATA.csv")
     parameters: dict[str, Any] = {
         "at": at, "centered": request.centered, "logits": request.logits, "terms": request.terms,
         "max_interaction": request.max_interaction, "validity_tolerance": request.validity_tolerance,

@@ -177,7 +177,7 @@ def _refuse_overwriting_samples(folder: Path) -> None:
 
     samples = resources.files("polyx.sample_models")
     names = (SAMPLE_MODEL, SAMPLE_DATA)
-    check_paths({f"--out file {name}": folder / name for name in names}, {f"packaged sample {name}": Path(str(samples.joinpath(name))) for name in names})
+    check_paths({f"`out` file {name}": folder / name for name in names}, {f"packaged sample {name}": Path(str(samples.joinpath(name))) for name in names})
 
 
 def run_demo(out: str | Path | None = None) -> Demo:
@@ -194,5 +194,5 @@ def run_demo(out: str | Path | None = None) -> Demo:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DataError(f"--out {folder}: cannot create the folder ({error.strerror}); choose another path") from None
+        raise DataError(f"`out` {folder}: cannot create the folder ({error.strerror}); choose another path") from None
     return _demo_in(folder, kept=True)

@@ -22,7 +22,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise PolyxError("--engine dask needs Dask: pip install 'polyx[dask]' (dask[distributed])") from None
+        raise PolyxError("`engine` dask needs Dask: pip install 'polyx[dask]' (dask[distributed])") from None
     if scheduler is None:
         with LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
@@ -30,7 +30,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
     try:
         client = Client(scheduler, timeout="20s")
     except (OSError, TimeoutError, ValueError) as error:
-        raise DataError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({error}); check the address") from None
+        raise DataError(f"`scheduler` {scheduler}: cannot reach a Dask scheduler there ({error}); check the address") from None
     with client:
         yield client
 

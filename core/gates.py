@@ -18,21 +18,22 @@ __all__ = ["Gate", "GateResult", "GateMetric", "GATE_METRICS", "FINITE_GATE", "D
 
 
 class GateMetric(NamedTuple):
-    """How a metric is bounded, the command-line option that sets the bound, and what it measures."""
+    """How a metric is bounded, whether the user sets the bound (``verify``'s options, see
+    ``polyx.cli.commands.verify.GATE_FLAGS``), and what it measures."""
 
     operator: str
-    option: str | None
+    user_set: bool
     description: str
 
 
 GATE_METRICS: dict[str, GateMetric] = {
-    "max_abs": GateMetric("<=", "--max-abs", "maximum absolute error of an output"),
-    "mae": GateMetric("<=", "--max-mae", "mean absolute error of an output"),
-    "rmse": GateMetric("<=", "--max-rmse", "root mean squared error of an output"),
-    "rel_l2": GateMetric("<=", "--max-rel-l2", "relative L2 error ||poly - net|| / ||net|| of an output"),
-    "r2": GateMetric(">=", "--min-r2", "R² of an output (polynomial against network)"),
-    "argmax_agreement": GateMetric(">=", "--min-argmax-agreement", "share of rows where both models pick the same class"),
-    "nonfinite_rows": GateMetric("<=", None, "number of rows where either side is NaN or Inf"),
+    "max_abs": GateMetric("<=", True, "maximum absolute error of an output"),
+    "mae": GateMetric("<=", True, "mean absolute error of an output"),
+    "rmse": GateMetric("<=", True, "root mean squared error of an output"),
+    "rel_l2": GateMetric("<=", True, "relative L2 error ||poly - net|| / ||net|| of an output"),
+    "r2": GateMetric(">=", True, "R² of an output (polynomial against network)"),
+    "argmax_agreement": GateMetric(">=", True, "share of rows where both models pick the same class"),
+    "nonfinite_rows": GateMetric("<=", False, "number of rows where either side is NaN or Inf"),
 }
 
 

@@ -60,17 +60,17 @@ def input_model(polynomial: Polynomial, data: Path | None, kind: str = "empirica
     if data is None and standardized is not None:
         size = len(polynomial.variables)
         return gaussian_marginals(np.zeros(size), np.ones(size), degree, "independent standard normal z = (x − μ)/σ "
-                                  "(the artifact's standardised units, no --data given)")
+                                  "(the artifact's standardised units, no data given)")
     if data is None:
         if kind != "gaussian" and kind != "empirical":
-            raise DataError(f"--input-model {kind} is built from data; give --data FILE")
+            raise DataError(f"`input_model` {kind} is built from data; give `data` FILE")
         record = polynomial.method.get("standardization")
         if record:
             return gaussian_marginals(np.asarray(record["center"]), np.asarray(record["scale"]), degree,
                                       f"independent Gaussians N(μ, σ²) from the artifact's standardisation ({record.get('source')})")
         size = len(polynomial.variables)
         return gaussian_marginals(np.zeros(size), np.ones(size), degree, "independent standard normal inputs N(0, 1) "
-                                  "(no --data given)")
+                                  "(no data given)")
     rows = read_rows(polynomial, data, columns, exclude)
     if standardized is not None:
         rows = standardized.apply(rows)  # the polynomial is written in z: its inputs are the data in z

@@ -49,7 +49,7 @@ def _axes(poly: "Polynomial", names: Sequence[str] | None) -> list[int]:
     names = list(names) if names else list(poly.variables[: min(2, len(poly.variables))])
     unknown = [name for name in names if name not in poly.variables]
     if unknown or not 1 <= len(names) <= 2 or len(set(names)) != len(names):
-        raise DataError(f"--axes takes one or two distinct inputs of the polynomial ({', '.join(poly.variables)}), "
+        raise DataError(f"`axes` takes one or two distinct inputs of the polynomial ({', '.join(poly.variables)}), "
                         f"got {','.join(names)}")
     return [poly.variables.index(name) for name in names]
 

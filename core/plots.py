@@ -91,7 +91,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     """'28x28' → (28, 28): the image shape of ``--shape``."""
     parts = text.lower().replace("×", "x").split("x")
     if not all(part.strip().isdigit() and int(part) > 0 for part in parts):
-        raise DataError(f"--shape '{text}' must be positive whole numbers joined by x, e.g. 28x28")
+        raise DataError(f"`shape` '{text}' must be positive whole numbers joined by x, e.g. 28x28")
     return tuple(int(part) for part in parts)
 
 
@@ -120,14 +120,14 @@ def _selected_outputs(names: Sequence[str], wanted: Sequence[str] | None) -> lis
         return list(range(len(names)))
     missing = [name for name in wanted if name not in names]
     if missing:
-        raise DataError(f"--outputs {','.join(missing)}: no such output; the polynomial's outputs are {', '.join(names)}")
+        raise DataError(f"`outputs` {','.join(missing)}: no such output; the polynomial's outputs are {', '.join(names)}")
     return [list(names).index(name) for name in wanted]
 
 
 def coefficients_figure(poly: "Polynomial", top: int = 10, outputs: Sequence[str] | None = None) -> "Figure":
     """The ``top`` largest terms of each output, bar length |coefficient|, colour the sign."""
     if top < 1:
-        raise DataError(f"-n must be at least 1, got {top}")
+        raise DataError(f"`top` must be at least 1, got {top}")
     from matplotlib.patches import Patch
 
     chosen = _selected_outputs(poly.outputs, outputs)
@@ -153,7 +153,7 @@ def coefficients_figure(poly: "Polynomial", top: int = 10, outputs: Sequence[str
 def _first_rows(table: DataTable, limit: int) -> np.ndarray:
     """Up to ``limit`` valid rows from the top of the file: a picture needs a sample, not the whole file."""
     if limit < 1:
-        raise DataError(f"--max-rows must be at least 1, got {limit}")
+        raise DataError(f"`max_rows` must be at least 1, got {limit}")
     parts, count = [], 0
     for inputs, _ in table.chunks():
         parts.append(inputs[: limit - count])
@@ -169,9 +169,9 @@ def _diagonal_values(request: PlotRequest, poly: "Polynomial") -> tuple[np.ndarr
     from polyx.verification import comparison_plan, resolve_model, values_in_space
 
     if request.data is None:
-        raise DataError("--kind diagonal needs --data DATA.csv: the rows to run the network and the polynomial on")
+        raise DataError("`kind` diagonal needs `data` DATA.csv: the rows to run the network and the polynomial on")
     model, _ = resolve_model(poly.provenance, request.source, request.model)
-    check_paths({"-o": request.output}, {"model": model})
+    check_paths({"`output`": request.output}, {"model": model})
     network = ReferenceNetwork(model, poly.provenance.get("output_name"))
     table = open_table(request.data, expected_inputs=network.input_size, columns=request.columns,
                        exclude=request.exclude, variable_names=list(poly.variables))
@@ -243,7 +243,7 @@ def potentials_figure(request: PlotRequest) -> "Figure":
     from polyx.expansion.diagnostics.taylor_diagnostics import layer_report
 
     if request.data is None:
-        raise DataError("--kind potentials needs --data DATA.csv: the rows whose pre-activations are shown")
+        raise DataError("`kind` potentials needs `data` DATA.csv: the rows whose pre-activations are shown")
     network = load_network(request.source)
     if not hasattr(network, "layers"):
         raise MethodError(f"{request.source}: the potentials picture draws each layer of a dense chain, and this "
@@ -309,15 +309,15 @@ def _image_shape(poly: "Polynomial", shape: tuple[int, ...] | None, kind: str = 
     """The 2-D picture of the inputs: ``--shape``, else the model's input shape without unit axes."""
     dims = shape or tuple(d for d in (poly.provenance.get("input_shape") or []) if isinstance(d, int) and d != 1)
     if not dims:
-        raise DataError(f"--kind {kind} needs --shape HxW (e.g. 28x28): the polynomial does not record its input shape")
+        raise DataError(f"`kind` {kind} needs `shape` HxW (e.g. 28x28): the polynomial does not record its input shape")
     if int(np.prod(dims)) != len(poly.variables):
         raise DataError(
-            f"--shape {'x'.join(map(str, dims))} holds {int(np.prod(dims))} values but the polynomial has "
+            f"`shape` {'x'.join(map(str, dims))} holds {int(np.prod(dims))} values but the polynomial has "
             f"{len(poly.variables)} variables; give a shape whose product is {len(poly.variables)}"
         )
     squeezed = tuple(d for d in dims if d != 1) or (1,)
     if len(squeezed) > 2:
-        raise DataError(f"--shape {'x'.join(map(str, dims))}: an image has two axes; give HxW, e.g. 28x28")
+        raise DataError(f"`shape` {'x'.join(map(str, dims))}: an image has two axes; give HxW, e.g. 28x28")
     return (1, squeezed[0]) if len(squeezed) == 1 else (squeezed[0], squeezed[1])
 
 
@@ -440,7 +440,7 @@ def _local(request: PlotRequest, poly: "Polynomial") -> "Figure":
 
     poly = artifact_in_raw_units(poly)
     model, _ = resolve_model(poly.provenance, request.source, request.model)
-    check_paths({"-o": request.output}, {"model": model})
+    check_paths({"`output`": request.output}, {"model": model})
     output = _selected_outputs(poly.outputs, request.outputs)[0]
     return local_figure(poly, ReferenceNetwork(model), request.axes, output, request.span)
 
@@ -464,7 +464,7 @@ def plot(request: PlotRequest) -> PlotResult:
     fmt = FORMATS.get(request.output.suffix.lower())
     if fmt is None:
         raise DataError(f"{request.output}: plots are written as .png, .svg or .pdf; give one of those file names")
-    check_paths({"-o": request.output}, {"source": request.source, "--data": request.data, "--model": request.model},
-                folders=("--data",))
+    check_paths({"`output`": request.output}, {"source": request.source, "`data`": request.data, "`model`": request.model},
+                folders=("`data`",))
     figure, matched = _figure(request)
     return PlotResult(write_atomic(request.output, figure_to_bytes(figure, fmt)), matched)

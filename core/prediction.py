@@ -59,18 +59,18 @@ def predict(
     from polyx.tabular import open_table
 
     if scheduler is not None and engine != "dask":
-        raise DataError("--scheduler names a Dask scheduler; add --engine dask")
+        raise DataError("`scheduler` names a Dask scheduler; add `engine` dask")
     if engine == "dask" and not isinstance(output, Path):
-        raise DataError("--engine dask writes a folder of Parquet files; give it with -o FOLDER")
+        raise DataError("`engine` dask writes a folder of Parquet files; give it as `output` FOLDER")
     if engine == "dask":
         _check_new_folder(output)  # type: ignore[arg-type]
     written = output if isinstance(output, Path) and engine != "dask" else None
     if (background is not None or input_model != "empirical") and not shap:
-        raise DataError("--background and --input-model choose the Shapley values' input model; add --shap")
+        raise DataError("`background` and `input_model` choose the Shapley values' input model; add `shap`")
     if shap and engine == "dask":
-        raise DataError("--shap runs on the local engine; drop --engine dask")
-    check_paths({"-o": written}, {"polynomial": poly, "data": data, "--background": background},
-                folders=("data", "--background"))
+        raise DataError("`shap` runs on the local engine; drop `engine` dask")
+    check_paths({"`output`": written}, {"polynomial": poly, "data": data, "`background`": background},
+                folders=("data", "`background`"))
     polynomial = artifact_in_raw_units(_load(poly, layer))
     model = _shapley_model(polynomial, Path(background or data), input_model, columns, exclude) if shap else None
     table = open_table(data, expected_inputs=len(polynomial.variables), columns=columns or None, exclude=exclude,
@@ -101,7 +101,7 @@ def _load(poly: str | Path, layer: str | None) -> Polynomial:
 def _check_new_folder(output: Path) -> None:
     """The partitioned output is a new folder: an existing one (or file) is never replaced or mixed into."""
     if output.exists():
-        raise DataError(f"{output}: already exists; --engine dask writes a new folder, so remove it or choose another name")
+        raise DataError(f"{output}: already exists; `engine` dask writes a new folder, so remove it or choose another name")
     if not output.parent.is_dir():
         raise DataError(f"{output}: cannot write, folder '{output.parent}' does not exist; create it or choose another path")
 

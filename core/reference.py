@@ -84,8 +84,8 @@ class ReferenceNetwork:
         self.path = Path(path)
         require_input(self.path, "model", error=ModelLoadError)
         if not self.path.is_file():
-            raise ModelLoadError(f"{self.path}: no such model file; check the path or pass --model")
-        require_onnx(self.path, "checking a polynomial against its network", "pass --model MODEL.onnx")
+            raise ModelLoadError(f"{self.path}: no such model file; check the path or pass `model`")
+        require_onnx(self.path, "checking a polynomial against its network", "pass `model` MODEL.onnx")
         self.runner = OnnxRunner(self.path, output, lenient=True)
         output = self.runner.output_name if len(self.runner.graph_outputs) > 1 else None
         dims = self.runner.feature_shape

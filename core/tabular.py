@@ -187,7 +187,7 @@ class DataTable:
                 value = "a missing value (null)" if missing is not None and missing[offset, column] else block[offset, column]
                 raise DataError(
                     f"{self.where(int(lines[offset]))}, column '{self.header[used[column]]}': "
-                    f"{value} is not a finite number; clean the data or pass --skip-invalid"
+                    f"{value} is not a finite number; clean the data or pass `skip_invalid`"
                 )
             self.invalid_rows += int((~finite).sum())
             block = block[finite]
@@ -444,7 +444,7 @@ def _check_columns(file: Path, schema: "pa.Schema", names: list[str]) -> None:
                 or pa.types.is_decimal(kind)):
             raise DataError(
                 f"{file}: column '{name}' holds {kind}, not numbers; "
-                "choose numeric input columns with --columns or leave it out with --exclude"
+                "choose numeric input columns with `columns` or leave it out with `exclude`"
             )
 
 
@@ -542,24 +542,24 @@ def open_table(
         header = _read_header(path)
     else:
         header = _unique(list(_schema(source.files[0], source.format).names), source.files[0])
-    target_index = _column_index(path, header, target, "--target") if target is not None else None
+    target_index = _column_index(path, header, target, "`target`") if target is not None else None
     for name in exclude:
-        _column_index(path, header, name, "--exclude")
+        _column_index(path, header, name, "`exclude`")
     skipped = set(exclude) | ({target} if target else set())
     if columns:
         twice = [name for i, name in enumerate(columns) if name in columns[:i]]
         if twice:
-            raise DataError(f"{path}: column '{twice[0]}' is given twice to --columns; each input needs its own column")
+            raise DataError(f"{path}: column '{twice[0]}' is given twice to `columns`; each input needs its own column")
         both = [name for name in columns if name in set(exclude)]
         if both:
-            raise DataError(f"{path}: column '{both[0]}' is given to both --columns and --exclude; keep it in one of them")
-        chosen = [_column_index(path, header, name, "--columns") for name in columns]
+            raise DataError(f"{path}: column '{both[0]}' is given to both `columns` and `exclude`; keep it in one of them")
+        chosen = [_column_index(path, header, name, "`columns`") for name in columns]
     elif variable_names and all(name in header for name in variable_names) and not skipped & set(variable_names):
         chosen = [header.index(name) for name in variable_names]
     else:
         chosen = [i for i, name in enumerate(header) if name not in skipped]
     if not chosen:
-        raise DataError(f"{path}: no input columns are left after --exclude/--target (the columns are "
+        raise DataError(f"{path}: no input columns are left after `exclude`/`target` (the columns are "
                         f"{', '.join(header)}); exclude fewer columns")
     if expected_inputs is not None and len(chosen) != expected_inputs:
         found = ", ".join(header[i] for i in chosen)
@@ -567,7 +567,7 @@ def open_table(
         why = f"; {', '.join(removed)}, named like the model's inputs, {'is' if len(removed) == 1 else 'are'} excluded" if removed else ""
         raise DataError(
             f"{path}: the model expects {expected_inputs} input columns but found {len(chosen)} ({found}){why}; "
-            "choose them with --columns or drop extras with --exclude/--target"
+            "choose them with `columns` or drop extras with `exclude`/`target`"
         )
     settings = (path, header, chosen, target_index, skip_invalid, chunk_rows, tuple(variable_names or ()))
     if source.format == "csv":

@@ -78,8 +78,8 @@ def sort_by_number(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         numbers = re.findall(r"\d+(?:\.\d+)?", Path(path).stem)
         if not numbers:
-            raise DataError(f"{path}: --sort orders checkpoints by a number in the file name and this one has none; "
-                            "rename it (e.g. step_100.onnx) or drop --sort and give them in order")
+            raise DataError(f"{path}: `sort` orders checkpoints by a number in the file name and this one has none; "
+                            "rename it (e.g. step_100.onnx) or drop `sort` and give them in order")
         keyed.append((float(numbers[-1]), str(path), Path(path)))
     return [path for _, _, path in sorted(keyed)]
 
@@ -129,12 +129,12 @@ def trace(request: TraceRequest) -> Trace:
     if not request.checkpoints:
         raise DataError("give at least one checkpoint, e.g. polyx trace step_1.onnx step_2.onnx")
     if request.order < 1:
-        raise DataError(f"--order {request.order}: trace reports degrees 1 … n, so give n ≥ 1")
+        raise DataError(f"`order` {request.order}: trace reports degrees 1 … n, so give n ≥ 1")
     if request.gaussian is not None and request.data is not None:
-        raise DataError("--gaussian and --data both give the input model; use only one of them")
+        raise DataError("`gaussian` and `data` both give the input model; use only one of them")
     inputs = {f"checkpoint {i + 1}": path for i, path in enumerate(request.checkpoints)}
-    inputs.update({"--gaussian": request.gaussian, "--data": request.data})
-    check_paths({"--plot": request.plot}, inputs, folders=("--data",))
+    inputs.update({"`gaussian`": request.gaussian, "`data`": request.data})
+    check_paths({"`plot`": request.plot}, inputs, folders=("`data`",))
     if request.plot is not None:
         _plot_format(request.plot)
         from polyx.plots import _require_matplotlib
@@ -166,7 +166,7 @@ def _plot_format(path: Path) -> str:
 
     fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise DataError(f"--plot {path}: give a file ending in {', '.join(FORMATS)}")
+        raise DataError(f"`plot` {path}: give a file ending in {', '.join(FORMATS)}")
     return fmt
 
 

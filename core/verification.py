@@ -115,10 +115,10 @@ def find_polynomial(folder: Path) -> Path:
         return found[0]
     if not found:
         raise ArtifactError(
-            f"no *{POLYNOMIAL_SUFFIX} file in {folder.resolve()}; pass --poly P.json or make one with polyx convert MODEL"
+            f"no *{POLYNOMIAL_SUFFIX} file in {folder.resolve()}; pass `poly` P.json or make one with polyx convert MODEL"
         )
     names = ", ".join(path.name for path in found)
-    raise ArtifactError(f"several polynomials in {folder.resolve()} ({names}); choose one with --poly")
+    raise ArtifactError(f"several polynomials in {folder.resolve()} ({names}); choose one with `poly`")
 
 
 def resolve_model(provenance: dict, poly_path: Path, model: Path | None) -> tuple[Path, str | None]:
@@ -133,17 +133,17 @@ def resolve_model(provenance: dict, poly_path: Path, model: Path | None) -> tupl
         return model, expected
     source = provenance.get("source")
     if not source:
-        raise ArtifactError(f"{poly_path}: its provenance names no source model; pass --model MODEL.onnx")
+        raise ArtifactError(f"{poly_path}: its provenance names no source model; pass `model` MODEL.onnx")
     candidates = [Path(source)] if Path(source).is_absolute() else [poly_path.parent / source, Path(source)]
     path = next((candidate for candidate in candidates if candidate.is_file()), None)
     if path is None:
         raise ModelLoadError(
-            f"{poly_path}: its source model '{source}' is not at {candidates[0]}; pass --model MODEL.onnx"
+            f"{poly_path}: its source model '{source}' is not at {candidates[0]}; pass `model` MODEL.onnx"
         )
     if expected and file_sha256(path) != expected:
         raise ModelLoadError(
             f"{path}: changed since {poly_path.name} was made (sha256 differs from its provenance); "
-            "convert it again, or pass --model to verify against this file anyway"
+            "convert it again, or pass `model` to verify against this file anyway"
         )
     return path, expected
 
@@ -188,7 +188,7 @@ def comparison_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: 
     the diagonal plot never compare a polynomial of logits with a network's probabilities."""
     sigmoid = network.output_activation == "sigmoid" or polynomial.provenance.get("output_activation") == "sigmoid"
     if threshold is not None and not sigmoid:
-        raise DataError(f"--threshold applies to a binary classifier that ends in a sigmoid; {network.path} does not")
+        raise DataError(f"`threshold` applies to a binary classifier that ends in a sigmoid; {network.path} does not")
     if sigmoid:
         return replace(_softmax_plan(network, polynomial, compare, argmax_gate),
                        threshold=0.5 if threshold is None else threshold)
@@ -201,19 +201,19 @@ def _softmax_plan(network: ReferenceNetwork, polynomial: Polynomial, compare: st
     poly_space = declared or ("logits" if softmax else "outputs")
     if not softmax:
         if compare is not None:
-            raise DataError(f"--compare {compare}: {network.path} does not end in softmax; drop --compare")
+            raise DataError(f"`compare` {compare}: {network.path} does not end in softmax; drop `compare`")
         many = network.output_size >= 2
         if argmax_gate and not many:
-            raise DataError("--min-argmax-agreement needs a model with two or more outputs (one per class)")
+            raise DataError("the argmax_agreement gate (`gate_argmax_agreement`) needs a model with two or more outputs (one per class)")
         return ComparisonPlan(poly_space, "outputs", None, poly_space == "logits" or (argmax_gate and many), bool(declared))
     if poly_space != "logits":
         if compare == "logits":
-            raise DataError("--compare logits: the polynomial stands for probabilities, not logits")
+            raise DataError("`compare` logits: the polynomial stands for probabilities, not logits")
         return ComparisonPlan(poly_space, "probabilities", None, True, bool(declared))
     if compare == "logits" and not network.ends_in_softmax:
         raise DataError(
-            f"--compare logits: the logits of {network.path} cannot be read (its output is not a Softmax node); "
-            "use --compare probabilities"
+            f"`compare` logits: the logits of {network.path} cannot be read (its output is not a Softmax node); "
+            "use `compare` probabilities"
         )
     compared = compare or ("logits" if network.ends_in_softmax else "probabilities")
     secondary = "probabilities" if compared == "logits" else ("logits" if network.ends_in_softmax else None)
@@ -261,7 +261,7 @@ class _TargetScores:
             row = int(np.flatnonzero(~valid)[0])
             raise DataError(
                 f"{self.table.where(int(lines[row]))}, column '{self.column}': {target[row]:g} is not a class "
-                f"index 0..{classes - 1}; a classifier's --target holds class numbers"
+                f"index 0..{classes - 1}; a classifier's `target` holds class numbers"
             )
         return target.astype(np.int64)
 
@@ -361,8 +361,8 @@ def _partitions(table: DataTable, command: str) -> list[DataTable]:
 
     if not isinstance(table, ArrowTable) or table.format != "parquet":
         raise DataError(
-            f"{table.path}: --engine dask {command} works on a Parquet dataset (a folder or glob of Parquet files), "
-            f"not {table.format}; convert the data to Parquet or drop --engine"
+            f"{table.path}: `engine` dask {command} works on a Parquet dataset (a folder or glob of Parquet files), "
+            f"not {table.format}; convert the data to Parquet or drop `engine`"
         )
     return table.partitions()
 
@@ -376,8 +376,8 @@ def _check_shapes(polynomial: Polynomial, network: ReferenceNetwork, plan: Compa
         )
     if target is not None and outputs > 1 and not plan.classifier:
         raise DataError(
-            f"--target {target}: one truth column cannot score {outputs} regression outputs; "
-            "drop --target or verify a single-output model"
+            f"`target` {target}: one truth column cannot score {outputs} regression outputs; "
+            "drop `target` or verify a single-output model"
         )
 
 
@@ -438,7 +438,7 @@ def verify_polynomial(
         chunk_rows=chunk_rows,
     )
     if scheduler is not None and engine != "dask":
-        raise DataError("--scheduler names a Dask scheduler; add --engine dask")
+        raise DataError("`scheduler` names a Dask scheduler; add `engine` dask")
     if engine == "dask":
         streams, seconds = _stream_on_dask(polynomial, network, table, plan, scheduler, progress)
     elif engine == "local":
@@ -557,7 +557,7 @@ def verify(
     from polyx.expansion.writers.artifact import load_polynomial
     from polyx.expansion.polynomials.units import artifact_in_raw_units
 
-    outputs = {"--report": report, "--junit": junit}
+    outputs = {"`report`": report, "`junit`": junit}
     check_paths(outputs, {"data": data, "polynomial": poly, "model": model}, folders=("data",))
     poly_path = Path(poly) if poly is not None else find_polynomial(Path(folder))
     check_paths(outputs, {"polynomial": poly_path})

@@ -113,7 +113,7 @@ ROWS: list[Row] = [
     ("convert-latex-is-a-folder", _nothing, ["convert", "m.onnx", "-o", "a.poly.json", "--latex", "d"],
      "d: is a folder; give a file name"),
     ("convert-two-outputs-one-file", _nothing, ["convert", "m.onnx", "-o", "a.txt", "--latex", "./a.txt"],
-     "a.txt: -o and --latex both name this file"),
+     "a.txt: --output and --latex both name this file"),
     ("verify-report-and-junit-one-file", _nothing, ["verify", "data.csv", "--target", "y", "--report", "r", "--junit", "r"],
      "r: --report and --junit both name this file; give each output its own name"),
     ("verify-report-is-a-folder", _nothing, ["verify", "data.csv", "--target", "y", "--report", "d"],

@@ -60,7 +60,7 @@ def test_refusals_are_one_line_exit_2_and_write_nothing(here: Path, args: list[s
 def test_memory_guard_names_a_lower_order_that_fits() -> None:
     from polyx.expansion.kernel.budget import check_expansion_memory
 
-    with pytest.raises(OrderTooLargeError, match=r"lower --order to \d"):
+    with pytest.raises(OrderTooLargeError, match=r"lower `order` to \d"):
         check_expansion_memory(50, 8, [50, 50], parse_memory("2GB"))
 
 

@@ -138,7 +138,7 @@ NOW_GRAPHS = [
 # (id, builder, node name (as GraphBuilder names it), words the reason must contain)
 REFUSALS = [
     ("two_inputs", _two_inputs, "x, x2", "2 inputs"),
-    ("two_outputs", _two_outputs, "--model-output NAME", "2 outputs"),
+    ("two_outputs", _two_outputs, "choose it with --model-output", "2 outputs"),
     ("softmax_middle", _softmax_middle, "softmax_", "only supported as the final op"),
     ("softmax_batch_axis", _softmax_batch_axis, "softmax_", "axis 0 (the batch axis)"),
     ("unknown_op", _unknown_op, "round_", "unknown op 'Round'"),

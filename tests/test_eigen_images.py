@@ -76,5 +76,5 @@ def test_plot_kind_eig_draws_one_panel_per_eigenvector(tmp_path: Path) -> None:
                                       "-o", str(tmp_path / "eig.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "eig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(DataError, match="--kind eig needs --shape"):
+    with pytest.raises(DataError, match="`kind` eig needs `shape`"):
         eig_figure(poly, None)

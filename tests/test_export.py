@@ -262,7 +262,7 @@ def test_cli_float64(project: Path, regression: Polynomial) -> None:
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["model.poly.json", "-o", "model.onnx"], "model.onnx: -o names the same file as the network the polynomial was made from model.onnx; choose another output path"),
+        (["model.poly.json", "-o", "model.onnx"], "model.onnx: --output names the same file as the network the polynomial was made from model.onnx; choose another output path"),
         (["model.poly.json", "-o", "poly.txt"], "poly.txt: the exported model is ONNX; give a file name ending in .onnx"),
         (["missing.poly.json"], "missing.poly.json: no such polynomial file; give a .json file written by polyx convert"),
         (["model.poly.json", "-o", "nowhere/p.onnx"], "nowhere/p.onnx: cannot write, folder 'nowhere' does not exist"),

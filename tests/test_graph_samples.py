@@ -142,7 +142,7 @@ def test_model_output_picks_one_of_several_outputs_end_to_end(tmp_path) -> None:
     np.savetxt(data, rng.normal(size=(50, 3)), delimiter=",", header="x1,x2,x3", comments="")
     runner = CliRunner()
     refused = runner.invoke(cli, ["inspect", str(model)])
-    assert refused.exit_code == 2 and "--model-output NAME" in refused.stderr
+    assert refused.exit_code == 2 and "choose it with --model-output" in refused.stderr
     artifact = tmp_path / "h.poly.json"
     result = runner.invoke(cli, ["convert", str(model), "--model-output", "h", "-m", "taylor", "--at", "0,0,0",
                                  "-q", "1", "-o", str(artifact)])

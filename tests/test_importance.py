@@ -232,5 +232,5 @@ def test_too_many_terms_is_refused_before_any_work() -> None:
                 rows[r, v] += 1
     polynomial = Polynomial(tuple(f"x{i + 1}" for i in range(30)), ("y",), rows, np.ones((1, rows.shape[0])))
     assert polynomial.n_terms > MAX_TERMS
-    with pytest.raises(DataError, match="lower --order or --max-interaction"):
+    with pytest.raises(DataError, match="lower `order` or `max_interaction`"):
         importance(polynomial, gaussian_marginals(np.zeros(30), np.ones(30), 6, "N(0, I)"))

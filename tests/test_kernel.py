@@ -237,7 +237,7 @@ def test_memory_sizes_parse(text: str, size: int) -> None:
 
 @pytest.mark.parametrize("text", ["e", ".", "1.2.3GB", "1e400", "1e400GB", "0", "0.5B", "-1GB", "4 GBs", "", "nan"])
 def test_bad_memory_sizes_are_one_clear_error(text: str) -> None:
-    with pytest.raises(OrderTooLargeError, match=r"--max-memory '.*' is not a size; write it like 4GB"):
+    with pytest.raises(OrderTooLargeError, match=r"`max_memory` '.*' is not a size; write it like 4GB"):
         parse_memory(text)
 
 

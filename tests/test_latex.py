@@ -95,5 +95,5 @@ def test_numbers_and_variable_names_option() -> None:
     assert render_latex(poly, variable_names=["age"]) == "\\begin{aligned}\ny_{1} &= 2\\,\\mathrm{age}\n\\end{aligned}\n"
     with pytest.raises(DataError, match="2 variable names given for a polynomial in 1 variables"):
         render_latex(poly, variable_names=["a", "b"])
-    with pytest.raises(DataError, match="--digits must be at least 1, got 0"):
+    with pytest.raises(DataError, match="`digits` must be at least 1, got 0"):
         render_latex(poly, digits=0)

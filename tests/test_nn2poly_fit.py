@@ -124,7 +124,7 @@ def test_taylor_order_one_on_relu_points_to_fit_and_the_fit_works() -> None:
     (same rows, same sums in another order: 1e-12)."""
     rng = np.random.default_rng(8)
     network = _relu_network(rng, (2, 4, 1))
-    with pytest.raises(MethodError, match="not analytic at the Taylor centre 0.*--fit"):
+    with pytest.raises(MethodError, match="not analytic at the Taylor centre 0.*`fit`"):
         expand(network, "nn2poly", 2, taylor_orders=1)
     data = rng.uniform(-1.0, 1.0, (300, 2))
     polynomial = expand(network, "nn2poly", 2, taylor_orders=1, fit=data)

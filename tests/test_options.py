@@ -121,7 +121,7 @@ def test_library_lsq_refuses_a_billion_before_sizing_anything(monkeypatch: pytes
 
 def test_library_lsq_memory_guard_runs_before_the_hermite_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(least_squares, "hermite_coefficients", _forbidden)
-    with pytest.raises(OrderTooLargeError, match=r"order 40 in 4 variables has 135,751 terms .* over the --max-memory"):
+    with pytest.raises(OrderTooLargeError, match=r"order 40 in 4 variables has 135,751 terms .* over the `max_memory`"):
         expand_lsq(load_network(TANH), order=40, max_memory=10**6)
 
 
@@ -133,20 +133,20 @@ def test_library_monte_carlo_memory_guard_runs_before_the_basis(monkeypatch: pyt
 
 def test_library_held_out_draws_are_checked_against_max_memory() -> None:
     # 300 million samples hold out 75 million draws of (2·6 inputs + 8+8+1 activations + 28 terms) float64 = 31.9 GiB.
-    with pytest.raises(OrderTooLargeError, match=r"--samples 300,000,000 \(its held-out R²\) needs about 31\.9 GiB "
+    with pytest.raises(OrderTooLargeError, match=r"`samples` 300,000,000 \(its held-out R²\) needs about 31\.9 GiB "
                                                  r"for the 75,000,000 draws"):
         expand_lsq(load_network(DEEP), order=2, samples=300_000_000, max_memory=2**30)
 
 
 def test_library_check_samples_are_checked_against_max_memory() -> None:
     # 10⁸ draws of (4 + 4 + 8 + 1 inputs, activations) and 15 terms: 8·10⁸·32 bytes = 23.8 GiB.
-    with pytest.raises(OrderTooLargeError, match=r"--check-samples 100,000,000 needs about 23\.8 GiB"):
+    with pytest.raises(OrderTooLargeError, match=r"`check_samples` 100,000,000 needs about 23\.8 GiB"):
         expand_lsq(load_network(TANH), order=2, check_samples=10**8, max_memory=2**30)
 
 
 def test_library_inspect_check_draws_are_checked_against_memory() -> None:
     # 10⁶ inputs of 4 values and 8 + 1 activations: 8·10⁶·(3·4 + 2·9) bytes = 228.9 MiB.
-    with pytest.raises(OrderTooLargeError, match=r"--samples 1,000,000 random inputs of 4 values .* about 228\.9 MiB"):
+    with pytest.raises(OrderTooLargeError, match=r"`samples` 1,000,000 random inputs of 4 values .* about 228\.9 MiB"):
         check_against_onnxruntime(load_network(TANH), samples=10**6, max_memory=10**8)
 
 

@@ -110,7 +110,7 @@ def test_quadratic_guard_refuses_up_front() -> None:
     with pytest.raises(OrderTooLargeError, match="quadratic in 784 variables for 10 outputs"):
         check_quadratic_memory(784, 10, [512], max_memory=10 * 2**20)
     network = _network([quadratic.FAST_VARIABLES, 4, 2], seed=10)
-    with pytest.raises(OrderTooLargeError, match="--max-memory"):
+    with pytest.raises(OrderTooLargeError, match="`max_memory`"):
         expand_lsq(network, 2, max_memory=2**16)
 
 

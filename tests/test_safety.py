@@ -68,17 +68,17 @@ def refused(args: list[str], folder: Path, *expected: str) -> str:
 # --- issue 12: own output path, symlink alias, hard link -------------------------------------------
 
 OWN_INPUTS = [
-    (["convert", "m.onnx", "-q", "2", "-o", "m.onnx"], "m.onnx: -o names the same file as the model m.onnx"),
+    (["convert", "m.onnx", "-q", "2", "-o", "m.onnx"], "m.onnx: --output names the same file as the model m.onnx"),
     (["convert", "m.onnx", "-o", "a.json", "--latex", "data.csv", "--data", "data.csv"], "--latex names the same file as the --data data.csv"),
-    (["convert", "m.onnx", "-o", "m.poly.json", "-m", "taylor", "--at-mean", "m.poly.json"], "-o names the same file as the --at-mean m.poly.json"),
-    (["predict", "m.poly.json", "data.csv", "-o", "data.csv", "--exclude", "y"], "data.csv: -o names the same file as the data data.csv"),
-    (["predict", "m.poly.json", "data.csv", "-o", "m.poly.json", "--exclude", "y"], "-o names the same file as the polynomial m.poly.json"),
+    (["convert", "m.onnx", "-o", "m.poly.json", "-m", "taylor", "--at-mean", "m.poly.json"], "--output names the same file as the --at-mean m.poly.json"),
+    (["predict", "m.poly.json", "data.csv", "-o", "data.csv", "--exclude", "y"], "data.csv: --output names the same file as the data data.csv"),
+    (["predict", "m.poly.json", "data.csv", "-o", "m.poly.json", "--exclude", "y"], "--output names the same file as the polynomial m.poly.json"),
     (["verify", "data.csv", "--exclude", "y", "--report", "data.csv"], "--report names the same file as the data data.csv"),
     (["verify", "data.csv", "--exclude", "y", "--junit", "m.poly.json"], "--junit names the same file as the polynomial m.poly.json"),
     (["verify", "data.csv", "--exclude", "y", "--report", "m.onnx"], "--report names the same file as the model m.onnx"),
-    (["export", "m.poly.json", "-o", "m.onnx"], "-o names the same file as the network the polynomial was made from"),
+    (["export", "m.poly.json", "-o", "m.onnx"], "--output names the same file as the network the polynomial was made from"),
     (["plot", "m.poly.json", "--kind", "diagonal", "--data", "data.csv", "--exclude", "y", "-o", "m.onnx.png",
-      "--model", "m.onnx.png"], "-o names the same file as the --model m.onnx.png"),
+      "--model", "m.onnx.png"], "--output names the same file as the --model m.onnx.png"),
 ]
 
 
@@ -91,14 +91,14 @@ def test_a_command_never_writes_over_its_own_input(project: Path, args: list[str
 @pytest.mark.parametrize("link", ["symlink", "hardlink"])
 def test_an_alias_of_the_model_is_refused_as_output(project: Path, link: str) -> None:
     (os.symlink if link == "symlink" else os.link)("m.onnx", project / "alias.onnx")
-    refused(["convert", "m.onnx", "-q", "2", "-o", "alias.onnx"], project, "alias.onnx: -o names the same file as the model m.onnx")
-    refused(["convert", "alias.onnx", "-q", "2", "-o", "m.onnx"], project, "m.onnx: -o names the same file as the model alias.onnx")
+    refused(["convert", "m.onnx", "-q", "2", "-o", "alias.onnx"], project, "alias.onnx: --output names the same file as the model m.onnx")
+    refused(["convert", "alias.onnx", "-q", "2", "-o", "m.onnx"], project, "m.onnx: --output names the same file as the model alias.onnx")
 
 
 def test_a_hard_link_of_the_data_is_refused_as_prediction_output(project: Path) -> None:
     os.link("data.csv", project / "same.csv")
     refused(["predict", "m.poly.json", "data.csv", "-o", "same.csv", "--exclude", "y"], project,
-            "same.csv: -o names the same file as the data data.csv")
+            "same.csv: --output names the same file as the data data.csv")
 
 
 def test_demo_refuses_the_folder_of_its_packaged_samples() -> None:

@@ -227,9 +227,9 @@ def test_restricted_modes_measure_validity_where_they_are_taylor_polynomials() -
         ({"at": [0.1, 0.2]}, DataError, "has 2 values but the model has 5 inputs"),
         ({"at": ["a", "b", "c", "d", "e"]}, DataError, "not a list of numbers"),
         ({"at": [0.1, np.nan, 0, 0, 0]}, DataError, "NaN or infinity"),
-        ({"at": [0.0] * 5, "terms": "diagonal", "max_interaction": 2}, MethodError, "drop --max-interaction"),
+        ({"at": [0.0] * 5, "terms": "diagonal", "max_interaction": 2}, MethodError, "drop `max_interaction`"),
         ({"at": [0.0] * 5, "terms": "cross"}, MethodError, "`terms` of the taylor method must be one of all, diagonal, got 'cross'"),
-        ({"at": [0.0] * 5, "order": -1}, MethodError, "--order must be ≥ 0"),
+        ({"at": [0.0] * 5, "order": -1}, MethodError, "`order` must be ≥ 0"),
     ],
 )
 def test_bad_options_are_one_clear_error(options: dict, error: type, message: str) -> None:
@@ -258,6 +258,6 @@ def test_logits_on_a_network_without_softmax_warns() -> None:
 
 def test_too_many_mixed_terms_points_to_the_diagonal_mode() -> None:
     net = network([60, 4, 1], ["tanh", "linear"], seed=8)
-    with pytest.raises(OrderTooLargeError, match="--terms diagonal keeps only the pure powers"):
+    with pytest.raises(OrderTooLargeError, match="`terms` diagonal keeps only the pure powers"):
         expand(net, "taylor", 8, at=np.zeros(60), max_memory=10**8)
     assert expand(net, "taylor", 8, at=np.zeros(60), terms="diagonal", max_memory=10**8).n_terms == 1 + 60 * 8

@@ -291,7 +291,7 @@ def test_polynomial_candidates(tmp_path: Path) -> None:
     (tmp_path / "a.poly.json").write_text("{}")
     assert find_polynomial(tmp_path) == tmp_path / "a.poly.json"
     (tmp_path / "b.poly.json").write_text("{}")
-    with pytest.raises(ArtifactError, match=r"several polynomials in .* \(a.poly.json, b.poly.json\); choose one with --poly"):
+    with pytest.raises(ArtifactError, match=r"several polynomials in .* \(a.poly.json, b.poly.json\); choose one with `poly`"):
         find_polynomial(tmp_path)
 
 
@@ -310,7 +310,7 @@ def test_model_is_found_beside_the_polynomial_and_checked_by_sha256(tmp_path: Pa
     assert resolve_model({"source": "m.onnx", "sha256": "0" * 64}, poly_path, model) == (model, "0" * 64)
     with pytest.raises(ModelLoadError, match="source model 'gone.onnx' is not at"):
         resolve_model({"source": "gone.onnx"}, poly_path, None)
-    with pytest.raises(ArtifactError, match="names no source model; pass --model"):
+    with pytest.raises(ArtifactError, match="names no source model; pass `model`"):
         resolve_model({}, poly_path, None)
 
 
@@ -364,7 +364,7 @@ def test_declared_probability_polynomial_is_compared_without_softmax(tmp_path: P
     report = verify_polynomial(poly, model, data)
     assert (report.compared, report.secondary) == ("probabilities", None)
     assert_metrics_equal(report.outputs, numpy_metrics(explicit_values(poly.exponents, poly.coefficients, x), probabilities))
-    with pytest.raises(DataError, match="--compare logits: the polynomial stands for probabilities"):
+    with pytest.raises(DataError, match="`compare` logits: the polynomial stands for probabilities"):
         verify_polynomial(poly, model, data, compare="logits")
 
 
@@ -378,7 +378,7 @@ def tanh_linear_fit(tanh_network, tmp_path: Path) -> tuple[Path, Path, Polynomia
 
 def test_compare_applies_only_to_softmax_networks(tanh_linear_fit) -> None:
     model, data, poly = tanh_linear_fit
-    with pytest.raises(DataError, match="does not end in softmax; drop --compare"):
+    with pytest.raises(DataError, match="does not end in softmax; drop `compare`"):
         verify_polynomial(poly, model, data, compare="probabilities")
 
 

@@ -20,15 +20,26 @@ __all__ = ["verify"]
 EXIT_GATE_FAILED = 1
 
 
+GATE_FLAGS = {
+    "max_abs": "--max-abs",
+    "mae": "--max-mae",
+    "rmse": "--max-rmse",
+    "rel_l2": "--max-rel-l2",
+    "r2": "--min-r2",
+    "argmax_agreement": "--min-argmax-agreement",
+}
+"""The option that sets each gate the user may set (``polyx.gates.GATE_METRICS``, ``user_set``)."""
+
+
 def _gate_options(command: Callable) -> Callable:
-    """One ``--max-…``/``--min-…`` option per gate metric, named and explained by ``polyx.gates``."""
+    """One ``--max-…``/``--min-…`` option per gate metric, explained by ``polyx.gates``."""
     from polyx.gates import GATE_METRICS
 
     for metric, spec in reversed(list(GATE_METRICS.items())):
-        if spec.option:
+        if spec.user_set:
             side = "above" if spec.operator == "<=" else "below"
             text = f"Fail when the {spec.description} is {side} X."
-            command = click.option(spec.option, f"gate_{metric}", type=gate_bound(spec.operator, metric), metavar="X", help=text)(command)
+            command = click.option(GATE_FLAGS[metric], f"gate_{metric}", type=gate_bound(spec.operator, metric), metavar="X", help=text)(command)
     return command
 
 

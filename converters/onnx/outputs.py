@@ -46,7 +46,7 @@ def choose_output(model: Any, requested: str | None, source: str) -> str:
         return candidates[0]
     raise ModelLoadError(
         f"{source}: the model has {len(outputs)} outputs ({', '.join(outputs)}) and polyx reads one; "
-        "choose it with --model-output NAME"
+        "choose it with `model_output`"
     )
 
 

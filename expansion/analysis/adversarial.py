@@ -115,7 +115,7 @@ def adversarial_steps(polynomial: Polynomial, epsilon: float) -> list[Adversaria
     """Per output: the unit direction with the largest |Δ| of the quadratic model for a step ε, the
     model's Δ and the whole polynomial's change p(x_b + εu) − p(x_b) (equal for degree ≤ 2)."""
     if not np.isfinite(epsilon) or epsilon <= 0:
-        raise DataError(f"--epsilon {epsilon}: the step must be a positive finite number")
+        raise DataError(f"`epsilon` {epsilon}: the step must be a positive finite number")
     point, _ = base_point(polynomial)
     gradients, matrices = local_quadratic(polynomial, point)
     steps = []

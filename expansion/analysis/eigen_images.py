@@ -41,11 +41,11 @@ def image_shape(n_vars: int, shape: Sequence[int]) -> tuple[int, int]:
     dims = tuple(int(d) for d in shape if int(d) != 1) or (1,)
     if int(np.prod(dims)) != n_vars:
         raise DataError(
-            f"--shape {'x'.join(map(str, shape))} holds {int(np.prod(dims))} values but the polynomial has {n_vars} "
+            f"`shape` {'x'.join(map(str, shape))} holds {int(np.prod(dims))} values but the polynomial has {n_vars} "
             f"variables; give a shape whose product is {n_vars}"
         )
     if len(dims) > 2:
-        raise DataError(f"--shape {'x'.join(map(str, shape))}: an image has two axes; give HxW, e.g. 28x28")
+        raise DataError(f"`shape` {'x'.join(map(str, shape))}: an image has two axes; give HxW, e.g. 28x28")
     return (1, dims[0]) if len(dims) == 1 else (dims[0], dims[1])
 
 

@@ -281,7 +281,7 @@ def importance(polynomial: Polynomial, model: InputModel) -> Importance:
 
     if polynomial.n_terms > MAX_TERMS:
         raise DataError(f"importance covers polynomials of up to {MAX_TERMS} terms (it forms every pair of terms); "
-                        f"this one has {polynomial.n_terms}: convert with a lower --order or --max-interaction")
+                        f"this one has {polynomial.n_terms}: convert with a lower `order` or `max_interaction`")
     shares, mean, variance = term_shares(polynomial, model)
     first, total = sobol_indices(polynomial, model)
     sobol_model = model.description if model.independent else "the product of the data's marginal distributions"

@@ -45,12 +45,12 @@ def expand_at_points(network: Any, points: np.ndarray, order: int, tolerance: fl
 
     points = np.atleast_2d(np.asarray(points, dtype=np.float64))
     if points.shape[0] < 2:
-        raise DataError(f"--at-points needs at least 2 rows to compare expansions; {source or 'the file'} has {points.shape[0]}")
+        raise DataError(f"`at_points` needs at least 2 rows to compare expansions; {source or 'the file'} has {points.shape[0]}")
     if points.shape[0] > MAX_POINTS:
-        raise DataError(f"--at-points {source or ''}: {points.shape[0]} rows is more than {MAX_POINTS} expansions; "
+        raise DataError(f"`at_points` {source or ''}: {points.shape[0]} rows is more than {MAX_POINTS} expansions; "
                         "give a sample of the rows")
     if not np.all(np.isfinite(points)):
-        raise DataError(f"--at-points {source or ''}: the rows hold NaN or infinite values; give finite points")
+        raise DataError(f"`at_points` {source or ''}: the rows hold NaN or infinite values; give finite points")
     local = [expand(network, "taylor", order, at=point, centered=False, validity_samples=0, **options) for point in points]
     if variables is not None:
         local = [p.relabelled(variables=tuple(variables)) for p in local]
@@ -63,7 +63,7 @@ def agreement(local: Sequence[Polynomial], tolerance: float) -> dict[str, Any]:
     first = local[0]
     for other in local[1:]:
         if other.exponents.shape != first.exponents.shape or not np.array_equal(other.exponents, first.exponents):
-            raise MethodError("the local expansions list different terms; use the same --order and --terms at every point")
+            raise MethodError("the local expansions list different terms; use the same `order` and `terms` at every point")
     stack = np.stack([p.coefficients for p in local])  # (points, outputs, terms)
     low, high = stack.min(axis=0), stack.max(axis=0)
     spread = high - low

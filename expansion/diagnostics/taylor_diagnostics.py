@@ -219,6 +219,6 @@ def coverage_warnings(rows: Sequence[dict], data: str, fitted: bool, fit_data: s
                 f"{where}: {row['taylor_outside']:.1%} of the pre-activations on {data} lie outside "
                 f"{_interval_text(row['taylor_interval'])}, where the order-{row['taylor_order']} Taylor polynomial "
                 f"stays within 1% of {row['activation']}; the polynomial can be far from the network there "
-                f"(--fit {data} fits each activation over the data's range instead)"
+                f"(the same rows given as `fit` fit each activation over the data's range instead)"
             )
     return warnings

@@ -40,7 +40,7 @@ def check_order(order: int) -> None:
     if order > MAX_ORDER:
         raise OrderTooLargeError(
             f"order {order} is above {MAX_ORDER}, the highest polyx expands to: every method divides by q!, and "
-            f"{MAX_ORDER + 1}! is beyond float64; lower --order"
+            f"{MAX_ORDER + 1}! is beyond float64; lower `order`"
         )
 
 
@@ -65,7 +65,7 @@ def parse_memory(text: str) -> int:
     unit = match.group(2).upper() if match else None
     size = float(match.group(1)) * _UNITS[unit] if match and unit in _UNITS else math.nan
     if not (math.isfinite(size) and size >= 1):
-        raise OrderTooLargeError(f"--max-memory '{text}' is not a size; write it like 4GB, 512MB or 2GiB")
+        raise OrderTooLargeError(f"`max_memory` '{text}' is not a size; write it like 4GB, 512MB or 2GiB")
     return int(size)
 
 
@@ -113,11 +113,11 @@ def check_expansion_memory(
         (q for q in range(order - 1, 0, -1)
          if expansion_bytes(n_vars, q, widths, max_interaction) <= max_memory), None
     )
-    hint = f"lower --order to {lower}" if lower else "reduce the number of inputs"
+    hint = f"lower `order` to {lower}" if lower else "reduce the number of inputs"
     raise OrderTooLargeError(
         f"order {order} in {n_vars} variables has {terms:,} terms per polynomial and needs about "
-        f"{format_bytes(need)}, over the --max-memory limit of {format_bytes(max_memory)}; "
-        f"{hint}, or raise --max-memory if the machine has it"
+        f"{format_bytes(need)}, over the `max_memory` limit of {format_bytes(max_memory)}; "
+        f"{hint}, or raise `max_memory` if the machine has it"
     )
 
 
@@ -137,6 +137,6 @@ def check_quadratic_memory(n_vars: int, outputs: int, widths: list[int], max_mem
         return need
     raise OrderTooLargeError(
         f"the quadratic in {n_vars:,} variables for {outputs} outputs holds {outputs * n_vars * (n_vars + 1) // 2:,} "
-        f"coefficients and needs about {format_bytes(need)}, over the --max-memory limit of {format_bytes(max_memory)}; "
-        "reduce the number of inputs or outputs, or raise --max-memory if the machine has it"
+        f"coefficients and needs about {format_bytes(need)}, over the `max_memory` limit of {format_bytes(max_memory)}; "
+        "reduce the number of inputs or outputs, or raise `max_memory` if the machine has it"
     )

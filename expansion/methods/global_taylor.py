@@ -45,16 +45,16 @@ def effective_taylor_orders(network: Network, taylor_orders: int | Sequence[int]
     """nn2poly's per-layer orders: a scalar q for non-linear layers and 1 for linear ones, or a list as given."""
     if isinstance(taylor_orders, (int, np.integer)):
         if taylor_orders < 1:
-            raise MethodError(f"--taylor-orders must be ≥ 1, got {taylor_orders}")
+            raise MethodError(f"`taylor_orders` must be ≥ 1, got {taylor_orders}")
         return [1 if layer.activation.name == "linear" else int(taylor_orders) for layer in network.layers]
     orders = [int(q) for q in taylor_orders]
     if len(orders) != len(network.layers):
         raise MethodError(
-            f"--taylor-orders lists {len(orders)} orders but the network has {len(network.layers)} layers "
+            f"`taylor_orders` lists {len(orders)} orders but the network has {len(network.layers)} layers "
             "(hidden and output); give one per layer or a single number"
         )
     if any(q < 1 for q in orders):
-        raise MethodError(f"--taylor-orders must be ≥ 1, got {orders}")
+        raise MethodError(f"`taylor_orders` must be ≥ 1, got {orders}")
     return orders
 
 
@@ -117,8 +117,8 @@ def _taylor_polynomial(network: Network, order: int, orders: list[int], center: 
     problem = _non_analytic_layer(network, center)
     if problem:
         raise MethodError(
-            f"{problem}: nn2poly's Taylor expansion does not exist there; use --fit DATA.csv "
-            "(a least-squares fit over the data's range) or --method taylor/lsq"
+            f"{problem}: nn2poly's Taylor expansion does not exist there; use `fit` DATA.csv "
+            "(a least-squares fit over the data's range) or `method` taylor/lsq"
         )
     plan = _plan(network, orders, order, max_memory)
     outputs = propagate(network, plan, _taylor_series(orders, plan.degrees, center))
@@ -160,7 +160,7 @@ def expand_global(
     R² against the network to ``diagnostics``; ``*_source`` names the rows in the artifact.
     """
     if order < 0:
-        raise MethodError(f"--order must be ≥ 0, got {order}")
+        raise MethodError(f"`order` must be ≥ 0, got {order}")
     center = float(taylor_center)
     if isinstance(network, Graph):
         return _graph_polynomial(network, order, taylor_orders, center, fit, data, data_source, max_memory)

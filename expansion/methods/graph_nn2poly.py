@@ -40,7 +40,7 @@ def _refuse_unsupported(graph: Graph, center: float) -> None:
     if problems:
         raise MethodError(
             "nn2poly's global expansion cannot represent " + "; ".join(dict.fromkeys(problems))
-            + ": use --method taylor (exact at a point) or --method lsq (least squares)"
+            + ": use `method` taylor (exact at a point) or `method` lsq (least squares)"
         )
 
 

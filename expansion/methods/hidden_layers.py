@@ -37,7 +37,7 @@ def prefix_networks(network: Network | Graph) -> list[tuple[str, Network | Graph
         prefix = replace(network, layers=network.layers[: index + 1], output_activation=None, output_shape=None)
         prefixes.append((f"layer{index + 1}", prefix))
     if not prefixes:
-        raise DataError("--keep-layers: the network has no hidden layer (a single dense layer); drop the option")
+        raise DataError("`keep_layers`: the network has no hidden layer (a single dense layer); drop the option")
     return prefixes
 
 
@@ -45,7 +45,7 @@ def _prefix_graphs(graph: Graph) -> list[tuple[str, Graph]]:
     """Every hidden non-linear node's sub-graph (the nodes it reads, itself last)."""
     hidden = [index for index, node in enumerate(graph.nodes[:-1]) if isinstance(node, (Elementwise, Product, MaxPool))]
     if not hidden:
-        raise DataError("--keep-layers: the graph has no hidden non-linear node; drop the option")
+        raise DataError("`keep_layers`: the graph has no hidden non-linear node; drop the option")
     return [(f"node{index}", replace(graph, nodes=tuple(prune(list(graph.nodes), index)), output_activation=None,
                                      output_shape=None)) for index in hidden]
 
@@ -89,12 +89,12 @@ def load_layer(path: Path, name: str) -> Polynomial:
     if not isinstance(data, dict) or data.get("format") != LAYERS_FORMAT:
         sibling = layers_path(path)
         if sibling == path or not sibling.is_file():
-            raise DataError(f"--layer {name}: {path} holds no hidden layers and there is no {sibling.name} beside it; "
-                            "convert with --keep-layers")
+            raise DataError(f"`layer` {name}: {path} holds no hidden layers and there is no {sibling.name} beside it; "
+                            "convert with `keep_layers`")
         return load_layer(sibling, name)
     layers = data.get("layers") if isinstance(data.get("layers"), list) else []
     names = [block.get("name") for block in layers if isinstance(block, dict)]
     for block in layers:
         if isinstance(block, dict) and block.get("name") == name:
             return polynomial_from_json(json.dumps(block.get("polynomial")), f"{path} ({name})")
-    raise DataError(f"--layer {name}: {path} has no such layer; choose one of {', '.join(map(str, names)) or 'none'}")
+    raise DataError(f"`layer` {name}: {path} has no such layer; choose one of {', '.join(map(str, names)) or 'none'}")

@@ -212,9 +212,9 @@ def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndar
              f"Monte-Carlo least squares on {fit['samples']} {fit['fitted_on']}, "
              f"held-out R² {scores}"]
     if check_samples:
-        notes.append("--check-samples checks the analytic R² of the closed form; the empirical fit reports a held-out R²")
+        notes.append("`check_samples` checks the analytic R² of the closed form; the empirical fit reports a held-out R²")
     if samples is not None and fit["fitted_on"] == "data rows":
-        notes.append("--samples is for draws from a Gaussian; with --data the fit uses the data rows")
+        notes.append("`samples` is for draws from a Gaussian; with `data` the fit uses the data rows")
     return polynomial, notes
 
 
@@ -223,7 +223,7 @@ def _closed_form_checks(network: Network, polynomial: Polynomial, model: Gaussia
     """The optional Monte-Carlo check of the analytic R² (for the diagnostics), and notes on the options."""
     notes, extra = [], {}
     if samples is not None:
-        notes.append("--samples is for the empirical fit of deeper networks; this one has a closed form")
+        notes.append("`samples` is for the empirical fit of deeper networks; this one has a closed form")
     if check_samples:
         from polyx.expansion.methods.monte_carlo import check_r_squared
 
@@ -261,7 +261,7 @@ def expand_lsq(
     unless that risks more than CENTERING_DIGITS digits (see the module).
     """
     if order < 0:
-        raise MethodError(f"--order must be ≥ 0, got {order}")
+        raise MethodError(f"`order` must be ≥ 0, got {order}")
     check_order(order)  # first: the Hermite tables and the Monte-Carlo basis are sized by the order
     model = gaussian_input(input_names or network.variable_names, mean, cov, data, input_source)
     form = hidden_layer_form(network)

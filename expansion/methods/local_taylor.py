@@ -51,7 +51,7 @@ def reference_point(network: Network, at: Sequence[float] | np.ndarray | None) -
     if at is None:
         raise MethodError(
             "the taylor method expands the network at a reference point x0 and none was given; "
-            "pass --at=0.5,-0.2, --at-row DATA.csv:N or --at-mean DATA.csv (Python: at=[...])"
+            "pass `at`, one value per input, e.g. at=[0.5, -0.2]"
         )
     try:
         point = np.asarray(at, dtype=np.float64).reshape(-1)
@@ -70,18 +70,18 @@ def reference_point(network: Network, at: Sequence[float] | np.ndarray | None) -
 
 def _check_options(order: int, terms: str, max_interaction: int | None, tolerance: float) -> None:
     if order < 0:
-        raise MethodError(f"--order must be ≥ 0, got {order}")
+        raise MethodError(f"`order` must be ≥ 0, got {order}")
     if terms not in TERMS:
-        raise MethodError(f"--terms must be one of {', '.join(TERMS)}, got '{terms}'")
+        raise MethodError(f"`terms` must be one of {', '.join(TERMS)}, got '{terms}'")
     if max_interaction is not None and max_interaction < 1:
-        raise MethodError(f"--max-interaction must be ≥ 1, got {max_interaction}")
+        raise MethodError(f"`max_interaction` must be ≥ 1, got {max_interaction}")
     if terms == "diagonal" and max_interaction not in (None, 1):
         raise MethodError(
-            "--terms diagonal keeps only pure powers (one input per term); drop --max-interaction, "
-            "or use --terms all with --max-interaction K"
+            "`terms` diagonal keeps only pure powers (one input per term); drop `max_interaction`, "
+            "or use `terms` all with `max_interaction` K"
         )
     if not tolerance > 0:
-        raise MethodError(f"the validity tolerance must be > 0, got {tolerance}")
+        raise MethodError(f"`validity_tolerance` must be > 0, got {tolerance}")
 
 
 def _neuron_series(order: int) -> NeuronSeries:
@@ -111,7 +111,7 @@ def _expand_all(
     except OrderTooLargeError as error:
         if max_interaction is not None:
             raise
-        raise OrderTooLargeError(f"{error}; --terms diagonal keeps only the pure powers (1 + n·Q terms)") from None
+        raise OrderTooLargeError(f"{error}; `terms` diagonal keeps only the pure powers (1 + n·Q terms)") from None
     if softmax:
         outputs = softmax_of_series(outputs)
     return outputs.space.all_exponents(), outputs.to_dense()
@@ -126,7 +126,7 @@ def _expand_diagonal(
     if need > max_memory:
         raise OrderTooLargeError(
             f"the diagonal expansion lists {rows:,} terms of {network.input_size:,} exponents each "
-            f"({format_bytes(need)}), over the --max-memory limit; lower --order or raise --max-memory"
+            f"({format_bytes(need)}), over the `max_memory` limit; lower `order` or raise `max_memory`"
         )
     if isinstance(network, Graph):
         return graph_taylor_diagonal(network, point, order, softmax)
@@ -255,7 +255,7 @@ def expand_local(
         network.variable_names, network.output_names, exponents, coefficients, point if centered else None, method
     )
     diagnostics: dict = {"value_at_reference": value.tolist(), "exact": _exactness(terms, max_interaction)}
-    warnings = ["the network has no softmax output: --logits changes nothing"] if logits and not has_softmax else []
+    warnings = ["the network has no softmax output: `logits` changes nothing"] if logits and not has_softmax else []
     if network.output_activation == "log_softmax" and not logits:
         warnings.append("the network ends in a log_softmax: the polynomial is the Taylor polynomial of its logits "
                         "(export re-applies the log-softmax)")
@@ -271,7 +271,7 @@ def expand_local(
         if diagnostics["validity"]["radius"] == 0.0:
             warnings.append(
                 f"the polynomial misses the network by more than the tolerance ({tolerance:g}) already "
-                f"{VALIDITY_RADII[0]:g} from x0; raise --order or check the reference point"
+                f"{VALIDITY_RADII[0]:g} from x0; raise `order` or check the reference point"
             )
     convergence = derivative_ratios(polynomial)
     if convergence is not None:

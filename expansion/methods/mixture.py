@@ -315,7 +315,7 @@ def lsq_with_mixture(
     fitted = mixture is None
     if fitted:
         if data is None or components is None:
-            raise DataError("--mixture k fits a k-component mixture to --data; give --data (or a mixture in --gaussian)")
+            raise DataError("`components` k fits a k-component mixture to `data`; give `data` (or a ready Gaussian mixture)")
         mixture = fit_mixture(data, components, seed, source)
     centered = parameters.pop("centered", None)
     common = {"input_names": input_names, **parameters}
@@ -345,9 +345,9 @@ def lsq_with_mixture(
     if not centred:
         poly = _multiplied_out(poly)
     if samples is not None:
-        notes.append("--samples is for the empirical fit of deeper networks; this one has a closed form")
+        notes.append("`samples` is for the empirical fit of deeper networks; this one has a closed form")
     if check_samples:
-        notes.append("--check-samples checks a single Gaussian's R²; the mixture's R² is analytic")
+        notes.append("`check_samples` checks a single Gaussian's R²; the mixture's R² is analytic")
     method: dict = {"name": "lsq", "order": order, "solution": "closed-form",
                     "input_model": "gaussian mixture fitted to data" if fitted else "gaussian mixture",
                     "centered": centred, "input_source": source, "components": int(mixture.weights.size)}

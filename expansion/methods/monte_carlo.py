@@ -67,12 +67,12 @@ def _draws_bytes(rows: int, inputs: int, widths: list[int], terms: int) -> int:
 
 
 def _check_draws(rows: int, what: str, network: Network, terms: int, max_memory: int) -> None:
-    """Refuse, before drawing, a number of samples whose rows do not fit in --max-memory."""
+    """Refuse, before drawing, a number of samples whose rows do not fit in ``max_memory``."""
     need = _draws_bytes(rows, network.input_size, network.widths, terms)
     if need > max_memory:
         raise OrderTooLargeError(
             f"{what} needs about {format_bytes(need)} for the {rows:,} draws held in memory at once, over the "
-            f"--max-memory limit of {format_bytes(max_memory)}; use fewer samples"
+            f"`max_memory` limit of {format_bytes(max_memory)}; use fewer samples"
         )
 
 
@@ -150,15 +150,15 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
     if need > max_memory:
         raise OrderTooLargeError(
             f"the Monte-Carlo fit of order {order} in {whiten.shape[0]} inputs has {terms:,} basis terms and needs "
-            f"about {format_bytes(need)}, over the --max-memory limit of {format_bytes(max_memory)}; lower --order"
+            f"about {format_bytes(need)}, over the `max_memory` limit of {format_bytes(max_memory)}; lower `order`"
         )
     chunk = _chunk_rows(terms)
     if data is None:
         fit_rows = samples or max(DEFAULT_SAMPLES_PER_TERM * terms, MIN_DEFAULT_SAMPLES)
         if fit_rows < terms:
-            raise DataError(f"--samples {fit_rows} is below the {terms:,} basis terms of order {order}; "
+            raise DataError(f"`samples` {fit_rows} is below the {terms:,} basis terms of order {order}; "
                             f"use at least {DEFAULT_SAMPLES_PER_TERM * terms:,}")
-        _check_draws(max(fit_rows // 4, 1000), f"--samples {fit_rows:,} (its held-out R²)", network, terms, max_memory)
+        _check_draws(max(fit_rows // 4, 1000), f"`samples` {fit_rows:,} (its held-out R²)", network, terms, max_memory)
     space_z = MonomialSpace(whiten.shape[0], order)
     if data is None:
         rng = np.random.default_rng(seed)
@@ -171,7 +171,7 @@ def fit_empirical(network: Network, order: int, model: GaussianInput, data: np.n
         if fit_rows < terms or not held.any():
             raise DataError(f"the data has {z_all.shape[0]} rows; an order-{order} fit has {terms:,} basis terms and "
                             f"holds out every {HOLDOUT_EVERY}th row, so it needs at least "
-                            f"{-(-terms * HOLDOUT_EVERY // (HOLDOUT_EVERY - 1)) + 1:,} rows; lower --order")
+                            f"{-(-terms * HOLDOUT_EVERY // (HOLDOUT_EVERY - 1)) + 1:,} rows; lower `order`")
         z_fit = z_all[~held]
         y_fit = network.forward(data[~held], logits=True)
         coefficients, rank = fit_monomials(
@@ -198,7 +198,7 @@ def check_r_squared(network: Network, polynomial: Polynomial, model: GaussianInp
     """Monte-Carlo R² of the polynomial against the network on ``samples`` Gaussian draws, with a
     batch-means standard error, and a warning if it disagrees with the analytic R² by > 5 of them.
     The draws are held at once, so their size is checked against ``max_memory`` first."""
-    _check_draws(samples, f"--check-samples {samples:,}", network, polynomial.n_terms, max_memory)
+    _check_draws(samples, f"`check_samples` {samples:,}", network, polynomial.n_terms, max_memory)
     _, back = model.whitening()
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((samples, back.shape[1]))

@@ -73,7 +73,7 @@ def summarize_polynomial(poly: Polynomial, top: int = 10, threshold: float = 0.0
     still says how much of the polynomial it shows.
     """
     if top < 1:
-        raise DataError(f"--top must be at least 1, got {top}")
+        raise DataError(f"`top` must be at least 1, got {top}")
     magnitude = np.abs(poly.coefficients)
     mass = magnitude.sum(axis=1)
     share = np.divide(magnitude, mass[:, None], out=np.zeros_like(magnitude), where=mass[:, None] > 0)
@@ -110,7 +110,7 @@ def render_polynomial(poly: Polynomial, fmt: str, *, digits: int = 6, threshold:
     if fmt not in FORMATS[1:]:
         raise DataError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
     if top is not None and top < 1:
-        raise DataError(f"--top must be at least 1, got {top}")
+        raise DataError(f"`top` must be at least 1, got {top}")
     shown = poly.pruned(threshold, top=top)
     if fmt == "latex":
         return render_latex(shown, digits=digits, threshold=threshold)

@@ -42,7 +42,7 @@ def quadratic_matrices(polynomial: Polynomial) -> np.ndarray:
 
     if not (polynomial.term_degrees() == 2).any():
         raise DataError(
-            f"the polynomial has no degree-2 terms (degree {polynomial.degree}); --eig needs a polynomial of order ≥ 2"
+            f"the polynomial has no degree-2 terms (degree {polynomial.degree}); `eig` needs a polynomial of order ≥ 2"
         )
     if polynomial.degree <= 2:
         return polynomial.quadratic.gram

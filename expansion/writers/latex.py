@@ -45,7 +45,7 @@ def render_latex(
     ``variable_names`` replaces the polynomial's names (e.g. data columns) in the rendering only.
     """
     if digits < 1:
-        raise DataError(f"--digits must be at least 1, got {digits}")
+        raise DataError(f"`digits` must be at least 1, got {digits}")
     names = list(variable_names) if variable_names is not None else list(poly.variables)
     if len(names) != len(poly.variables):
         raise DataError(f"{len(names)} variable names given for a polynomial in {len(poly.variables)} variables")

@@ -271,7 +271,7 @@ def polynomial_to_onnx(poly: Polynomial, dtype: str = "float32", logits: bool = 
     from onnx import TensorProto, helper
 
     if dtype not in DTYPES:
-        raise DataError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}")
+        raise DataError(f"`dtype` {dtype}: choose one of {', '.join(DTYPES)}")
     shape = _feature_shape(poly)
     input_name = str(poly.provenance.get("input_name") or DEFAULT_INPUT_NAME)
     output_name = str(poly.provenance.get("output_name") or DEFAULT_OUTPUT_NAME)
@@ -335,9 +335,9 @@ def export_polynomial(poly_path: str | Path, output: str | Path, dtype: str = "f
     output = Path(output)
     if output.suffix.lower() != ".onnx" and not writes_in_place(output):
         raise DataError(f"{output}: the exported model is ONNX; give a file name ending in .onnx")
-    check_paths({"-o": output}, {"polynomial": poly_path})
+    check_paths({"`output`": output}, {"polynomial": poly_path})
     poly = artifact_in_raw_units(load_polynomial(poly_path))
-    check_paths({"-o": output}, source_candidates(poly, Path(poly_path)))
+    check_paths({"`output`": output}, source_candidates(poly, Path(poly_path)))
     model = polynomial_to_onnx(poly, dtype, logits)
     onnx.checker.check_model(model, full_check=True)
     written = write_atomic(output, model.SerializeToString())

@@ -70,7 +70,7 @@ def write_excel(poly: Polynomial, logits: bool = False) -> str:
         if len(formula) + 1 > MAX_FORMULA:
             raise DataError(
                 f"the Excel formula for the {label} is {len(formula) + 1} characters, Excel takes at most {MAX_FORMULA}; "
-                "export a pruned polynomial (fewer terms) or choose another --to target"
+                "export a pruned polynomial (fewer terms) or choose another `target`"
             )
     lines += [f"#   {cell}: {comment_text(label)}" for cell, label, _ in formulas]
     lines += [f"{cell}\t={formula}" for cell, _, formula in formulas]

@@ -38,7 +38,7 @@ def writer(target: str) -> Callable[[Polynomial, bool], str]:
     else:
         from polyx.errors import DataError
 
-        raise DataError(f"--to {target}: choose one of onnx, {', '.join(TARGETS)}")
+        raise DataError(f"`target` {target}: choose one of onnx, {', '.join(TARGETS)}")
     return write
 
 
@@ -63,9 +63,9 @@ def export_source(poly_path: str | Path, output: str | Path, target: str, logits
     from polyx.paths import check_paths
 
     writer(target)
-    check_paths({"-o": output}, {"polynomial": poly_path})
+    check_paths({"`output`": output}, {"polynomial": poly_path})
     poly = artifact_in_raw_units(load_polynomial(poly_path))
-    check_paths({"-o": output}, source_candidates(poly, Path(poly_path)))
+    check_paths({"`output`": output}, source_candidates(poly, Path(poly_path)))
     text = source_code(poly, target, logits)
     written = write_atomic(output, text)
     return SourceExport(written, target, exported_space(poly, logits), poly.n_terms, text.count("\n"))
