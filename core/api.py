@@ -21,7 +21,6 @@ from polyx.progress import ProgressCallback, reporting
 __all__ = ["convert"]
 
 ROW_OPTIONS = ("data", "fit")
-_SOURCE_OPTION = {("nn2poly", "data"): "data_source", ("nn2poly", "fit"): "fit_source", ("lsq", "data"): "input_source"}
 
 
 def convert(
@@ -38,15 +37,15 @@ def convert(
     notebook that wants to show how far it got.
     """
     from polyx.converters.load import load_network
+    from polyx.expansion.methods.catalog import method_spec
     from polyx.expansion.methods.expand import expand
 
-    from polyx.expansion.methods.expand import ALIASES
-
+    spec = method_spec(method)
     network = path_or_network if isinstance(path_or_network, Network) else load_network(path_or_network)
     for name in ROW_OPTIONS:
         if options.get(name) is not None:
             options[name], source = _rows(options[name], network)
-            key = _SOURCE_OPTION.get((ALIASES.get(method, method), name))
+            key = spec.option(name).source if name in spec.option_names else None
             if source is not None and key is not None:
                 options.setdefault(key, source)
     with reporting(progress):

@@ -34,12 +34,28 @@ TARGET = "y"
 ORDER = 4
 MIN_R2 = DEFAULT_MIN_R2  # the demo is gated as `polyx verify` is by default
 
-# Each method of polyx.expansion.methods.expand.METHODS, with its options for the sample and a description.
-_PLANS: dict[str, tuple[Callable[[Path], dict[str, Any]], str]] = {
-    "nn2poly": (lambda data: {}, "global Taylor expansion at 0 (nn2poly)"),
-    "taylor": (lambda data: {"at_mean": data}, "exact local Taylor polynomial at the data mean (HOPE)"),
-    "lsq": (lambda data: {"data": data}, "least squares under the data's Gaussian (Belrose & Rigg)"),
+SAMPLE_OPTIONS: dict[str, tuple[Callable[[Path], dict[str, Any]], str]] = {
+    "nn2poly": (lambda data: {}, "at 0"),
+    "taylor": (lambda data: {"at_mean": data}, "x0 = the data mean"),
+    "lsq": (lambda data: {"data": data}, "the Gaussian fitted to the data"),
 }
+"""What the sample needs beyond each method's defaults (``convert`` options, by method), and what they
+say; every method of ``polyx.expansion.methods.catalog.METHOD_SPECS`` is run, described by its summary."""
+
+
+def _plans(data: Path) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, description, convert options) for every described method, the options checked against its description."""
+    from polyx.expansion.methods.catalog import METHOD_SPECS
+
+    plans = []
+    for name, spec in METHOD_SPECS.items():
+        given, where = SAMPLE_OPTIONS.get(name, (lambda _: {}, ""))
+        options = given(data)
+        unknown = set(options) - spec.request_fields()
+        if unknown:
+            raise ValueError(f"the demo gives {name} options it does not take: {sorted(unknown)}")
+        plans.append((name, f"{spec.summary}, here {where}" if where else spec.summary, options))
+    return plans
 
 
 @dataclass(frozen=True)
@@ -154,10 +170,8 @@ def _export_best(runs: list[MethodRun], data: Path) -> dict:
 
 
 def _demo_in(folder: Path, kept: bool) -> Demo:
-    from polyx.expansion.methods.expand import METHODS
-
     model, data = _copy_sample(SAMPLE_MODEL, folder), _copy_sample(SAMPLE_DATA, folder)
-    runs = [_run_method(name, _PLANS[name][1], _PLANS[name][0](data), model, data) for name in METHODS]
+    runs = [_run_method(name, description, options, model, data) for name, description, options in _plans(data)]
     formula = _target_formula()
     return Demo(
         model=SAMPLE_MODEL,

@@ -38,8 +38,9 @@ _CONVERT = (
 
 NN2POLY = MethodSpec(
     name="nn2poly",
+    title="global Taylor",
     aliases=("global",),
-    summary="global Taylor expansion at one centre, every activation truncated (nn2poly)",
+    summary="global Taylor expansion, every activation truncated (nn2poly)",
     options=(
         OptionSpec("taylor_orders", "orders", None, "Taylor order of every non-linear layer, or one per layer; "
                    "default 8, with fit the order.", minimum=1, maximum=MAX_TAYLOR_ORDER, set_by=("taylor_orders",)),
@@ -67,8 +68,9 @@ NN2POLY = MethodSpec(
 
 TAYLOR = MethodSpec(
     name="taylor",
+    title="exact local Taylor at a point",
     aliases=("hope",),
-    summary="exact local Taylor polynomial at a reference point x0 (HOPE)",
+    summary="exact local Taylor polynomial at a point x0 (HOPE)",
     options=(
         OptionSpec("at", "point", None, "The reference point x0, one value per input (required).",
                    set_by=("at", "at_row", "at_mean", "at_points", "agreement_tolerance")),
@@ -99,7 +101,8 @@ TAYLOR = MethodSpec(
 
 LSQ = MethodSpec(
     name="lsq",
-    summary="least-squares polynomial under a Gaussian input model, closed form where one exists (Belrose & Rigg)",
+    title="least squares",
+    summary="least squares under a Gaussian input model (Belrose & Rigg)",
     options=(
         OptionSpec("mean", "vector", None, "Mean of the Gaussian input model (default 0).", set_by=("gaussian",)),
         OptionSpec("cov", "matrix", None, "Covariance of the Gaussian input model (default I).", set_by=("gaussian",)),

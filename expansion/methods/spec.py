@@ -156,7 +156,10 @@ class MethodSpec:
     """An expansion method as the library, ``polyx convert`` and ``polyx demo`` know it."""
 
     name: str
+    title: str
+    """A few words for a list of methods: 'exact local Taylor at a point'."""
     summary: str
+    """One line for a report: what the method computes, and whose method it is."""
     options: tuple[OptionSpec, ...]
     diagnostics: tuple[DiagnosticSpec, ...] = ()
     aliases: tuple[str, ...] = ()
