@@ -60,10 +60,9 @@ NN2POLY = MethodSpec(
         DiagnosticSpec("data", dict, "The rows the diagnostics were computed on: source and count."),
         DiagnosticSpec("layers", list, "Per layer: how much of the rows' pre-activations lie where the series holds."),
         DiagnosticSpec("r2_vs_network", dict, "R² of the polynomial (and of the plain Taylor one) against the network."),
-        DiagnosticSpec("fit", dict, "With fit: the rows, margin and points the activations were fitted on."),
         _WARNINGS, *_CONVERT,
     ),
-    recorded=("order", "taylor_orders", "taylor_center"),
+    recorded=("order", "taylor_orders"),
 )
 
 TAYLOR = MethodSpec(
@@ -90,7 +89,7 @@ TAYLOR = MethodSpec(
     ),
     diagnostics=(
         DiagnosticSpec("value_at_reference", list, "The network's outputs at x0."),
-        DiagnosticSpec("exact", bool, "Whether the polynomial is the exact Taylor polynomial (no terms dropped)."),
+        DiagnosticSpec("exact", str, "Which derivatives the polynomial holds exactly (all, or only the kept terms')."),
         DiagnosticSpec("kinks", dict, "ReLU-like activations: the distance from x0 to the nearest kink."),
         DiagnosticSpec("validity", dict, "The radius around x0 within which the polynomial meets the tolerance."),
         DiagnosticSpec("convergence", dict, "Ratios of successive derivatives: whether the series still converges."),
@@ -126,6 +125,8 @@ LSQ = MethodSpec(
         *_R2,
         DiagnosticSpec("r2_check", dict, "A Monte-Carlo estimate of the closed form's R², with its standard error."),
         DiagnosticSpec("held_out_rows", int, "The empirical fit: rows held out for its R²."),
+        DiagnosticSpec("basis_terms", int, "The empirical fit: monomials in its basis."),
+        DiagnosticSpec("basis_rank", int, "The empirical fit: rank of its design (below basis_terms: minimum-norm fit)."),
         DiagnosticSpec("hidden_neurons", int, "The closed form: neurons in the hidden layer."),
         DiagnosticSpec("preactivation_std_range", list, "The closed form: smallest and largest pre-activation spread."),
         DiagnosticSpec("centering", dict, "How many digits writing the polynomial in powers of x may cancel."),

@@ -83,6 +83,11 @@ def _has_kind(kind: str, value: Any) -> bool:
     raise ValueError(f"unknown option kind {kind!r}")
 
 
+def _number(value: float) -> str:
+    """A bound as a message shows it: 4294967295, not 4.29497e+09; 0.5 as 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """One parameter of a method: what it takes, its default and why it is there.
@@ -110,9 +115,12 @@ class OptionSpec:
         """What the option takes, for a message: 'a whole number ≥ 1', 'one of all, diagonal'."""
         if self.choices:
             return f"one of {', '.join(self.choices)}"
-        bounds = [f"≥ {self.minimum:g}" if self.minimum is not None else "",
-                  f"≤ {self.maximum:g}" if self.maximum is not None else ""]
-        return " ".join([KINDS[self.kind], *filter(None, bounds)])
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return f"{KINDS[self.kind]} from {_number(low)} to {_number(high)}"
+        if low is not None or high is not None:
+            return f"{KINDS[self.kind]} {'≥' if low is not None else '≤'} {_number(low if low is not None else high)}"
+        return KINDS[self.kind]
 
     def check(self, value: Any, method: str) -> Any:
         """The value if it fits the option (None where the default is None), else a MethodError naming it."""
@@ -136,9 +144,9 @@ class OptionSpec:
         if not all(math.isfinite(v) for v in values):
             return "finite"
         if self.minimum is not None and any(v < self.minimum for v in values):
-            return f"≥ {self.minimum:g}"
+            return f"≥ {_number(self.minimum)}"
         if self.maximum is not None and any(v > self.maximum for v in values):
-            return f"≤ {self.maximum:g}"
+            return f"≤ {_number(self.maximum)}"
         return None
 
 
