@@ -44,8 +44,11 @@ def _standardization_of(polynomial: Polynomial) -> "Standardization | None":
     """The μ, σ of an artifact written with ``--units standardized`` (its variables are z), else None."""
     from polyx.expansion.polynomials.units import Standardization
 
-    record = polynomial.method.get("standardization")
-    if polynomial.method.get("units") != "standardized" or not record:
+    from polyx.expansion.methods.records import method_record
+
+    method = method_record(polynomial)
+    record = method.standardization
+    if method.units != "standardized" or not record:
         return None
     return Standardization(record["center"], record["scale"], record.get("source", ""))
 
@@ -64,7 +67,9 @@ def input_model(polynomial: Polynomial, data: Path | None, kind: str = "empirica
     if data is None:
         if kind != "gaussian" and kind != "empirical":
             raise DataError(f"`input_model` {kind} is built from data; give `data` FILE")
-        record = polynomial.method.get("standardization")
+        from polyx.expansion.methods.records import method_record
+
+        record = method_record(polynomial).standardization
         if record:
             return gaussian_marginals(np.asarray(record["center"]), np.asarray(record["scale"]), degree,
                                       f"independent Gaussians N(μ, σ²) from the artifact's standardisation ({record.get('source')})")

@@ -28,21 +28,24 @@ GRID = 61
 
 def expansion_point(poly: "Polynomial") -> np.ndarray:
     """Where the polynomial was expanded: taylor's ``at``, else its centre, else the standardisation's μ, else 0."""
-    if isinstance(poly.method.get("at"), list):
-        return np.asarray(poly.method["at"], dtype=np.float64)
+    from polyx.expansion.methods.records import method_record
+
+    method = method_record(poly)
+    if method.at is not None:
+        return np.asarray(method.at, dtype=np.float64)
     if poly.center is not None:
         return np.asarray(poly.center, dtype=np.float64)
-    record = poly.method.get("standardization")
-    if isinstance(record, dict):
-        return np.asarray(record["center"], dtype=np.float64)
+    if method.standardization is not None:
+        return np.asarray(method.standardization["center"], dtype=np.float64)
     return np.zeros(len(poly.variables))
 
 
 def validity_radius(poly: "Polynomial") -> float | None:
     """The radius the local Taylor conversion verified (``diagnostics.validity.radius``), if any."""
-    validity = poly.diagnostics.get("validity")
-    radius = validity.get("radius") if isinstance(validity, dict) else None
-    return float(radius) if isinstance(radius, (int, float)) and radius > 0 else None
+    from polyx.expansion.methods.records import diagnostics_of
+
+    validity = diagnostics_of(poly).validity
+    return validity.radius if validity is not None and validity.radius > 0 else None
 
 
 def _axes(poly: "Polynomial", names: Sequence[str] | None) -> list[int]:
@@ -93,7 +96,9 @@ def local_figure(poly: "Polynomial", network: "ReferenceNetwork", axes: Sequence
     ax.legend(fontsize="small")
     if len(chosen) == 2:
         _surface(panels[1], panels[2], figure, poly, network, chosen, point, half, radius, output)
-    figure.suptitle(f"{poly.method.get('name', 'polynomial')} around x0 = ({', '.join(f'{v:.3g}' for v in point)})",
+    from polyx.expansion.methods.records import method_record
+
+    figure.suptitle(f"{method_record(poly).name or 'polynomial'} around x0 = ({', '.join(f'{v:.3g}' for v in point)})",
                     fontsize="small")
     return figure
 

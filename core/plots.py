@@ -146,7 +146,9 @@ def coefficients_figure(poly: "Polynomial", top: int = 10, outputs: Sequence[str
         ax.grid(axis="x", alpha=0.3)
     axes[0].legend(handles=[Patch(color=POSITIVE, label="+"), Patch(color=NEGATIVE, label="−")], title="sign",
                    loc="lower right")
-    figure.suptitle(f"{poly.method.get('name', 'polynomial')}: the {shown} largest terms by |coefficient|")
+    from polyx.expansion.methods.records import method_record
+
+    figure.suptitle(f"{method_record(poly).name or 'polynomial'}: the {shown} largest terms by |coefficient|")
     return figure
 
 

@@ -103,6 +103,7 @@ def _checkpoint_rows(path: Path, request: TraceRequest) -> tuple[list[TraceRow],
     from polyx.converters.load import load_network
     from polyx.errors import MethodError
     from polyx.expansion.methods.expand import expand
+    from polyx.expansion.methods.records import diagnostics_of
 
     network = load_network(path)
     parameters = _input_parameters(request, network)
@@ -113,8 +114,9 @@ def _checkpoint_rows(path: Path, request: TraceRequest) -> tuple[list[TraceRow],
                 polynomial = expand(network, "lsq", degree, samples=request.samples, seed=request.seed, **parameters)
         except MethodError as error:
             raise MethodError(f"{path}: {error}") from None
-        kind = R2_KINDS.get(polynomial.diagnostics.get("r2_kind"), str(polynomial.diagnostics.get("r2_kind")))
-        for output, r2 in zip(polynomial.outputs, polynomial.diagnostics["r2"]):
+        diagnostics = diagnostics_of(polynomial)
+        kind = R2_KINDS.get(diagnostics.r2_kind, str(diagnostics.r2_kind))
+        for output, r2 in zip(polynomial.outputs, diagnostics.r2 or []):
             rows.append(TraceRow(str(path), degree, output, None if r2 is None else float(r2), kind))
     return rows, list(network.output_names)
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from polyx.converters.ir.chain import softmax_rows
 from polyx.errors import ArtifactError, DataError, ModelLoadError
+from polyx.expansion.methods.records import method_record
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.files import file_sha256, write_all_atomic
 from polyx.paths import check_paths
@@ -520,7 +521,7 @@ def _report(
             "target": table.header[table.target_column] if table.target_column is not None else None,
         },
         polynomial={
-            "method": polynomial.method.get("name"),
+            "method": method_record(polynomial).name,
             "terms": polynomial.n_terms,
             "degree": polynomial.degree,
             "output_space": plan.poly_space,

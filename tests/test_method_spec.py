@@ -157,3 +157,25 @@ def test_the_convert_command_s_defaults_and_choices_are_the_descriptions() -> No
     assert params["method"].default == "nn2poly"
     assert "[taylor, lsq]" in params["seed"].help and "[nn2poly, lsq]" in params["data"].help
     assert "[taylor]" in params["at_row"].help and params["logits"].help.startswith("Expand")
+
+
+def test_the_typed_views_read_only_described_keys_and_keep_the_artifact_as_it_is(tmp_path) -> None:
+    """Every diagnostics entry the view reads is one a method describes; reading changes nothing written."""
+    from polyx.expansion.methods.records import Diagnostics, diagnostics_of, method_record
+    from polyx.expansion.writers.artifact import artifact_text, load_polynomial
+
+    described = {entry.name for spec in METHOD_SPECS.values() for entry in spec.diagnostics}
+    read = {name for name, value in vars(Diagnostics).items() if isinstance(value, property)}
+    assert read <= described, read - described
+    x0 = [0.1, 0.2, -0.3]
+    polynomial = expand(SHALLOW, "taylor", 3, at=x0)
+    path = tmp_path / "p.poly.json"
+    path.write_text(artifact_text(polynomial, path), encoding="utf-8")
+    loaded = load_polynomial(path)
+    validity, method = diagnostics_of(loaded).validity, method_record(loaded)
+    assert validity is not None and validity.radius == polynomial.diagnostics["validity"]["radius"]
+    assert validity.seed == 0 and method.at == x0 and method.name == "taylor" and method.units == "raw"
+    assert artifact_text(loaded, path) == path.read_text(encoding="utf-8")
+    empty = Diagnostics({})
+    assert (empty.validity, empty.r2_check, empty.data, empty.r2_vs_network, empty.warnings) == (None, None, None, None, [])
+    assert Diagnostics({"validity": {"radius": "wide"}}).validity is None
