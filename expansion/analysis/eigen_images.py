@@ -37,7 +37,7 @@ class EigenImages:
 
 
 def image_shape(n_vars: int, shape: Sequence[int]) -> tuple[int, int]:
-    """``--shape`` as (H, W), checked against the number of variables."""
+    """The image ``shape`` as (H, W), checked against the number of variables."""
     dims = tuple(int(d) for d in shape if int(d) != 1) or (1,)
     if int(np.prod(dims)) != n_vars:
         raise DataError(

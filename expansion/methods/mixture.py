@@ -66,7 +66,7 @@ class GaussianMixture:
         return np.einsum("c,cij->ij", self.weights, self.covs) + np.einsum("c,ci,cj->ij", self.weights, centred, centred)
 
     def as_json(self) -> dict:
-        """The mixture as the ``--gaussian`` file holds it (recorded in the artifact's method)."""
+        """The mixture as a Gaussian spec file holds it (recorded in the artifact's method)."""
         return {"weights": self.weights.tolist(), "means": self.means.tolist(), "covs": self.covs.tolist()}
 
 
@@ -297,7 +297,7 @@ def lsq_with_mixture(
     stage: tuple[str, Callable[..., Polynomial]] | None = None,
     **parameters: Any,
 ) -> Polynomial:
-    """``polyx convert --method lsq`` with ``--gaussian MIXTURE.json`` or ``--data D --mixture k``.
+    """The lsq method under a Gaussian mixture: ``mixture`` given, or one of ``components`` Gaussians fitted to ``data``.
 
     One hidden layer (or a graph stage with a closed form): the exact mixture closed form
     (``expand_lsq_mixture``). Deeper: the Monte-Carlo fit, on the data rows when the mixture was

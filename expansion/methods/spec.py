@@ -45,7 +45,7 @@ def _is_real(value: Any) -> bool:
 
 
 def _is_array_like(value: Any, dimensions: int | None) -> bool:
-    """A numeric array or nested sequence (never a string or a mapping) with the given number of axes."""
+    """A numeric array or nested sequence (never a string or a mapping), with the given number of axes if not None."""
     if isinstance(value, (str, bytes, Mapping)):
         return False
     import numpy as np
@@ -74,10 +74,8 @@ def _has_kind(kind: str, value: Any) -> bool:
                                     and len(value) > 0 and all(_is_whole(v) for v in value))
     if kind == "point":  # its length and values are the method's to check, with the network at hand
         return not isinstance(value, (str, bytes, Mapping))
-    if kind == "vector":
+    if kind in ("vector", "matrix", "rows"):  # numbers; their shapes are the method's to check against the network
         return _is_array_like(value, None)
-    if kind in ("matrix", "rows"):
-        return _is_array_like(value, 2)
     if kind == "mixture":
         return all(hasattr(value, part) for part in ("weights", "means", "covs"))
     raise ValueError(f"unknown option kind {kind!r}")

@@ -71,7 +71,7 @@ def from_rows(rows: np.ndarray, source: str) -> Standardization:
 
 
 def expand_to(values: np.ndarray | float | list, size: int, option: str) -> np.ndarray:
-    """One value for every input, or one per input: ``--center 5`` or ``--center 10,20,30,40``."""
+    """One value for every input, or one per input (``5`` or ``10,20,30,40``); ``option`` names the parameter in messages."""
     array = np.atleast_1d(np.asarray(values, dtype=np.float64))
     if array.size == 1:
         return np.full(size, float(array[0]))
