@@ -20,7 +20,7 @@ from polyx.converters.ir.chain import Network
 from polyx.errors import DataError, MethodError
 from polyx.files import default_output_name
 from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY
-from polyx.expansion.methods.catalog import MAX_TAYLOR_ORDER
+from polyx.expansion.methods.catalog import MAX_TAYLOR_ORDER, METHOD_SPECS
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.tabular import read_table
 
@@ -37,9 +37,15 @@ __all__ = [
 ]
 
 
+def _default(method: str, option: str) -> Any:
+    """A method option's default, from the method's description (``polyx.expansion.methods.catalog``)."""
+    return METHOD_SPECS[method].option(option).default
+
+
 @dataclass(frozen=True)
 class ConversionRequest:
-    """Everything ``polyx convert`` was asked, as given (paths are not opened yet)."""
+    """Everything ``polyx convert`` was asked, as given (paths are not opened yet); a method's options
+    default to its description's defaults."""
 
     model: Path
     method: str = "nn2poly"
@@ -54,7 +60,7 @@ class ConversionRequest:
     max_memory: int = DEFAULT_MAX_MEMORY
     data: Path | None = None
     taylor_orders: int | Sequence[int] | None = None
-    taylor_center: float = 0.0
+    taylor_center: float = _default("nn2poly", "taylor_center")
     fit: Path | None = None
     at: Sequence[float] | None = None
     at_row: tuple[Path, int] | None = None
@@ -63,14 +69,14 @@ class ConversionRequest:
     agreement_tolerance: float | None = None
     centered: bool = False
     logits: bool = False
-    terms: str = "all"
+    terms: str = _default("taylor", "terms")
     max_interaction: int | None = None
     validity_tolerance: float | None = None
     gaussian: Path | None = None
     mixture: int | None = None
-    check_samples: int = 0
+    check_samples: int = _default("lsq", "check_samples")
     samples: int | None = None
-    seed: int = 0
+    seed: int = _default("lsq", "seed")
     model_output: str | None = None
     center: Sequence[float] | None = None
     scale: Sequence[float] | None = None

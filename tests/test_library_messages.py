@@ -135,6 +135,19 @@ def test_the_cli_still_shows_the_flags(args: list[str], expected: str, tmp_path:
     assert expected in line and "`" not in line, line
 
 
+def test_a_warning_shows_the_flag_on_the_command_line_and_the_parameter_in_the_artifact(tmp_path: Path) -> None:
+    """``--logits`` on a network without a classifier output: the warning line names the flag, the artifact the parameter."""
+    import json
+
+    model = onnx_from_weights(anchor_case("case05"), tmp_path / "net.onnx")
+    out = tmp_path / "net.poly.json"
+    result = CliRunner().invoke(cli, ["convert", str(model), "--logits", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: the network has no sigmoid or softmax output: --logits changes nothing" in result.stderr
+    warnings = json.loads(out.read_text(encoding="utf-8"))["diagnostics"]["warnings"]
+    assert "the network has no sigmoid or softmax output: `logits` changes nothing" in warnings
+
+
 def test_a_method_parameter_given_under_another_flag_is_shown_as_that_flag() -> None:
     """``components`` (inside the lsq method) is what ``convert --mixture`` gives; ``mean`` comes from ``--gaussian``."""
     import click

@@ -8,6 +8,7 @@ refuses and pass on what it fills in, and ``polyx convert`` (library and CLI) mu
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,6 +140,9 @@ def test_convert_reads_which_options_belong_to_which_method_from_the_description
     from polyx.conversion import ConversionRequest, method_fields
 
     assert {name: set(method_fields(name)) for name in METHOD_SPECS} == OLD_METHOD_OPTIONS
+    request = ConversionRequest(model=Path("m.onnx"))
+    assert (request.taylor_center, request.terms, request.seed, request.check_samples) == (0.0, "all", 0, 0)
+    assert METHOD_SPECS["taylor"].option("seed").default == request.seed
     fields = set(ConversionRequest.__dataclass_fields__)
     for spec in METHOD_SPECS.values():
         assert spec.request_fields() <= fields
