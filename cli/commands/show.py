@@ -50,12 +50,13 @@ def _count(number: int, noun: str) -> str:
 
 def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     from polyx.cli.terminal import PlainTable
+    from polyx.expansion.methods.records import MethodRecord
 
     term = app.terminal
     names = [o.name for o in summary.outputs]
     term.info(f"polynomial  {_count(len(summary.variables), 'variable')} ({_names_text(summary.variables)}) → "
               f"{_count(len(names), 'output')} ({_names_text(names)}), {_count(summary.n_terms, 'term')} up to degree {summary.degree}")
-    term.info(f"method      {summary.method.get('name')}: {_describe(summary.method, ('name',))}")
+    term.info(f"method      {MethodRecord(summary.method).name}: {_describe(summary.method, ('name',))}")
     term.info(f"provenance  {_describe(summary.provenance)}")
     term.info(f"center      {'none' if summary.center is None else ', '.join(f'{c:.{digits}g}' for c in summary.center)}")
     if summary.diagnostics:

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from polyx.errors import DataError, MethodError
+from polyx.expansion.methods.records import diagnostics_of
 from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = ["DEFAULT_AGREEMENT_TOLERANCE", "MAX_POINTS", "SCALE_FLOOR", "expand_at_points", "agreement", "combined"]
@@ -95,7 +96,7 @@ def combined(local: Sequence[Polynomial], tolerance: float, points: np.ndarray, 
     method.update({"centered": False, "at_points": points.tolist(), "combined": "mean of the local polynomials"})
     if source:
         method["at_points_source"] = source
-    warnings = sorted({w for p in local for w in p.diagnostics.get("warnings", [])})
+    warnings = sorted({w for p in local for w in diagnostics_of(p).warnings})
     disagreeing = [name for name, out in report["outputs"].items() if not out["global"]]
     if disagreeing:
         warnings.append(f"the local polynomials at the {len(local)} points differ by more than {tolerance:g} of a term's "
@@ -104,8 +105,8 @@ def combined(local: Sequence[Polynomial], tolerance: float, points: np.ndarray, 
     diagnostics: dict[str, Any] = {
         "agreement": report,
         "local": [{"at": point.tolist(), "coefficients": p.coefficients.tolist(),
-                   "value_at_reference": p.diagnostics.get("value_at_reference")} for point, p in zip(points, local)],
-        "exact": first.diagnostics.get("exact"),
+                   "value_at_reference": diagnostics_of(p).value_at_reference} for point, p in zip(points, local)],
+        "exact": diagnostics_of(first).exact,
     }
     if warnings:
         diagnostics["warnings"] = warnings

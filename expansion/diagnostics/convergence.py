@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from polyx.errors import DataError
+from polyx.expansion.methods.records import method_record
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.translate import centered_to_powers
 
@@ -26,12 +27,12 @@ __all__ = ["derivative_ratios", "convergence_warnings", "reference_point_of"]
 
 def reference_point_of(polynomial: Polynomial) -> np.ndarray | None:
     """x0 of a Taylor polynomial: its centre, or the ``at`` its method recorded; None for other methods."""
-    if polynomial.method.get("name") != "taylor":
+    method = method_record(polynomial)
+    if method.name != "taylor":
         return None
     if polynomial.center is not None:
         return np.asarray(polynomial.center, dtype=np.float64)
-    at = polynomial.method.get("at")
-    return None if at is None else np.asarray(at, dtype=np.float64)
+    return None if method.at is None else np.asarray(method.at, dtype=np.float64)
 
 
 def _centred_coefficients(polynomial: Polynomial, point: np.ndarray) -> np.ndarray | None:

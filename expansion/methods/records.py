@@ -136,6 +136,16 @@ class Diagnostics:
         return R2Check(int(check["samples"]), list(check["r2"])) if check else None
 
     @property
+    def value_at_reference(self) -> list[float] | None:
+        """taylor: the network's outputs at x0."""
+        return self.raw.get("value_at_reference")
+
+    @property
+    def exact(self) -> str | None:
+        """taylor: which derivatives the polynomial holds exactly."""
+        return self.raw.get("exact")
+
+    @property
     def validity(self) -> Validity | None:
         """taylor: the validity radius, when it was measured."""
         v = _dict(self.raw.get("validity"))

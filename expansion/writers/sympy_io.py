@@ -19,6 +19,7 @@ import numpy as np
 
 from polyx import __version__
 from polyx.errors import ArtifactError
+from polyx.expansion.methods.records import method_record
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.names import printable
 
@@ -42,7 +43,7 @@ def render_sympy_module(poly: Polynomial) -> str:
     outputs = [_identifier(name, taken) for name in poly.outputs]
     bases = [_python_base(ident, None if poly.center is None else poly.center[i]) for i, ident in enumerate(variables)]
     monomials = [_python_monomial(row, bases) for row in poly.exponents.tolist()]
-    method = poly.method.get("name", "unknown")
+    method = method_record(poly).name or "unknown"
     origin = f" from {poly.provenance['source']}" if poly.provenance.get("source") else ""
     lines = [
         _comment(f"{', '.join(poly.outputs)} as SymPy expressions in {', '.join(poly.variables)}."),
