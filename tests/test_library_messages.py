@@ -146,6 +146,8 @@ def test_a_warning_shows_the_flag_on_the_command_line_and_the_parameter_in_the_a
     assert "warning: the network has no sigmoid or softmax output: --logits changes nothing" in result.stderr
     warnings = json.loads(out.read_text(encoding="utf-8"))["diagnostics"]["warnings"]
     assert "the network has no sigmoid or softmax output: `logits` changes nothing" in warnings
+    shown = CliRunner().invoke(cli, ["show", str(out)])
+    assert shown.exit_code == 0 and "output: --logits changes nothing" in shown.stdout, shown.output
 
 
 def test_a_method_parameter_given_under_another_flag_is_shown_as_that_flag() -> None:

@@ -50,6 +50,7 @@ def _count(number: int, noun: str) -> str:
 
 def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     from polyx.cli.terminal import PlainTable
+    from polyx.cli.flags import for_cli
     from polyx.expansion.methods.records import MethodRecord
 
     term = app.terminal
@@ -60,7 +61,7 @@ def _render(app: App, summary: "PolynomialSummary", digits: int) -> None:
     term.info(f"provenance  {_describe(summary.provenance)}")
     term.info(f"center      {'none' if summary.center is None else ', '.join(f'{c:.{digits}g}' for c in summary.center)}")
     if summary.diagnostics:
-        term.info(f"diagnostics {_describe(summary.diagnostics)}")
+        term.info(for_cli(f"diagnostics {_describe(summary.diagnostics)}"))  # a warning names parameters: show the flags
     for output in summary.outputs:
         table = PlainTable(title=f"{output.name}: top {len(output.top)} of {output.shown_from} terms by |coefficient|")
         for header in ("#", "term", "coefficient", "share"):
