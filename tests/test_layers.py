@@ -20,13 +20,10 @@ PACKAGES = {"core": "polyx", "cli": "polyx.cli", "converters": "polyx.converters
 COMMANDS_LIBRARY = {f"polyx.{name}" for name in ("conversion", "verification", "prediction", "plots", "demo", "api",
                                                    "distributed", "reference", "junit", "gates")}
 KNOWN_CYCLES = [
-    {"polyx.expansion.writers.latex", "polyx.expansion.polynomials.notebook", "polyx.expansion.polynomials.polynomial", "polyx.expansion.polynomials.quadratic"},
-    {"polyx.expansion.writers.artifact", "polyx.expansion.writers.artifact_npz"},
+    {"polyx.expansion.writers.latex", "polyx.expansion.polynomials.notebook", "polyx.expansion.polynomials.polynomial",
+     "polyx.expansion.polynomials.quadratic"},
     {"polyx.converters.onnx.activations", "polyx.converters.onnx.chain", "polyx.converters.onnx.elementwise",
      "polyx.converters.onnx.registry"},
-    {"polyx.junit", "polyx.reference", "polyx.verification"},
-    {"polyx.expansion.methods.gated_covariance", "polyx.expansion.methods.gated_lsq"},
-    {"polyx.expansion.writers.onnx_export", "polyx.expansion.writers.onnx_quadratic"},
 ]
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from polyx.expansion.activations.covariance import PAIR_CHUNK, PAIR_NODES, PAIR_TOLERANCE, SMOOTHED_STEPS, correlations
 from polyx.expansion.activations.registry import activation_function
-from polyx.expansion.methods.gated_lsq import GatedUnits, gated_hermite_coefficients
+from polyx.expansion.methods.gated_units import GatedUnits, gated_hermite_coefficients
 from polyx.expansion.activations.gaussian_moments import (
     CLOSED_FORMS,
     feature_points,
