@@ -13,9 +13,16 @@ own table: ``ALLOWED`` lists each such place with the reason.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
-from polyx.expansion.activations.registry import ACTIVATIONS
+import numpy as np
+import pytest
+
+from polyx.converters.ir.chain import Activation
+from polyx.expansion.activations.covariance import activation_covariance
+from polyx.expansion.activations.gaussian_moments import gaussian_expectation, hermite_coefficients, quadrature_coefficients
+from polyx.expansion.activations.registry import ACTIVATIONS, activation_value
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("expansion", "converters", "core", "cli")
@@ -126,3 +133,91 @@ def test_the_scan_finds_a_side_table(tmp_path) -> None:
     tree = ast.parse(source)
     hits = sorted((scope, sorted(_named_in(node))) for node, scope in _scopes(tree).items() if _named_in(node))
     assert hits == [("FORMS", ["gelu"]), ("PIECEWISE", ["leaky_relu", "relu"]), ("f", ["linear"]), ("f", ["sin"])]
+
+
+# Each field of an entry is a claim about the function; these check the claims for every entry,
+# so a new entry with a wrong flag or a wrong closed form fails here.
+GRID = np.linspace(-6.0, 6.0, 1201)
+GAUSSIANS = (np.array([-1.3, -0.2, 0.0, 0.4, 2.5]), np.array([0.3, 1.0, 2.2, 0.7, 4.0]))
+
+
+def _entries(field: str) -> list[str]:
+    return [name for name, function in ACTIVATIONS.items() if getattr(function, field)]
+
+
+def _values(name: str, u: np.ndarray) -> np.ndarray:
+    return activation_value(Activation.of(name, **dict(ACTIVATIONS[name].defaults)), u)
+
+
+@pytest.mark.parametrize("name", _entries("identity"))
+def test_identity_entries_are_the_identity(name: str) -> None:
+    np.testing.assert_array_equal(_values(name, GRID), GRID)
+
+
+@pytest.mark.parametrize("name", _entries("piecewise_linear"))
+def test_piecewise_linear_entries_are_affine_between_their_kinks(name: str) -> None:
+    """Second differences vanish (to rounding) on every grid triple that does not straddle a kink."""
+    values = _values(name, GRID)
+    kinks = np.array(ACTIVATIONS[name].kinks)
+    straddles = np.array([np.any((left < kinks) & (kinks < right)) for left, right in zip(GRID[:-2], GRID[2:])], dtype=bool)
+    second = values[:-2] - 2 * values[1:-1] + values[2:]
+    assert np.abs(second[~straddles]).max() <= 1e-12
+    assert straddles.any() == bool(kinks.size)
+
+
+@pytest.mark.parametrize("name", _entries("positively_homogeneous"))
+def test_positively_homogeneous_entries_scale(name: str) -> None:
+    for c in (0.5, 3.0):
+        np.testing.assert_allclose(_values(name, c * GRID), c * _values(name, GRID), rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", _entries("gaussian_coefficients"))
+def test_closed_hermite_coefficients_match_panel_quadrature(name: str) -> None:
+    """The closed form against the generic path every other activation takes (1e-10 relative)."""
+    spec = Activation.of(name, **dict(ACTIVATIONS[name].defaults))
+    mean, std = GAUSSIANS
+    closed = hermite_coefficients(spec, mean, std, 5)
+    generic = quadrature_coefficients(spec, mean, std, 5)
+    assert np.all(np.abs(closed - generic) <= 1e-10 * np.abs(generic).max(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("name", _entries("gaussian_expectation"))
+def test_closed_expectations_match_panel_quadrature(name: str) -> None:
+    spec = Activation.of(name, **dict(ACTIVATIONS[name].defaults))
+    mean, std = GAUSSIANS
+    np.testing.assert_allclose(gaussian_expectation(spec, mean, std), quadrature_coefficients(spec, mean, std, 0)[:, 0],
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", _entries("gaussian_covariance"))
+def test_closed_covariances_match_the_certified_series(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The closed form against the Mehler series and pair integrals (the entry without it); 1e-10 of the scale."""
+    spec = Activation.of(name, **dict(ACTIVATIONS[name].defaults))
+    mean = np.array([0.3, -0.5, 1.1])
+    root = np.array([[0.9, 0.0, 0.0], [0.4, 0.7, 0.0], [-0.3, 0.5, 0.6]])
+    cov = root @ root.T
+    closed = activation_covariance(spec, mean, cov)
+    monkeypatch.setitem(ACTIVATIONS, name, dataclasses.replace(ACTIVATIONS[name], gaussian_covariance=None))
+    generic = activation_covariance(spec, mean, cov)
+    assert np.abs(closed - generic).max() <= 1e-10 * np.abs(generic).max()
+
+
+@pytest.mark.parametrize("name", [name for name, function in ACTIVATIONS.items() if function.linear_parameters])
+def test_linear_parameters_are_read_back_from_the_basis(name: str) -> None:
+    fit = ACTIVATIONS[name].linear_parameters
+    for alpha in (dict(ACTIVATIONS[name].defaults)["alpha"], 0.35):
+        values = activation_value(Activation.of(name, alpha=alpha), GRID)
+        weights, *_ = np.linalg.lstsq(fit.basis(GRID), values, rcond=None)
+        assert np.abs(fit.basis(GRID) @ weights - values).max() <= 1e-12
+        params, mirrored = fit.read(weights)
+        assert not mirrored and params == pytest.approx({"alpha": alpha}, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", [name for name, f in ACTIVATIONS.items() if not f.inner_fit and not f.identity])
+def test_an_entry_left_out_of_the_inner_fit_is_covered_by_another_family(name: str) -> None:
+    """selu(α, γ) = γ·elu(α): another entry's parameter basis spans it, so the region identifier finds it."""
+    values = _values(name, GRID)
+    spans = [np.abs(basis @ np.linalg.lstsq(basis, values, rcond=None)[0] - values).max() <= 1e-12
+             for function in ACTIVATIONS.values() if function.linear_parameters and function.name != name
+             for basis in [function.linear_parameters.basis(GRID)]]
+    assert any(spans)
