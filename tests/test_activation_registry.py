@@ -45,7 +45,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the network's output layer: a sigmoid classifier is compared as probabilities, not logits",
     ("core/verification.py", "_notes"):
         "the network's output layer: the ONNX op that closes it, named in a note",
-    ("expansion/writers/artifact.py", "checked_polynomial"):
+    ("expansion/writers/artifact_content.py", "checked_polynomial"):
         "the output kinds an artifact may record (softmax, log_softmax, sigmoid)",
     ("expansion/methods/sigmoid_output.py", "ends_in_sigmoid"):
         "the network's output layer: a final sigmoid is fitted in logit space (an output kind, like softmax)",
