@@ -201,7 +201,7 @@ def lsq_parts(weight: np.ndarray, series: np.ndarray, output: "DenseLayer", max_
 def taylor_parts(network: "Network", point: np.ndarray, max_memory: int = DEFAULT_MAX_MEMORY) -> QuadraticParts:
     """The degree-2 Taylor polynomial of the network's logits at ``point``, in powers of (x − x0):
     value, gradient, and ½·Hessian, each exact up to float64 rounding."""
-    from polyx.expansion.activations.registry import taylor_coefficients
+    from polyx.expansion.activations.registry import activation_function, taylor_coefficients
 
     layers = network.layers
     check_quadratic_memory(network.input_size, layers[-1].out_features, [layer.out_features for layer in layers],
@@ -212,7 +212,7 @@ def taylor_parts(network: "Network", point: np.ndarray, max_memory: int = DEFAUL
     for layer in layers:
         value = layer.weight @ activation + layer.bias
         z_jacobian = layer.weight if jacobian is None else layer.weight @ jacobian
-        if layer.activation.name == "linear":
+        if activation_function(layer.activation).identity:
             activation, jacobian = value, z_jacobian
             continue
         series = taylor_coefficients(layer.activation, value, 2)
@@ -224,7 +224,7 @@ def taylor_parts(network: "Network", point: np.ndarray, max_memory: int = DEFAUL
     adjoint = np.eye(outputs)
     position = len(curved) - 1
     for layer in reversed(layers):
-        if layer.activation.name != "linear":
+        if not activation_function(layer.activation).identity:
             z_jacobian, slope, curvature = curved[position]
             position -= 1
             for o in range(outputs):
