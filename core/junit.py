@@ -9,8 +9,10 @@ CI page says by how much it failed.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from typing import TYPE_CHECKING
 
-from polyx.verification import VerificationReport
+if TYPE_CHECKING:
+    from polyx.verification import VerificationReport
 
 __all__ = ["report_to_junit"]
 

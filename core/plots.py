@@ -271,7 +271,7 @@ def potentials_figure(request: PlotRequest) -> "Figure":
 
 
 def _draw_layer(ax: "Axes", spec: "Activation", u: np.ndarray, center: float, order: int, report: dict | None) -> None:
-    from polyx.expansion.activations.registry import activation_value
+    from polyx.expansion.activations.registry import activation_function, activation_value
 
     low = min(center - TAYLOR_INTERVAL, float(u.min()))
     high = max(center + TAYLOR_INTERVAL, float(u.max()))
@@ -287,7 +287,7 @@ def _draw_layer(ax: "Axes", spec: "Activation", u: np.ndarray, center: float, or
         ax.axvspan(max(interval[0], low), min(interval[1], high), color="#fff2b3", alpha=0.5, zorder=0,
                    label="Taylor within 1%")
     ax.plot(grid, exact, color="black", linewidth=1.5, label="activation")
-    taylor = _taylor_curve(spec, center, order, grid) if spec.name != "linear" else None
+    taylor = _taylor_curve(spec, center, order, grid) if not activation_function(spec).identity else None
     if taylor is not None:
         ax.plot(grid, taylor, color="#d62728", linewidth=1.2, label=f"Taylor polynomial at {center:g}")
         ax.plot(grid, np.abs(taylor - exact), color="#1f77b4", linewidth=1, label="|error|")

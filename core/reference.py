@@ -44,6 +44,18 @@ def _final_softmax(path: Path, output: str | None = None) -> tuple[str | None, s
     return network.metadata.get("logits_tensor"), network.output_activation
 
 
+def _ends_in_affine_map(path: Path, output: str | None) -> bool:
+    """True when the file's output is certainly made by an affine op (no final Softmax, LogSoftmax
+    or Sigmoid), read from the protobuf wire format: spares importing onnx and loading the whole
+    network when there are no logits to find. False when unsure or unreadable (the loader decides)."""
+    from polyx.converters.onnx.wire import WireError, ends_in_affine_map, read_graph_head
+
+    try:
+        return ends_in_affine_map(read_graph_head(path), output)
+    except (WireError, UnicodeDecodeError, OSError):
+        return False
+
+
 def _final_sigmoid(path: Path) -> tuple[str | None, str | None]:
     """(the input of a final Sigmoid node, "sigmoid") for a binary classifier's file, else (None, None):
     its logit is then read from the file like a softmax classifier's logits."""
@@ -95,7 +107,8 @@ class ReferenceNetwork:
             )
         self.input_size = int(np.prod(dims)) if dims else 1
         self.output_size = int(self.runner.run(np.zeros((1, self.input_size))).shape[1])
-        logits, self.output_activation = _final_softmax(self.path, output)
+        logits, self.output_activation = (None, None) if _ends_in_affine_map(self.path, output) else _final_softmax(
+            self.path, output)
         if self.output_activation == "sigmoid" and self.output_size != 1:
             logits, self.output_activation = None, None  # an elementwise gate over several outputs, not a classifier
         self.logits_runner = _logits_runner(self.path, logits) if logits is not None else None

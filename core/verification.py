@@ -31,6 +31,7 @@ from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.files import file_sha256, write_all_atomic
 from polyx.paths import check_paths
 from polyx.gates import FINITE_GATE, Gate, GateResult
+from polyx.junit import report_to_junit
 from polyx.metrics import AgreementAccumulator, ErrorAccumulator, ErrorMetrics
 from polyx.reference import ReferenceNetwork
 from polyx.tabular import DEFAULT_CHUNK_ROWS, DataTable, open_table
@@ -580,8 +581,6 @@ def verify(
 
 def write_reports(result: VerificationReport, report: str | Path | None = None, junit: str | Path | None = None) -> list[Path]:
     """Write the JSON report and/or the JUnit XML atomically, both or neither: the files CI keeps."""
-    from polyx.junit import report_to_junit
-
     contents = [(Path(report), result.to_json())] if report is not None else []
     contents += [(Path(junit), report_to_junit(result))] if junit is not None else []
     return write_all_atomic(contents)

@@ -8,7 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from polyx.converters.onnx.views import OnnxNode
-from polyx.converters.onnx.registry import all_patterns, find_pattern, pattern_table_markdown
+from polyx.converters.onnx.patterns import all_patterns, find_pattern, pattern_table_markdown
 
 MODELS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "formats" / "models.md"
 
@@ -63,5 +63,5 @@ def test_docs_pattern_table_is_generated_from_the_registry() -> None:
     begin, end = "<!-- patterns:begin -->\n", "<!-- patterns:end -->"
     table = text[text.index(begin) + len(begin): text.index(end)]
     assert table == pattern_table_markdown(), (
-        "docs/formats/models.md pattern table is stale: replace it with polyx.converters.onnx.registry.pattern_table_markdown()"
+        "docs/formats/models.md pattern table is stale: replace it with polyx.converters.onnx.patterns.pattern_table_markdown()"
     )

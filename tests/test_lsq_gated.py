@@ -28,7 +28,8 @@ from polyx.converters.ir.chain import Activation, DenseLayer, Network
 from polyx.errors import DataError, MethodError
 from polyx.expansion.activations.registry import activation_value
 from polyx.expansion.methods.gated_covariance import _pair_integrals, gated_covariance, unit_variances
-from polyx.expansion.methods.gated_lsq import gated_lsq, gated_units
+from polyx.expansion.methods.gated_lsq import gated_lsq
+from polyx.expansion.methods.gated_units import gated_units
 from polyx.expansion.methods.gaussian_input import gaussian_input
 from polyx.expansion.polynomials.quadratic_form import quadratic_matrices
 from polyx.expansion.methods.residual_lsq import residual_lsq

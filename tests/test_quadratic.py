@@ -106,6 +106,21 @@ def test_quadratic_evaluation_equals_monomial_kernel() -> None:
         assert np.allclose(fast, direct, rtol=1e-12, atol=1e-12 * np.abs(direct).max())
 
 
+@pytest.mark.parametrize("n", [1, 5, 8, 9, 70])
+def test_banded_evaluation_equals_the_full_quadratic_form(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """The block-upper-triangle products (bands of G, off-diagonal blocks doubled) against
+    α + βᵀz + Σ_ij G_ij z_i z_j summed in full by einsum, over several row chunks; 1e-12 relative."""
+    rng = np.random.default_rng(n)
+    gram = rng.normal(size=(3, n, n))
+    parts = quadratic.QuadraticParts(rng.normal(size=3), rng.normal(size=(3, n)), gram + gram.transpose(0, 2, 1))
+    x, center = rng.normal(size=(101, n)), rng.normal(size=n)
+    monkeypatch.setattr(quadratic, "EVALUATION_CHUNK_BYTES", 8 * 3 * n * 17)  # 17 rows per chunk
+    z = x - center
+    direct = parts.alpha + z @ parts.beta.T + np.einsum("ri,oij,rj->ro", z, parts.gram, z)
+    fast = quadratic.evaluate_quadratic(parts, x, center)
+    assert np.allclose(fast, direct, rtol=1e-12, atol=1e-12 * np.abs(direct).max())
+
+
 def test_quadratic_guard_refuses_up_front() -> None:
     with pytest.raises(OrderTooLargeError, match="quadratic in 784 variables for 10 outputs"):
         check_quadratic_memory(784, 10, [512], max_memory=10 * 2**20)

@@ -20,7 +20,8 @@ from polyx.converters.ir.graph import Graph, check_graph_finite
 from polyx.converters.onnx.graph_loader import build_graph, graph_nodes
 from polyx.converters.ir.chain import Network, check_finite
 from polyx.converters.onnx.outputs import choose_output, restrict_to_output
-from polyx.converters.onnx.registry import NotThisPattern, Refusal, find_pattern
+from polyx.converters.onnx.patterns import find_pattern
+from polyx.converters.onnx.registry import NotThisPattern, Refusal
 from polyx.errors import ModelLoadError, OffendingNode, UnsupportedModelError
 
 __all__ = ["network_from_onnx"]

@@ -12,7 +12,9 @@ evaluates it in float64 on a grid and fits, for each known activation,
 2. ``p·act(k·t + s) + q``: the inner scale k and shift s start at the best point of a fixed coarse
    (k, s) grid and are refined by Levenberg–Marquardt, while p, q and the parameters that enter
    linearly (elu's and leaky_relu's alpha; selu is γ·elu, so it is an elu here) are solved by
-   least squares for each (k, s). Deterministic, and a few tens of milliseconds per region.
+   least squares for each (k, s) (each activation's registry entry says how: ``inner_fit``,
+   ``linear_parameters``, ``positively_homogeneous``). Deterministic, and a few tens of
+   milliseconds per region.
 
 A fit is accepted only if it holds pointwise to 1e-9 relative (1e-6 when the region's constants
 are stored in float32, whose rounding alone moves values by ~1e-8) on the grid, then on every
@@ -39,7 +41,7 @@ from polyx.converters.onnx.chain import Activate, Effect, ScaleShift, Step
 from polyx.converters.onnx.views import OnnxGraph, OnnxNode
 from polyx.converters.ir.chain import Activation
 from polyx.converters.onnx.registry import Refusal
-from polyx.expansion.activations.registry import ACTIVATIONS, activation_value
+from polyx.expansion.activations.registry import ACTIVATIONS, ActivationFunction, activation_function, activation_value
 
 __all__ = ["REGION_OPS", "DECOMPOSITIONS", "CANDIDATES", "RegionRefusal", "identify_region"]
 
@@ -264,42 +266,29 @@ class _Family:
     homogeneous: bool = False
 
 
-def _fixed_family(name: str) -> _Family:
-    spec = Activation.of(name)
-    return _Family(
-        lambda u: activation_value(spec, u)[..., None], lambda weights, k, s: (spec, k, s), homogeneous=name == "relu"
-    )
+def _family(name: str, function: ActivationFunction) -> _Family:
+    """The inner-fit candidate an activation's registry entry describes: its default-parameter values
+    as one column, or the basis whose weights give the parameters that enter linearly."""
+    homogeneous = function.positively_homogeneous
+    fit = function.linear_parameters
+    if fit is None:
+        spec = Activation.of(name)
+        return _Family(lambda u: activation_value(spec, u)[..., None], lambda weights, k, s: (spec, k, s), homogeneous)
+
+    def resolve(weights: np.ndarray, k: float, s: float) -> tuple[Activation, float, float]:
+        params, mirrored = fit.read(weights)
+        return (Activation.of(name, **params), -k, -s) if mirrored else (Activation.of(name, **params), k, s)
+
+    return _Family(fit.basis, resolve, homogeneous)
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    """numerator / denominator, or 0 for a degenerate fit (which then fails the pointwise check)."""
-    return float(numerator / denominator) if denominator != 0.0 else 0.0
-
-
-def _elu_basis(u: np.ndarray) -> np.ndarray:
-    return np.stack([np.maximum(u, 0.0), np.expm1(np.minimum(u, 0.0))], axis=-1)
-
-
-def _elu_resolve(weights: np.ndarray, k: float, s: float) -> tuple[Activation, float, float]:
-    return Activation.of("elu", alpha=_ratio(weights[1], weights[0])), k, s
-
-
-def _leaky_basis(u: np.ndarray) -> np.ndarray:
-    return np.stack([np.maximum(u, 0.0), np.minimum(u, 0.0)], axis=-1)
-
-
-def _leaky_resolve(weights: np.ndarray, k: float, s: float) -> tuple[Activation, float, float]:
-    """A kink with slopes (a above, b below); read with the steeper side above so that |alpha| ≤ 1."""
-    above, below = weights[0], weights[1]
-    if abs(below) > abs(above):
-        return Activation.of("leaky_relu", alpha=_ratio(above, below)), -k, -s
-    return Activation.of("leaky_relu", alpha=_ratio(below, above)), k, s
-
-
-# linear needs no inner map; selu(α, γ) = γ·elu(α), so the elu family covers it.
+# Default-parameter families first, then those fitting parameters (a region that equals both is the simpler).
 _FAMILIES: tuple[_Family, ...] = tuple(
-    _fixed_family(name) for name in ACTIVATIONS if name not in {"linear", "elu", "leaky_relu", "selu"}
-) + (_Family(_elu_basis, _elu_resolve), _Family(_leaky_basis, _leaky_resolve, homogeneous=True))
+    _family(name, function)
+    for parametrised in (False, True)
+    for name, function in ACTIVATIONS.items()
+    if function.inner_fit and (function.linear_parameters is not None) == parametrised
+)
 
 
 @dataclass(frozen=True)
@@ -457,7 +446,7 @@ def _identify(region: Region, tolerance: float) -> _Fit | None:
 
 def _effects(fit: _Fit) -> tuple[Effect, ...]:
     """ScaleShift(k, s) into the layer before, the activation, ScaleShift(p, q) into the next layer."""
-    if fit.activation.name == "linear":
+    if activation_function(fit.activation).identity:
         return (ScaleShift(np.array([fit.p]), np.array([fit.q])),)
     effects: tuple[Effect, ...] = ()
     if (fit.k, fit.s) != (1.0, 0.0):

@@ -30,7 +30,8 @@ from polyx.converters.onnx.views import OnnxGraph, OnnxNode
 from polyx.converters.ir.graph import Concat, ConvOperator, Elementwise, Input, Linear, MaxPool, Node, Product
 from polyx.converters.onnx.graph_ops import BINARY_OPS, FALLBACK_OPS, GRAPH_OPS
 from polyx.converters.ir.chain import Activation
-from polyx.converters.onnx.registry import NotThisPattern, Refusal, find_pattern
+from polyx.converters.onnx.patterns import find_pattern
+from polyx.converters.onnx.registry import NotThisPattern, Refusal
 from polyx.errors import OffendingNode
 
 __all__ = ["Value", "GraphBuilder", "build_graph", "graph_nodes", "fold_linear_runs", "prune"]

@@ -6,7 +6,8 @@ t_k = Var g(u_k) − Σ_{j≤J} ĉ_kj² is the exactly known tail (Cauchy–Schw
 either certified to ``PAIR_TOLERANCE`` of √(Var g_k Var g_l) or integrated directly: a pair whose
 correlation is too close to ±1 for the series (ReLU tails decay like j^{-5/4}) gets the 2-D
 integral E[(g(u_k) − Eg)(S_l(Z1) − Eg)], S_l being the closed-form or quadrature Gaussian smoothing
-of g over the part of u_l independent of u_k. Identity and sine have closed forms for every pair.
+of g over the part of u_l independent of u_k. An activation whose registry entry has a
+``gaussian_covariance`` (identity, sine) gets every pair from that closed form.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import numpy as np
 from polyx.converters.ir.chain import Activation
 from polyx.expansion.activations.registry import activation_function
 from polyx.expansion.activations.gaussian_moments import (
-    CLOSED_EXPECTATIONS,
-    CLOSED_FORMS,
     centred_second_moment,
     feature_points,
     gaussian_expectation,
@@ -35,15 +34,6 @@ PAIR_NODES = 10
 SMOOTHED_STEPS = np.array([-4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0])
 """Panel ends at u_l = ±t·σ around the transition, σ the smoothing width of a nearly collinear pair."""
 PAIR_BLOCK = 8192
-
-
-def _sin_covariance(mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """sin a sin b = ½(cos(a − b) − cos(a + b)) and E cos N(μ, v) = e^{−v/2} cos μ."""
-    var = np.diag(cov)
-    difference = np.exp(-0.5 * (var[:, None] + var[None, :] - 2 * cov)) * np.cos(mean[:, None] - mean[None, :])
-    total = np.exp(-0.5 * (var[:, None] + var[None, :] + 2 * cov)) * np.cos(mean[:, None] + mean[None, :])
-    single = np.exp(-0.5 * var) * np.sin(mean)
-    return 0.5 * (difference - total) - np.outer(single, single)
 
 
 def correlations(cov: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -94,11 +84,12 @@ def _uncertified(coefficients: np.ndarray, variance: np.ndarray, rho: np.ndarray
 def _smoothing(spec: Activation, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """E[g(mean + std·W)] at every outer node: closed form where there is one, else the panel rule
     with PAIR_NODES per panel (an expectation of analytic pieces converges there already)."""
-    if spec.name in CLOSED_FORMS or spec.name in CLOSED_EXPECTATIONS:
+    function = activation_function(spec)
+    if function.gaussian_coefficients is not None or function.gaussian_expectation is not None:
         return gaussian_expectation(spec, mean, std)
     shape = mean.shape
     mean, std = mean.ravel(), np.ascontiguousarray(std).ravel()
-    out = activation_function(spec).value(mean, **spec.kwargs).astype(np.float64)
+    out = function.value(mean, **spec.kwargs).astype(np.float64)
     spread = std > 0
     out[spread] = quadrature_coefficients(spec, mean[spread], std[spread], 0, nodes=PAIR_NODES)[:, 0]
     return out.reshape(shape)
@@ -142,10 +133,9 @@ def activation_covariance(spec: Activation, mean: np.ndarray, cov: np.ndarray) -
     √(Var g_k Var g_l) (the quadrature itself is good to about 1e-13)."""
     mean = np.asarray(mean, dtype=np.float64)
     cov = np.asarray(cov, dtype=np.float64)
-    if spec.name == "linear":
-        return cov.copy()
-    if spec.name == "sin":
-        return _sin_covariance(mean, cov)
+    closed = activation_function(spec).gaussian_covariance
+    if closed is not None:
+        return closed(mean, cov, **spec.kwargs)
     std = np.sqrt(np.maximum(np.diag(cov), 0.0))
     rho = correlations(cov, std)
     variance = np.zeros(mean.size)

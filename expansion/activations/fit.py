@@ -21,7 +21,7 @@ from numpy.polynomial import chebyshev
 
 from polyx.converters.ir.chain import Activation, Network
 from polyx.errors import DataError
-from polyx.expansion.activations.registry import activation_value
+from polyx.expansion.activations.registry import activation_function, activation_value
 
 __all__ = [
     "DEFAULT_FIT_MARGIN",
@@ -162,7 +162,7 @@ def fit_layers(
         raise DataError(f"the fit margin must be a number ≥ 0, got {margin}")
     fits: list[LayerFit | None] = []
     for layer, degree, lo, hi in zip(network.layers, degrees, low, high):
-        if layer.activation.name == "linear":
+        if activation_function(layer.activation).identity:
             fits.append(None)
             continue
         width = hi - lo

@@ -4,8 +4,9 @@ For a pre-activation u = m + sZ with Z ~ N(0, 1), the least-squares projection o
 polynomials of degree ≤ n is Σ_j (c_j / j!) He_j(Z) with c_j = E[g(m + sZ) He_j(Z)]
 (probabilists' Hermite polynomials). ``hermite_coefficients`` returns c_0 … c_n for every neuron.
 
-Closed forms where they exist (identity, ReLU, leaky ReLU, sin, exact GELU; E[g] also for ELU and
-SELU); otherwise a panel Gauss–Legendre quadrature on Z ∈ [−12, 12] whose breakpoints follow both
+Closed forms where the activation's registry entry has them (``gaussian_coefficients``: identity,
+ReLU, leaky ReLU, sin, exact GELU; ``gaussian_expectation``, E[g] only: ELU and SELU; the formulas
+are in ``gaussian_closed_forms``); otherwise a panel Gauss–Legendre quadrature on Z ∈ [−12, 12] whose breakpoints follow both
 the Gaussian (unit steps in Z) and the activation (its kink and a geometric grid ±2^k around its
 transition at u = 0), so a wide pre-activation (s = 64) still gets nodes where tanh turns. A
 fixed 50-node Gauss–Hermite rule has no such nodes (4.6 % off for E[tanh'] at s = 4). For a narrow pre-activation (s ≤ 1/2) the
@@ -20,11 +21,9 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-from scipy.special import erfcx, ndtr
 
 from polyx.converters.ir.chain import Activation
-from polyx.expansion.activations.registry import SELU_ALPHA, SELU_GAMMA, activation_function
-from polyx.expansion.activations.series import hermite_values
+from polyx.expansion.activations.registry import activation_function
 
 __all__ = [
     "SPAN",
@@ -179,103 +178,6 @@ def quadrature_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray,
     return out
 
 
-def _phi(x: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * x * x) * _INV_SQRT_2PI
-
-
-def _clip(x: np.ndarray) -> np.ndarray:
-    """Arguments of He_j that multiply φ: beyond ±40 φ is exactly 0 in float64, and clipping keeps
-    He_j finite so the product is 0 instead of 0·∞."""
-    return np.clip(x, -40.0, 40.0)
-
-
-def _relu_coefficients(mean: np.ndarray, std: np.ndarray, degree: int) -> np.ndarray:
-    """c_0 = mΦ(m/s) + sφ(m/s), c_1 = sΦ(m/s), c_j = sφ(m/s)He_{j−2}(−m/s) (methods.md).
-
-    For m < 0, c_0 = sφ(x)(1 − x·M(x)) with x = −m/s and the Mills ratio M(x) = Φ(−x)/φ(x) =
-    √(π/2)·erfcx(x/√2): the two terms of the textbook form cancel to 1/x² of their size."""
-    ratio = mean / std
-    out = np.zeros(mean.shape + (degree + 1,))
-    x = np.maximum(-ratio, 0.0)
-    below = std * _phi(ratio) * (1.0 - x * math.sqrt(math.pi / 2) * erfcx(x / math.sqrt(2.0)))
-    out[..., 0] = np.where(ratio < 0, below, mean * ndtr(ratio) + std * _phi(ratio))
-    if degree >= 1:
-        out[..., 1] = std * ndtr(ratio)
-    if degree >= 2:
-        out[..., 2:] = (std * _phi(ratio))[..., None] * hermite_values(-_clip(ratio), degree - 2)
-    return out
-
-
-def _identity_coefficients(mean: np.ndarray, std: np.ndarray, degree: int) -> np.ndarray:
-    out = np.zeros(mean.shape + (degree + 1,))
-    out[..., 0] = mean
-    if degree >= 1:
-        out[..., 1] = std
-    return out
-
-
-def _leaky_relu_coefficients(mean: np.ndarray, std: np.ndarray, degree: int, alpha: float = 0.01) -> np.ndarray:
-    """leaky_relu = α·u + (1 − α)·relu(u), and the projection is linear in g."""
-    return alpha * _identity_coefficients(mean, std, degree) + (1.0 - alpha) * _relu_coefficients(mean, std, degree)
-
-
-def _sin_coefficients(mean: np.ndarray, std: np.ndarray, degree: int) -> np.ndarray:
-    """c_j = s^j E[sin^(j)(u)] = s^j e^{−s²/2} sin(m + jπ/2): exact where quadrature would need a
-    panel per period (a wide sine has e^{−s²/2} ≈ 0 coefficients that no rule resolves relatively)."""
-    j = np.arange(degree + 1)
-    damping = np.exp(-0.5 * std * std)[..., None]
-    return std[..., None] ** j * damping * np.sin(mean[..., None] + j * (np.pi / 2))
-
-
-def _gelu_coefficients(mean: np.ndarray, std: np.ndarray, degree: int) -> np.ndarray:
-    """GELU = uΦ(u). With r = 1/√(1+s²), A_0 = E[Φ(u)] = Φ(mr) and, differentiating in m,
-    A_j = E[Φ(u)He_j(Z)] = (sr)^j Φ^(j)(mr) = (sr)^j (−1)^{j−1} He_{j−1}(mr) φ(mr);
-    then zHe_j = He_{j+1} + jHe_{j−1} gives c_j = m A_j + s(A_{j+1} + j A_{j−1})."""
-    r = 1.0 / np.sqrt(1.0 + std * std)
-    x = mean * r
-    a = np.empty(mean.shape + (degree + 2,))
-    a[..., 0] = ndtr(x)
-    signs = (-1.0) ** np.arange(degree + 1)
-    scale = (std * r)[..., None] ** np.arange(1, degree + 2)
-    a[..., 1:] = scale * signs * hermite_values(_clip(x), degree) * _phi(x)[..., None]
-    j = np.arange(degree + 1)
-    below = np.concatenate([np.zeros(mean.shape + (1,)), a[..., :degree]], axis=-1)
-    return mean[..., None] * a[..., : degree + 1] + std[..., None] * (a[..., 1:] + j * below)
-
-
-def _elu_expectation(mean: np.ndarray, std: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """E[ELU(u)] = E[relu(u)] + α(E[e^u 1[u<0]] − Φ(a)), a = −m/s. Completing the square,
-    E[e^u 1[u<0]] = e^{m+s²/2}Φ(a − s) = √(π/2)·φ(a)·erfcx((s − a)/√2), which cannot overflow.
-
-    Only the expectation: for j ≥ 1 the same route is an alternating sum that loses digits at
-    s = 64, so the coefficients come from quadrature."""
-    a = -mean / std
-    shifted = a - std
-    tail = np.empty_like(a)
-    left = shifted <= 0
-    tail[left] = math.sqrt(math.pi / 2) * _phi(a[left]) * erfcx(-shifted[left] / math.sqrt(2.0))
-    tail[~left] = np.exp(mean[~left] + 0.5 * std[~left] ** 2) * ndtr(shifted[~left])
-    return _relu_coefficients(mean, std, 0)[..., 0] + alpha * (tail - ndtr(a))
-
-
-def _selu_expectation(mean: np.ndarray, std: np.ndarray, alpha: float = SELU_ALPHA, gamma: float = SELU_GAMMA
-                      ) -> np.ndarray:
-    return gamma * _elu_expectation(mean, std, alpha)
-
-
-CLOSED_FORMS: dict[str, Callable[..., np.ndarray]] = {
-    "linear": _identity_coefficients,
-    "relu": _relu_coefficients,
-    "leaky_relu": _leaky_relu_coefficients,
-    "sin": _sin_coefficients,
-    "gelu": _gelu_coefficients,
-}
-"""Activations whose every Hermite coefficient has a closed form."""
-
-CLOSED_EXPECTATIONS: dict[str, Callable[..., np.ndarray]] = {"elu": _elu_expectation, "selu": _selu_expectation}
-"""Activations with a closed-form E[g(u)] only (the inner integral of a pair covariance)."""
-
-
 def hermite_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray, degree: int) -> np.ndarray:
     """c_0 … c_degree of each pre-activation N(mean, std²), shape mean.shape + (degree + 1,).
 
@@ -289,7 +191,7 @@ def hermite_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray, de
     out[constant, 0] = activation_function(spec).value(mean[constant], **spec.kwargs)
     spread = ~constant
     if spread.any():
-        closed = CLOSED_FORMS.get(spec.name)
+        closed = activation_function(spec).gaussian_coefficients
         if closed is not None:
             out[spread] = closed(mean[spread], std[spread], degree, **spec.kwargs)
         else:
@@ -299,7 +201,7 @@ def hermite_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray, de
 
 def gaussian_expectation(spec: Activation, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """E[g(mean + std·Z)] elementwise: the Gaussian smoothing of the activation (c_0)."""
-    closed = CLOSED_EXPECTATIONS.get(spec.name)
+    closed = activation_function(spec).gaussian_expectation
     if closed is None:
         return hermite_coefficients(spec, mean, std, 0)[..., 0]
     mean, std = np.broadcast_arrays(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
@@ -316,7 +218,7 @@ def normalised_coefficients(spec: Activation, mean: np.ndarray, std: np.ndarray,
     terms (to about 1e-16 of the neuron's spread) up to high orders, where He_j itself overflows.
     """
     mean, std = np.atleast_1d(mean).astype(np.float64), np.atleast_1d(std).astype(np.float64)
-    if spec.name in CLOSED_FORMS:
+    if activation_function(spec).gaussian_coefficients is not None:
         roots = np.sqrt([float(math.factorial(j)) for j in range(degree + 1)])
         return hermite_coefficients(spec, mean, std, degree) / roots
     function = activation_function(spec)

@@ -1,8 +1,10 @@
-"""Every activation polyx understands, in one registry: its values and its Taylor series.
+"""Every activation polyx understands, in one registry: everything known about each one.
 
-Converters resolve the many ONNX spellings of an activation to one of these canonical names;
-``Network.forward`` and every expansion method look the function up here, so an activation is
-added in exactly one place.
+An entry holds the activation's values, its Taylor series, its kinks, whether it is the identity
+or piecewise linear, its Gaussian expectations in closed form where they exist, and how the ONNX
+region identifier fits its parameters. Converters resolve the many ONNX spellings of an activation
+to one of these canonical names; ``Network.forward``, every expansion method and the identifier
+ask the entry (never compare names), so an activation's numerics are added in exactly one place.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 from polyx.errors import MethodError
+from polyx.expansion.activations import gaussian_closed_forms as gaussian
 from polyx.expansion.activations import series
 
 __all__ = [
     "Activation",
     "ActivationFunction",
+    "LinearParameters",
     "ACTIVATIONS",
     "activation_function",
     "activation_value",
@@ -62,8 +66,22 @@ GELU_TANH_CUBIC = 0.044715
 
 
 @dataclass(frozen=True)
+class LinearParameters:
+    """How the ONNX region identifier fits an activation whose parameters enter linearly.
+
+    ``act(u)`` with any parameters is a combination of the columns of ``basis(u)`` (shape
+    u.shape + (m,)); ``read(weights)`` turns the least-squares weights of those columns back into
+    (parameters, mirrored), ``mirrored`` meaning the fit holds for act(−u) (a kink read with its
+    steeper side above). The weights also carry the outer scale p, which the identifier refits.
+    """
+
+    basis: Callable[[np.ndarray], np.ndarray]
+    read: Callable[[np.ndarray], tuple[dict[str, float], bool]]
+
+
+@dataclass(frozen=True)
 class ActivationFunction:
-    """An activation's numerics: values, Taylor series at any points, and its kinks.
+    """Everything polyx knows about one activation; every module asks this entry, not the name.
 
     ``series(centers, order, **params)`` returns normalised coefficients f^(k)(c)/k! with shape
     centers.shape + (order + 1,). ``kinks`` lists the points where the function is not analytic
@@ -78,6 +96,27 @@ class ActivationFunction:
     candidate: bool = True
     """False for functions that stand for part of an op (a normalisation's power), never for an
     activation the loader should recognise in an elementwise region."""
+    identity: bool = False
+    """g(u) = u: a layer with it is affine, exact in every method and never expanded."""
+    piecewise_linear: bool = False
+    """Affine between its kinks (identity, ReLU, leaky ReLU): a local Taylor polynomial is the
+    network's affine map there, and the distance to the nearest kink is exact through it."""
+    positively_homogeneous: bool = False
+    """g(c·u) = c·g(u) for c > 0: the region identifier moves an inner scale |k| into the outer p."""
+    gaussian_coefficients: Callable[..., np.ndarray] | None = None
+    """Closed-form Hermite coefficients ``(mean, std, degree, **params)`` -> c_0 … c_degree with
+    c_j = E[g(mean + std·Z) He_j(Z)] (std > 0); None: panel quadrature (``gaussian_moments``)."""
+    gaussian_expectation: Callable[..., np.ndarray] | None = None
+    """Closed-form E[g(mean + std·Z)] ``(mean, std, **params)`` where only the expectation has one
+    (ELU); None: c_0 of ``gaussian_coefficients`` or quadrature."""
+    gaussian_covariance: Callable[..., np.ndarray] | None = None
+    """Closed-form (H, H) Cov(g(u_k), g(u_l)) ``(mean, cov, **params)`` for u ~ N(mean, cov); None:
+    the certified Mehler series and pair integrals (``covariance``)."""
+    inner_fit: bool = True
+    """Whether the region identifier tries p·act(k·t + s) + q for this activation: False where no
+    inner map is needed (identity) or another entry's fit covers it (selu = γ·elu)."""
+    linear_parameters: LinearParameters | None = None
+    """How the identifier fits parameters entering linearly; None: fitted with default parameters."""
 
 
 def _identity_series(center: np.ndarray, order: int) -> np.ndarray:
@@ -167,22 +206,71 @@ def _elu_value(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, or 0 for a degenerate fit (which then fails the identifier's pointwise check)."""
+    return float(numerator / denominator) if denominator != 0.0 else 0.0
+
+
+def _elu_basis(u: np.ndarray) -> np.ndarray:
+    return np.stack([np.maximum(u, 0.0), np.expm1(np.minimum(u, 0.0))], axis=-1)
+
+
+def _elu_read(weights: np.ndarray) -> tuple[dict[str, float], bool]:
+    return {"alpha": _ratio(weights[1], weights[0])}, False
+
+
+def _leaky_basis(u: np.ndarray) -> np.ndarray:
+    return np.stack([np.maximum(u, 0.0), np.minimum(u, 0.0)], axis=-1)
+
+
+def _leaky_read(weights: np.ndarray) -> tuple[dict[str, float], bool]:
+    """A kink with slopes (a above, b below); read with the steeper side above so that |alpha| ≤ 1."""
+    above, below = weights[0], weights[1]
+    if abs(below) > abs(above):
+        return {"alpha": _ratio(above, below)}, True
+    return {"alpha": _ratio(below, above)}, False
+
+
+def _selu_expectation(mean: np.ndarray, std: np.ndarray, alpha: float = SELU_ALPHA, gamma: float = SELU_GAMMA
+                      ) -> np.ndarray:
+    return gamma * gaussian.elu_expectation(mean, std, alpha)
+
+
 ACTIVATIONS: dict[str, ActivationFunction] = {
     function.name: function
     for function in (
-        ActivationFunction("linear", lambda x: x, _identity_series),
+        ActivationFunction(
+            "linear",
+            lambda x: x,
+            _identity_series,
+            identity=True,
+            piecewise_linear=True,
+            positively_homogeneous=True,
+            gaussian_coefficients=gaussian.identity_coefficients,
+            gaussian_covariance=gaussian.identity_covariance,
+            inner_fit=False,
+        ),
         ActivationFunction("tanh", np.tanh, series.tanh_series),
         ActivationFunction("sigmoid", expit, series.sigmoid_series),
         ActivationFunction("softplus", lambda x: np.logaddexp(0.0, x), series.softplus_series),
-        ActivationFunction("sin", np.sin, series.sin_series),
+        ActivationFunction(
+            "sin",
+            np.sin,
+            series.sin_series,
+            gaussian_coefficients=gaussian.sin_coefficients,
+            gaussian_covariance=gaussian.sin_covariance,
+        ),
         ActivationFunction("silu", lambda x: x * expit(x), _silu_series),
-        ActivationFunction("gelu", lambda x: x * ndtr(x), _gelu_series),
+        ActivationFunction("gelu", lambda x: x * ndtr(x), _gelu_series, gaussian_coefficients=gaussian.gelu_coefficients),
         ActivationFunction("gelu_tanh", _gelu_tanh_value, _gelu_tanh_series),
         ActivationFunction(
             "relu",
             lambda x: np.maximum(x, 0.0),
             lambda c, order: _piecewise_linear_series(c, order, 0.0),
             kinks=(0.0,),
+            piecewise_linear=True,
+            positively_homogeneous=True,
+            gaussian_coefficients=gaussian.relu_coefficients,
         ),
         ActivationFunction(
             "leaky_relu",
@@ -190,8 +278,20 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
             lambda c, order, alpha=0.01: _piecewise_linear_series(c, order, alpha),
             kinks=(0.0,),
             defaults=(("alpha", 0.01),),
+            piecewise_linear=True,
+            positively_homogeneous=True,
+            gaussian_coefficients=gaussian.leaky_relu_coefficients,
+            linear_parameters=LinearParameters(_leaky_basis, _leaky_read),
         ),
-        ActivationFunction("elu", _elu_value, _elu_series, kinks=(0.0,), defaults=(("alpha", 1.0),)),
+        ActivationFunction(
+            "elu",
+            _elu_value,
+            _elu_series,
+            kinks=(0.0,),
+            defaults=(("alpha", 1.0),),
+            gaussian_expectation=gaussian.elu_expectation,
+            linear_parameters=LinearParameters(_elu_basis, _elu_read),
+        ),
         ActivationFunction(
             "power",
             lambda x, exponent=1.0, shift=0.0: np.power(x + shift, exponent),
@@ -205,6 +305,8 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
             lambda c, order, alpha=SELU_ALPHA, gamma=SELU_GAMMA: gamma * _elu_series(c, order, alpha),
             kinks=(0.0,),
             defaults=(("alpha", SELU_ALPHA), ("gamma", SELU_GAMMA)),
+            gaussian_expectation=_selu_expectation,
+            inner_fit=False,
         ),
     )
 }

@@ -21,9 +21,6 @@ from polyx.expansion.activations.registry import activation_function, taylor_coe
 
 __all__ = ["KinkDistance", "preactivations_at", "refuse_kinks", "nearest_kink"]
 
-PIECEWISE_LINEAR = frozenset({"linear", "relu", "leaky_relu"})
-
-
 @dataclass(frozen=True)
 class KinkDistance:
     """The nearest kink found: its Euclidean distance from x0, where (1-based layer and neuron), and how sure.
@@ -100,5 +97,5 @@ def nearest_kink(network: Network, point: np.ndarray, preactivations: list[np.nd
         slopes = taylor_coefficients(layer.activation, values, 1)[:, 1]
         jacobian = slopes[:, None] * gradient
     names = tuple(sorted({str(layers[index].activation) for index in kinked}))
-    exact = all(layer.activation.name in PIECEWISE_LINEAR for layer in layers[: kinked[-1]])
+    exact = all(activation_function(layer.activation).piecewise_linear for layer in layers[: kinked[-1]])
     return KinkDistance(best[0], best[1], best[2], exact, first_layer, names)

@@ -88,7 +88,7 @@ def _taylor_interval(activation: Activation, center: float, order: int) -> tuple
 def taylor_intervals(network: Network, taylor_orders: Sequence[int], center: float) -> list[tuple[float, float] | None]:
     """Per layer, the 1% interval of its Taylor polynomial; None for linear layers (exact) and at a kink."""
     return [
-        None if layer.activation.name == "linear" else _taylor_interval(layer.activation, center, int(order))
+        None if activation_function(layer.activation).identity else _taylor_interval(layer.activation, center, int(order))
         for layer, order in zip(network.layers, taylor_orders)
     ]
 
@@ -153,7 +153,7 @@ def layer_report(
         scan = scan_rows(network, inputs, intervals, fits)
     rows = []
     for i, layer in enumerate(network.layers):
-        if layer.activation.name == "linear":
+        if activation_function(layer.activation).identity:
             continue
         values = scan.rows * layer.out_features
         row = {

@@ -32,9 +32,8 @@ import numpy as np
 
 from polyx.expansion.activations.covariance import PAIR_CHUNK, PAIR_NODES, PAIR_TOLERANCE, SMOOTHED_STEPS, correlations
 from polyx.expansion.activations.registry import activation_function
-from polyx.expansion.methods.gated_lsq import GatedUnits, gated_hermite_coefficients
+from polyx.expansion.methods.gated_units import GatedUnits, gated_hermite_coefficients
 from polyx.expansion.activations.gaussian_moments import (
-    CLOSED_FORMS,
     feature_points,
     gaussian_integral,
     hermite_coefficients,
@@ -174,7 +173,7 @@ def _series(units: GatedUnits, variance: np.ndarray, rho, kappa, lam) -> tuple[n
 def _inner_coefficients(spec, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """c_0, c_1, c_2 of g(mean + std·W) at every outer node: closed forms where they exist, else the
     panel rule with PAIR_NODES per panel (converged to ~1e-15 for j ≤ 2; 20 nodes gain nothing)."""
-    if spec.name in CLOSED_FORMS:
+    if activation_function(spec).gaussian_coefficients is not None:
         return hermite_coefficients(spec, mean, std, 2)
     shape = mean.shape
     mean, std = mean.ravel(), np.ascontiguousarray(std).ravel()

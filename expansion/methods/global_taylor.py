@@ -46,7 +46,7 @@ def effective_taylor_orders(network: Network, taylor_orders: int | Sequence[int]
     if isinstance(taylor_orders, (int, np.integer)):
         if taylor_orders < 1:
             raise MethodError(f"`taylor_orders` must be ≥ 1, got {taylor_orders}")
-        return [1 if layer.activation.name == "linear" else int(taylor_orders) for layer in network.layers]
+        return [1 if activation_function(layer.activation).identity else int(taylor_orders) for layer in network.layers]
     orders = [int(q) for q in taylor_orders]
     if len(orders) != len(network.layers):
         raise MethodError(
@@ -71,7 +71,7 @@ def _plan(network: Network, orders: Sequence[int], order: int, max_memory: int) 
     """The space is sized for the last layer's degree, the highest any layer reaches (degrees never
     decrease), not for Q: an affine network at Q = 6 stays at degree 1."""
     degrees = degree_schedule(orders, order)
-    expanded = [not (q == 1 and layer.activation.name == "linear") for layer, q in zip(network.layers, orders)]
+    expanded = [not (q == 1 and activation_function(layer.activation).identity) for layer, q in zip(network.layers, orders)]
     return Propagation(order=degrees[-1], degrees=degrees, expanded=expanded, max_memory=max_memory)
 
 

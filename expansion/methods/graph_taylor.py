@@ -21,7 +21,7 @@ from polyx.expansion.activations.registry import activation_function, taylor_coe
 from polyx.expansion.kernel.batch import PolyBatch
 from polyx.expansion.kernel.budget import check_expansion_memory
 from polyx.expansion.engine.graph import GraphRules, propagate_graph
-from polyx.expansion.diagnostics.kinks import PIECEWISE_LINEAR, KinkDistance
+from polyx.expansion.diagnostics.kinks import KinkDistance
 from polyx.expansion.methods.softmax_series import softmax_of_series
 from polyx.expansion.kernel.space import MonomialSpace
 from polyx.expansion.kernel.unmixed import UnivariateBatch
@@ -150,7 +150,7 @@ def graph_kinks(graph: Graph, point: np.ndarray) -> KinkDistance | None:
     propagate_graph(graph, start, taylor_rules(1), observe=measure)
     distance, index, feature = min(found)
     exact = all(isinstance(node, (Input, Linear, Concat, MaxPool))
-                or (isinstance(node, Elementwise) and node.activation.name in PIECEWISE_LINEAR)
+                or (isinstance(node, Elementwise) and activation_function(node.activation).piecewise_linear)
                 for node in graph.nodes)
     return KinkDistance(distance, index, feature, exact, None, tuple(sorted(names)))
 

@@ -33,6 +33,7 @@ from polyx.converters.ir.graph import Concat, Graph, Input, Linear
 from polyx.converters.ir.chain import LINEAR, DenseLayer, Network
 from polyx.errors import MethodError
 from polyx.expansion.activations.covariance import activation_covariance, correlations
+from polyx.expansion.activations.registry import activation_function
 from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY, check_expansion_memory, check_order
 from polyx.expansion.methods.gaussian_input import GaussianInput, gaussian_input
 from polyx.expansion.activations.gaussian_moments import hermite_coefficients
@@ -57,7 +58,7 @@ def fold_linear_layers(layers: Sequence[DenseLayer]) -> list[DenseLayer]:
     the last layer may be linear: the shape the closed form is stated for."""
     folded: list[DenseLayer] = []
     for layer in layers:
-        if folded and folded[-1].activation.name == "linear":
+        if folded and activation_function(folded[-1].activation).identity:
             previous = folded.pop()
             layer = DenseLayer(layer.weight @ previous.weight, layer.weight @ previous.bias + layer.bias, layer.activation)
         folded.append(layer)
@@ -73,7 +74,7 @@ def hidden_layer_form(network: Network) -> tuple[DenseLayer, DenseLayer] | None:
     if isinstance(network, Graph):
         return None
     layers = fold_linear_layers(network.layers)
-    if len(layers) == 2 and layers[1].activation.name == "linear":
+    if len(layers) == 2 and activation_function(layers[1].activation).identity:
         return layers[0], layers[1]
     if len(layers) == 1:
         width = layers[0].out_features
@@ -205,7 +206,7 @@ def _empirical(network: Network, order: int, model: GaussianInput, data: np.ndar
         stages = sum(not isinstance(node, (Input, Linear, Concat)) for node in network.nodes)
         shape = f"the graph has {stages} non-linear nodes in a form without a closed form"
     else:
-        layers = sum(layer.activation.name != "linear" for layer in fold_linear_layers(network.layers))
+        layers = sum(not activation_function(layer.activation).identity for layer in fold_linear_layers(network.layers))
         shape = f"the network has {layers} non-linear layers, so there is no closed form"
     scores = ", ".join(f"{r:.6g}" for r in polynomial.diagnostics["r2"] if r is not None)
     notes = [f"empirical fit: {shape}; this is "

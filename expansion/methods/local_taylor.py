@@ -43,7 +43,6 @@ from polyx.expansion.diagnostics.validity import (
 __all__ = ["TERMS", "expand_local", "reference_point"]
 
 TERMS = ("all", "diagonal")
-AFFINE_KINKS = frozenset({"relu", "leaky_relu"})
 
 
 def reference_point(network: Network, at: Sequence[float] | np.ndarray | None) -> np.ndarray:
@@ -140,7 +139,7 @@ def _expand(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None]:
     """Exponents, coefficients (read-only, in the written form), f(x0), and a direct evaluator for the
     diagonal form (None: ``Polynomial.evaluate`` serves)."""
-    expanded = [] if isinstance(network, Graph) else [layer.activation.name != "linear" for layer in network.layers]
+    expanded = [] if isinstance(network, Graph) else [not activation_function(layer.activation).identity for layer in network.layers]
     evaluate = None
     if terms == "diagonal":
         value, axis_terms = _expand_diagonal(network, point, order, expanded, softmax, max_memory)
@@ -200,7 +199,7 @@ def _kink_warning(kinks: KinkDistance, network: Network, softmax: bool) -> str:
     """``softmax``: the output is expanded as probabilities, which curve even over affine logits."""
     names = ", ".join(kinks.activations)
     affine = not softmax and kinks.exact and "max-pool" not in kinks.activations and not isinstance(network, Graph) and all(
-        layer.activation.name in AFFINE_KINKS | {"linear"} for layer in network.layers)
+        activation_function(layer.activation).piecewise_linear for layer in network.layers)
     how = "" if kinks.exact else "; a first-order estimate, since an earlier layer is smooth"
     unit = f"node {kinks.layer}, feature {kinks.neuron}" if isinstance(network, Graph) else \
         f"layer {kinks.layer}, neuron {kinks.neuron}"

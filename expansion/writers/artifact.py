@@ -18,7 +18,6 @@ pickle, for polynomials whose JSON would be hundreds of MB.
 from __future__ import annotations
 
 import json
-import math
 from itertools import chain
 import os
 from importlib import resources
@@ -28,9 +27,17 @@ from typing import Any
 import numpy as np
 
 from polyx import __version__
-from polyx.errors import ArtifactError, DataError
+from polyx.errors import ArtifactError
 from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.writers.artifact_content import (
+    FORMAT,
+    FORMAT_V1,
+    PROVENANCE_KEYS,
+    artifact_fields,
+    checked_polynomial,
+)
+from polyx.expansion.writers.artifact_npz import polynomial_from_npz, polynomial_to_npz
 from polyx.files import write_atomic
 from polyx.names import check_names
 from polyx.paths import require_input
@@ -49,13 +56,8 @@ __all__ = [
     "is_npz",
 ]
 
-FORMAT = "polyx.polynomial/2"
-FORMAT_V1 = "polyx.polynomial/1"
 FIELDS = ("format", "variables", "outputs", "monomials", "coefficients", "center", "method", "provenance", "diagnostics")
 FIELDS_V1 = ("format", "variables", "outputs", "exponents", "coefficients", "center", "method", "provenance", "diagnostics")
-PROVENANCE_KEYS = (
-    "source", "sha256", "polyx_version", "input_name", "output_name", "input_shape", "output_shape", "output_activation",
-)
 TEXT_WHERE = "polynomial JSON"
 
 
@@ -81,35 +83,6 @@ def polynomial_to_json(poly: Polynomial) -> str:
     return "{\n" + ",\n".join(f"  {json.dumps(name)}: {text}" for name, text in fields.items()) + "\n}\n"
 
 
-def artifact_fields(poly: Polynomial) -> dict[str, Any]:
-    """The checked, JSON-ready metadata of an artifact (names, center, method first, provenance with
-    every key, diagnostics): shared by the JSON and the npz writer so both hold the same content."""
-    fix = "rename the data column or model output it comes from"
-    check_names(poly.variables, "variables", "cannot write the polynomial", fix)
-    check_names(poly.outputs, "outputs", "cannot write the polynomial", fix)
-    bad = poly.first_nonfinite()
-    if bad is not None:
-        output, term = bad
-        raise ArtifactError(
-            f"cannot write the polynomial: output '{poly.outputs[output]}', term {poly.term_names()[term]} "
-            f"has coefficient {poly.coefficients[output, term]}; JSON artifacts hold finite numbers only"
-        )
-    method = _json_ready(poly.method, "method")
-    if not isinstance(method.get("name"), str) or not method["name"]:
-        raise ArtifactError("cannot write the polynomial: its method has no name; set method={'name': ..., parameters}")
-    provenance = {key: None for key in PROVENANCE_KEYS} | {"polyx_version": __version__}
-    provenance |= _json_ready(poly.provenance, "provenance")
-    center = None if poly.center is None else _json_ready(poly.center, "center")
-    return {
-        "variables": list(poly.variables),
-        "outputs": list(poly.outputs),
-        "center": center,
-        "method": {"name": method.pop("name"), **method},
-        "provenance": dict(sorted(provenance.items())),
-        "diagnostics": _json_ready(poly.diagnostics, "diagnostics"),
-    }
-
-
 def artifact_text(poly: Polynomial, path: str | os.PathLike[str]) -> str | bytes:
     """The content ``save_polynomial`` writes at ``path``, rendered without writing anything: the
     JSON text, or the npz bytes for a path ending in ``.npz``.
@@ -124,8 +97,6 @@ def artifact_text(poly: Polynomial, path: str | os.PathLike[str]) -> str | bytes
         relative = os.path.relpath(Path(source).resolve(), folder)
         poly = _with_provenance(poly, source=Path(relative).as_posix())
     if is_npz(path):
-        from polyx.expansion.writers.artifact_npz import polynomial_to_npz
-
         return polynomial_to_npz(poly)
     return polynomial_to_json(poly)
 
@@ -148,8 +119,6 @@ def load_polynomial(path: str | os.PathLike[str]) -> Polynomial:
         problem = "is a folder, not a polynomial file" if path.is_dir() else "no such polynomial file"
         raise ArtifactError(f"{path}: {problem}; give a .json file written by polyx convert")
     if is_npz(path):
-        from polyx.expansion.writers.artifact_npz import polynomial_from_npz
-
         return polynomial_from_npz(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -202,25 +171,6 @@ def _polynomial_from_data(data: Any, where: str) -> Polynomial:
     center = None if data["center"] is None else _numbers(data["center"], len(variables), "center", where)
     method, provenance, diagnostics = (_object(data[name], name, where) for name in ("method", "provenance", "diagnostics"))
     return checked_polynomial(variables, outputs, terms, coefficients, center, method, provenance, diagnostics, where)
-
-
-def checked_polynomial(variables: tuple[str, ...], outputs: tuple[str, ...], terms: dict[str, np.ndarray],
-                       coefficients: np.ndarray, center: np.ndarray | None, method: dict, provenance: dict,
-                       diagnostics: dict, where: str) -> Polynomial:
-    """The Polynomial of parsed artifact fields (JSON or npz), after the checks both readers share;
-    ``terms`` is {"monomials": index table} or {"exponents": dense table}."""
-    if not isinstance(method.get("name"), str) or not method["name"]:
-        raise ArtifactError(f"{where}: method has no 'name'; every artifact names the method that made it")
-    if provenance.get("output_activation") not in (None, "softmax", "log_softmax", "sigmoid"):
-        raise ArtifactError(
-            f"{where}: provenance.output_activation is {provenance['output_activation']!r}; "
-            "expected null, 'softmax', 'log_softmax' or 'sigmoid'"
-        )
-    try:
-        return Polynomial(variables, outputs, terms.get("exponents"), coefficients, center, method, provenance,
-                          diagnostics, monomials=terms.get("monomials"))
-    except DataError as error:
-        raise ArtifactError(f"{where}: {error}") from None
 
 
 def _check_format(value: Any, where: str) -> str:
@@ -330,31 +280,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
         repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
         raise ValueError(f"the key '{repeated}' appears twice in one object; keep one")
     return data
-
-
-def _json_ready(value: Any, path: str) -> Any:
-    """Plain JSON types with sorted keys; numpy values converted, non-finite numbers refused."""
-    if isinstance(value, dict):
-        for key in value:
-            if not isinstance(key, str):
-                raise ArtifactError(f"cannot write the polynomial: {path} has a non-string key {key!r}")
-        return {key: _json_ready(value[key], f"{path}.{key}") for key in sorted(value)}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        items = value.tolist() if isinstance(value, np.ndarray) else value
-        if items and set(map(type, items)) == {float} and all(map(math.isfinite, items)):
-            return list(items)  # a long row of plain finite floats (a covariance row): already JSON-ready
-        return [_json_ready(item, f"{path}[{i}]") for i, item in enumerate(items)]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise ArtifactError(f"cannot write the polynomial: {path} is {value}; use null for a missing number")
-        return float(value)
-    if value is None or isinstance(value, str):
-        return value
-    raise ArtifactError(f"cannot write the polynomial: {path} is a {type(value).__name__}, not a JSON value")
 
 
 def _dump(value: Any, indent: int = 2) -> str:

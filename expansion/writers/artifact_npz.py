@@ -28,6 +28,7 @@ import numpy as np
 from polyx.errors import ArtifactError
 from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.writers.artifact_content import FORMAT, artifact_fields, checked_polynomial
 
 __all__ = ["polynomial_to_npz", "polynomial_from_npz", "MEMBERS"]
 
@@ -37,8 +38,6 @@ _TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 def polynomial_to_npz(poly: Polynomial) -> bytes:
     """The npz bytes of the artifact (checked like the JSON: finite coefficients, a named method)."""
-    from polyx.expansion.writers.artifact import FORMAT, artifact_fields
-
     fields = artifact_fields(poly)
     metadata = {name: fields[name] for name in ("method", "provenance", "diagnostics")}
     arrays: dict[str, np.ndarray] = {
@@ -62,8 +61,6 @@ def polynomial_to_npz(poly: Polynomial) -> bytes:
 
 def polynomial_from_npz(path: str | os.PathLike[str]) -> Polynomial:
     """Read and check an npz artifact; every problem is one ArtifactError line naming the file."""
-    from polyx.expansion.writers.artifact import FORMAT, checked_polynomial
-
     where = str(path)
     try:
         with np.load(Path(path), allow_pickle=False) as archive:
