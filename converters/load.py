@@ -4,7 +4,7 @@ The format is recognised from the content (a zip archive of ``.npy`` members is 
 starting with ``{`` is a weight-list JSON, anything else must be ONNX), so a misnamed file still
 loads and a wrong one fails with a message that names the formats polyx reads. A framework's own
 file (PyTorch, Keras, TensorFlow SavedModel, Flax/Orbax) is recognised too and refused with the
-command that exports it to ONNX (``polyx.converters.formats.native``).
+command that exports it to ONNX (``polyx.native_files``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from polyx.converters.ir.graph import Graph
 from polyx.converters.ir.chain import Network
-from polyx.converters.formats.native import NATIVE, refusal
+from polyx.native_files import NATIVE, refusal
 from polyx.errors import ModelLoadError
 
 __all__ = ["load_network", "detect_format"]
@@ -30,7 +30,7 @@ def detect_format(data: bytes, path: Path) -> str:
 
     A JSON file may start with a UTF-8 byte order mark (Windows editors write one).
     """
-    from polyx.converters.formats.native import native_format
+    from polyx.native_files import native_format
 
     stripped = data[:64].removeprefix(codecs.BOM_UTF8).lstrip()
     native = native_format(data)

@@ -16,6 +16,7 @@ from typing import Mapping, Optional, Union
 
 from polyx.errors import ArtifactError, DataError, PolyxError
 from polyx.files import check_outputs, is_stdout
+from polyx.native_files import native_folder_format, refusal
 
 __all__ = ["check_paths", "require_input", "same_file"]
 
@@ -54,8 +55,6 @@ def require_input(
     if stat.S_ISDIR(mode):
         if folders:
             return target
-        from polyx.converters.formats.native import native_folder_format, refusal
-
         framework = native_folder_format(target)  # a SavedModel or Orbax folder: say how to export it
         if framework is not None:
             raise error(refusal(framework, target))

@@ -240,7 +240,7 @@ def potentials_figure(request: PlotRequest) -> "Figure":
     from matplotlib.patches import Patch
 
     from polyx.converters.load import load_network
-    from polyx.expansion.activations.fit import preactivation_chunks
+    from polyx.expansion.methods.activation_fit import preactivation_chunks
     from polyx.expansion.methods.global_taylor import effective_taylor_orders
     from polyx.expansion.diagnostics.taylor_diagnostics import layer_report
 

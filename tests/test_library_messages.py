@@ -29,11 +29,11 @@ FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*|(?<![\w-])-[a-zA-Z](?![\w-])")
 
 ALLOWED = {
     # Another program's command line, quoted for the user to run (tf2onnx's own flags).
-    ("converters/formats/native.py", "--saved-model"),
-    ("converters/formats/native.py", "--output"),
-    ("converters/formats/native.py", "--opset"),
-    ("converters/formats/native.py", "-c"),  # python -c "…": the export one-liner for the user to run
-    ("converters/formats/native.py", "-m"),  # python -m tf2onnx.convert
+    ("core/native_files.py", "--saved-model"),
+    ("core/native_files.py", "--output"),
+    ("core/native_files.py", "--opset"),
+    ("core/native_files.py", "-c"),  # python -c "…": the export one-liner for the user to run
+    ("core/native_files.py", "-m"),  # python -m tf2onnx.convert
     # "a 2-d array": the f-string's literal part starts after the number, so "-d" looks like a flag.
     ("expansion/writers/artifact_npz.py", "-d"),
     # A comment inside generated source code that names the polyx command regenerating it.

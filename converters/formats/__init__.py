@@ -1,1 +1,2 @@
-"""Model files that are not ONNX: weight lists and npz read, native framework files refused."""
+"""Model files that are not ONNX: nn2poly weight lists and the documented ``.npz`` layout. (Native
+framework files are recognised, and refused with their export command, by ``polyx.native_files``.)"""

@@ -32,7 +32,7 @@ def require_onnx(path: Path, purpose: str, remedy: str) -> None:
     except OSError as error:
         raise ModelLoadError(f"{path}: cannot read the model ({error.strerror or error}); check the path") from None
     kind = detect_format(head, path)
-    from polyx.converters.formats.native import NATIVE, refusal
+    from polyx.native_files import NATIVE, refusal
 
     if kind in NATIVE:
         raise ModelLoadError(refusal(kind, path))

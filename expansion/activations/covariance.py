@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyx.converters.ir.chain import Activation
+from polyx.expansion.activations.registry import Activation
 from polyx.expansion.activations.registry import activation_function
 from polyx.expansion.activations.gaussian_moments import (
     centred_second_moment,

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from polyx.converters.ir.chain import Activation
+from polyx.expansion.activations.registry import Activation
 from polyx.expansion.activations.registry import activation_function
 
 __all__ = [

@@ -16,7 +16,7 @@ import numpy as np
 
 from polyx.converters.ir.chain import Network
 from polyx.errors import MethodError
-from polyx.expansion.activations.fit import preactivation_chunks
+from polyx.expansion.methods.activation_fit import preactivation_chunks
 from polyx.expansion.activations.registry import activation_function, taylor_coefficients
 
 __all__ = ["KinkDistance", "preactivations_at", "refuse_kinks", "nearest_kink"]

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from polyx.converters.ir.chain import Activation, Network
-from polyx.expansion.activations.fit import PREACTIVATION_CHUNK_ROWS, LayerFit, preactivation_chunks
+from polyx.expansion.methods.activation_fit import PREACTIVATION_CHUNK_ROWS, LayerFit, preactivation_chunks
 from polyx.expansion.activations.registry import activation_function, activation_value, taylor_coefficients
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.metrics import ErrorAccumulator

@@ -20,7 +20,7 @@ import numpy as np
 from polyx.converters.ir.graph import Graph
 from polyx.converters.ir.chain import DenseLayer, Network
 from polyx.errors import MethodError
-from polyx.expansion.activations.fit import DEFAULT_FIT_MARGIN, LayerFit, as_network_inputs, fit_layers
+from polyx.expansion.methods.activation_fit import DEFAULT_FIT_MARGIN, LayerFit, as_network_inputs, fit_layers
 from polyx.expansion.activations.registry import activation_function, taylor_coefficients
 from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.methods.graph_nn2poly import expand_global_graph

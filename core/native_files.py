@@ -8,6 +8,9 @@ when loaded, and the rest need their framework. Each is recognised from its byte
 files (never from the name alone, and never by unpickling), and refused with one line giving the
 command that writes the ONNX file polyx does read. An ``.npz`` is a zip too: it is told apart by
 its member names (all ``.npy``).
+
+It depends on nothing but the standard library, so the input checks of ``polyx.paths`` can refuse
+a native folder before any loader runs.
 """
 
 from __future__ import annotations
