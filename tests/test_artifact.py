@@ -302,3 +302,19 @@ def test_schema_rejects_what_the_reader_rejects() -> None:
         with pytest.raises(jsonschema.ValidationError):
             VALIDATOR.validate(old | {field: value})
     assert FORMAT == polynomial_schema()["properties"]["format"]["enum"][0]
+
+
+def test_monomial_lines_equal_the_json_encoder_of_the_index_lists() -> None:
+    """The per-degree text builder against json.dumps of the unpadded lists (the layout the
+    artifact has always had), on tables of mixed degrees 0–4 in any row order, and an empty one."""
+    import json
+
+    from polyx.expansion.kernel import monomials as sparse
+    from polyx.expansion.writers import artifact
+
+    rng = np.random.default_rng(3)
+    for rows in (0, 1, 57):
+        lists = [sorted(rng.integers(0, 30, size=rng.integers(0, 5)).tolist()) for _ in range(rows)]
+        table = sparse.from_lists(lists) if lists else np.zeros((0, 0), dtype=sparse.INDEX_DTYPE)
+        expected = artifact._one_per_line(json.dumps(lists), "], [", 4)
+        assert artifact._monomial_lines(table, 4) == expected
