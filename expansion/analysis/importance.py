@@ -83,10 +83,12 @@ def term_shares(polynomial: Polynomial, model: InputModel) -> tuple[np.ndarray, 
 def _shifted_basis(exponents: np.ndarray, center: np.ndarray) -> np.ndarray:
     """Row t: the coefficients of x^e_t = (y + μ)^e_t in powers of y (terms × terms)."""
     from polyx.errors import DataError
+    from polyx.expansion.kernel import monomials as sparse
     from polyx.expansion.polynomials.translate import centered_to_powers
 
     try:
-        return centered_to_powers(exponents, np.eye(exponents.shape[0]), -np.asarray(center, dtype=np.float64))
+        return centered_to_powers(sparse.from_exponents(exponents), np.eye(exponents.shape[0]),
+                                  -np.asarray(center, dtype=np.float64))
     except ValueError:
         raise DataError("this polynomial's terms are not closed under division (it was pruned); importance needs the "
                         "unpruned artifact") from None

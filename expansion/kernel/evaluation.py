@@ -27,7 +27,7 @@ import numpy as np
 
 from polyx.expansion.kernel import monomials as sparse
 
-__all__ = ["MonomialPlan", "plan_monomials", "BUFFER_BYTES"]
+__all__ = ["MonomialPlan", "plan_from_indices", "BUFFER_BYTES"]
 
 # The monomial buffer of one chunk (benchmarks/evaluate.py): it stays in L2 (1 MB per core here)
 # and below the size where OpenBLAS splits a matrix-vector product over threads, which on a busy
@@ -71,11 +71,6 @@ class MonomialPlan:
     def n_monomials(self) -> int:
         """Monomials in the closure, hidden parents included."""
         return int(self.closure.shape[0])
-
-    @property
-    def exponents(self) -> np.ndarray:
-        """The closure as dense exponent rows (for the ONNX writer, which names powers per variable)."""
-        return sparse.to_exponents(self.closure, self.n_vars)
 
     def evaluate(self, x: np.ndarray, center: np.ndarray | None, coefficients: np.ndarray) -> np.ndarray:
         """Σ_t coefficients[:, t] · monomial_t(x − center) for each row: (outputs, rows).
@@ -152,13 +147,6 @@ class MonomialPlan:
             for step in self.steps
             if not (skip_leaves and step.leaf)
         ]
-
-
-def plan_monomials(exponents: np.ndarray) -> MonomialPlan:
-    """Plan the degree-by-degree build of the monomials ``exponents`` (dense rows, any order, no
-    duplicates)."""
-    exponents = np.asarray(exponents, dtype=np.int64)
-    return plan_from_indices(sparse.from_exponents(exponents), exponents.shape[1])
 
 
 def plan_from_indices(indices: np.ndarray, n_vars: int) -> MonomialPlan:

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from polyx.errors import DataError
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.translate import centered_to_powers
 
@@ -234,6 +235,7 @@ def expand_lsq_mixture(
     scale = np.sqrt(np.maximum(np.diag(mixture.cov), 0.0))
     scale = np.where(scale > 0, scale, 1.0)
     exponents = _full_exponents(n, order)
+    terms = sparse.from_exponents(exponents)
     scaling = np.prod(scale[None, :] ** exponents, axis=1)  # y^β = (x − μ̄)^β / s^β
     outputs = network.output_size
     gram = np.zeros((len(exponents), len(exponents)))
@@ -245,7 +247,7 @@ def expand_lsq_mixture(
     for weight, mean, cov in zip(mixture.weights, mixture.means, mixture.covs):
         component = component_fit(mean, cov)
         own_center = component.center if component.center is not None else np.zeros(n)
-        shifted = centered_to_powers(exponents, _coefficients_on(component, exponents), own_center - center)
+        shifted = centered_to_powers(terms, _coefficients_on(component, exponents), own_center - center)
         in_y = shifted * scaling  # coefficients of powers of y
         component_moments = gaussian_monomial_moments((mean - center) / scale, cov / np.outer(scale, scale), 2 * order)
         gram_c = _gram(exponents, component_moments)

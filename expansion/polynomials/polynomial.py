@@ -18,20 +18,13 @@ import numpy as np
 from polyx.errors import DataError
 from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.evaluation import MonomialPlan, plan_from_indices
-from polyx.expansion.kernel.exponents import (
-    exponents_to_labels,
-    exponents_to_names,
-    graded_order,
-    labels_to_exponents,
-)
+from polyx.expansion.polynomials.notebook import polynomial_frame, polynomial_html, polynomial_latex, predict_frame
+from polyx.expansion.polynomials.quadratic import QuadraticParts, evaluate_quadratic, quadratic_parts, uses_quadratic_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from polyx.expansion.polynomials.quadratic import QuadraticParts
-
-__all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels", "exponents_to_names",
-           "DENSE_EXPONENT_LIMIT"]
+__all__ = ["Polynomial", "DENSE_EXPONENT_LIMIT"]
 
 DENSE_EXPONENT_LIMIT = 64 * 2**20
 """Entries (terms × variables) up to which ``Polynomial.exponents`` builds the dense table; larger
@@ -156,7 +149,8 @@ class Polynomial:
         n_vars = len(variables) if variables is not None else max([max(label) for label in labels] + [0])
         variables = variables if variables is not None else [f"x{i + 1}" for i in range(n_vars)]
         outputs = outputs if outputs is not None else [f"y{k + 1}" for k in range(values.shape[0])]
-        return cls(tuple(variables), tuple(outputs), labels_to_exponents(labels, len(variables)), values, **metadata)
+        return cls(tuple(variables), tuple(outputs), None, values, monomials=sparse.from_labels(labels, len(variables)),
+                   **metadata)
 
     def relabelled(self, **fields: object) -> "Polynomial":
         """The same terms and coefficients with other names or metadata (variables, outputs, method,
@@ -197,10 +191,8 @@ class Polynomial:
         return plan_from_indices(self.indices, len(self.variables))
 
     @cached_property
-    def quadratic(self) -> "QuadraticParts | None":
+    def quadratic(self) -> QuadraticParts | None:
         """(α, β, G) of a polynomial of degree ≤ 2 (``polyx.expansion.polynomials.quadratic``), else None."""
-        from polyx.expansion.polynomials.quadratic import quadratic_parts
-
         return quadratic_parts(self) if self.degree <= 2 else None
 
     def _points(self, x: np.ndarray) -> np.ndarray:
@@ -224,8 +216,6 @@ class Polynomial:
         (``polyx.expansion.kernel.evaluation``).
         """
         x = self._points(x)
-        from polyx.expansion.polynomials.quadratic import evaluate_quadratic, uses_quadratic_path
-
         if uses_quadratic_path(self.degree, len(self.variables)):
             return evaluate_quadratic(self.quadratic, x, self.center)
         return np.ascontiguousarray(self._plan.evaluate(x, self.center, self.coefficients).T)
@@ -273,7 +263,7 @@ class Polynomial:
 
     def labels(self) -> list[list[int]]:
         """The terms as nn2poly multiset labels (1-based, ``[0]`` for the intercept)."""
-        return [[index + 1 for index in term] or [0] for term in sparse.to_lists(self.indices)]
+        return sparse.to_labels(self.indices)
 
     def first_nonfinite(self) -> tuple[int, int] | None:
         """(output, term) of the first NaN or infinite coefficient, or None: an expansion that overflowed
@@ -287,26 +277,18 @@ class Polynomial:
 
     def to_frame(self) -> "pd.DataFrame":
         """The terms as a pandas table: term, degree, one coefficient column per output (needs pandas)."""
-        from polyx.expansion.polynomials.notebook import polynomial_frame
-
         return polynomial_frame(self)
 
     def predict(self, frame: "pd.DataFrame | np.ndarray") -> "pd.DataFrame | np.ndarray":
         """The outputs on a DataFrame's rows, columns matched to the variables by name (arrays: by position)."""
-        from polyx.expansion.polynomials.notebook import predict_frame
-
         return predict_frame(self, frame)
 
     def _repr_html_(self) -> str:
         """Jupyter's display: a summary and each output's largest terms."""
-        from polyx.expansion.polynomials.notebook import polynomial_html
-
         return polynomial_html(self)
 
     def _repr_latex_(self) -> str:
         """Jupyter's LaTeX display: each output's largest terms as an equation."""
-        from polyx.expansion.polynomials.notebook import polynomial_latex
-
         return polynomial_latex(self)
 
 
