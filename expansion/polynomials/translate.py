@@ -42,18 +42,38 @@ def centered_to_powers(monomials: np.ndarray, coefficients: np.ndarray, center: 
     bounds = np.searchsorted(variable_of[by_variable], np.arange(center.size + 1))
     for variable in np.flatnonzero(center):
         pairs = by_variable[bounds[variable] : bounds[variable + 1]]
-        rows = term[pairs]
-        powers, source, row_hashes = power_of[pairs], out[:, rows], hashes[rows]
-        for shift in range(1, int(powers.max(initial=0)) + 1):
-            keep = powers >= shift
-            powers, source, row_hashes = powers[keep], source[:, keep], row_hashes[keep]
-            with np.errstate(over="ignore"):
-                wanted = row_hashes - np.uint64(shift) * weights[variable]
-            position = np.minimum(np.searchsorted(sorted_hashes, wanted), sorted_hashes.size - 1)
-            if np.any(sorted_hashes[position] != wanted):
-                raise ValueError("the exponent rows are not closed under division; cannot re-expand")
-            out[:, order[position]] += source * (binomials[powers, shift] * (-center[variable]) ** shift)
+        if pairs.size:
+            _shift_variable(out, term[pairs], power_of[pairs], hashes, order, sorted_hashes,
+                            weights[variable], center[variable], binomials)
     return out
+
+
+def _shift_variable(out: np.ndarray, rows: np.ndarray, powers: np.ndarray, hashes: np.ndarray, order: np.ndarray,
+                    sorted_hashes: np.ndarray, weight: np.uint64, center: np.float64, binomials: np.ndarray) -> None:
+    """Shift one variable in place: every listed row (x_v − c)^p feeds the rows with x_v^(p−s),
+    C(p, s)(−c)^s times its coefficient as it was before this variable (s = 1 … p).
+
+    All (row, s) pairs are listed shift by shift and their targets found in one binary search;
+    the additions are then made shift by shift (each shift's targets are distinct), so every
+    coefficient receives its terms in the same order, and is rounded the same, as one shift at a
+    time would give.
+    """
+    by_power = np.argsort(-powers, kind="stable")
+    rows, powers = rows[by_power], powers[by_power]
+    counts = np.bincount(powers, minlength=int(powers[0]) + 1)[::-1].cumsum()[::-1][1:]  # rows with power ≥ s
+    local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    shift = np.repeat(np.arange(1, counts.size + 1), counts)
+    with np.errstate(over="ignore"):
+        wanted = hashes[rows][local] - shift.astype(np.uint64) * weight
+    position = np.minimum(np.searchsorted(sorted_hashes, wanted), sorted_hashes.size - 1)
+    if np.any(sorted_hashes[position] != wanted):
+        raise ValueError("the exponent rows are not closed under division; cannot re-expand")
+    scale = np.array([(-center) ** s for s in range(counts.size + 1)])
+    values = out[:, rows][:, local] * (binomials[powers[local], shift] * scale[shift])
+    targets = order[position]
+    stops = np.cumsum(counts)
+    for start, stop in zip((stops - counts).tolist(), stops.tolist()):
+        out[:, targets[start:stop]] += values[:, start:stop]
 
 
 def _powers(monomials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
