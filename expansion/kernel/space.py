@@ -26,7 +26,7 @@ import numpy as np
 from polyx.errors import OrderTooLargeError
 from polyx.expansion.kernel.monomials import INDEX_DTYPE, PAD, to_exponents
 
-__all__ = ["MonomialSpace", "count_terms", "hash_weights"]
+__all__ = ["MonomialSpace", "count_terms", "hash_weights", "row_hashes"]
 
 _HASH_SEED = 20240917
 
@@ -44,6 +44,14 @@ def hash_weights(n_vars: int) -> np.ndarray:
     weights = np.random.default_rng(_HASH_SEED).integers(0, 2**63, size=n_vars, dtype=np.uint64) | np.uint64(1)
     weights.setflags(write=False)
     return weights
+
+
+def row_hashes(monomials: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each index row's hash: Σ weight over its indices (padding -1 adds nothing), mod 2⁶⁴."""
+    monomials = np.asarray(monomials)
+    with np.errstate(over="ignore"):
+        terms = np.where(monomials >= 0, weights[np.maximum(monomials, 0)], np.uint64(0))
+        return terms.sum(axis=1, dtype=np.uint64)
 
 
 def _next_block(
@@ -152,13 +160,6 @@ class MonomialSpace:
         small spaces and tests (``monomials`` is the space's own form)."""
         return to_exponents(self.monomials(max_degree), self.n_vars)
 
-    def _hash(self, monomials: np.ndarray) -> np.ndarray:
-        """Σ weight over each row's indices (padding -1 adds nothing), mod 2⁶⁴."""
-        monomials = np.asarray(monomials)
-        with np.errstate(over="ignore"):
-            terms = np.where(monomials >= 0, self._hash_weights[np.maximum(monomials, 0)], np.uint64(0))
-            return terms.sum(axis=1, dtype=np.uint64)
-
     def _slots(self, degree: int, hashes: np.ndarray) -> np.ndarray:
         """Slot of each hash within block ``degree``, or -1 for monomials the space does not keep."""
         table = self._sorted_hashes[degree]
@@ -176,7 +177,7 @@ class MonomialSpace:
         for degree in np.unique(degrees):
             if 0 <= degree <= self.order:
                 rows = degrees == degree
-                slots = self._slots(int(degree), self._hash(monomials[rows]))
+                slots = self._slots(int(degree), row_hashes(monomials[rows], self._hash_weights))
                 result[rows] = np.where(slots >= 0, slots + self.offsets[degree], -1)
         return result
 

@@ -188,7 +188,7 @@ class Polynomial:
 
     @cached_property
     def _plan(self) -> MonomialPlan:
-        return plan_from_indices(self.indices, len(self.variables))
+        return plan_from_indices(self.indices, len(self.variables), graded=True)
 
     @cached_property
     def quadratic(self) -> QuadraticParts | None:

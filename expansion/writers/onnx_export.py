@@ -238,7 +238,7 @@ def _polynomial_nodes(graph: _Graph, poly: Polynomial, input_name: str, shape: t
     """
     if uses_quadratic_path(poly.degree, len(poly.variables)):
         return quadratic_nodes(graph, poly, input_name, shape, result)
-    plan = plan_from_indices(poly.indices, len(poly.variables))
+    plan = plan_from_indices(poly.indices, len(poly.variables), graded=True)
     weights = np.zeros((plan.n_monomials, len(poly.outputs)))
     weights[plan.listed] = poly.coefficients.T
     if poly.degree == 0:
