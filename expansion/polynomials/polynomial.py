@@ -1,7 +1,8 @@
 """The polynomial every method produces: named variables, named outputs, explicit terms.
 
 Terms are sparse monomials (``polyx.expansion.kernel.monomials``: each term its sorted 0-based variable
-indices, one per power) in graded order (total degree, then descending lexicographic exponents
+indices, one per power; the same rows the kernel's ``MonomialSpace`` builds and the evaluation
+plan and the ONNX export read) in graded order (total degree, then descending lexicographic exponents
 within a degree: 1, x1, x2, x1², x1x2, x2², … as nn2poly lists them), so memory grows with
 terms × degree and never with terms × variables. Coefficients are float64, one row per output.
 When ``center`` is set the polynomial is written in powers of (x − center).
@@ -34,8 +35,10 @@ polynomials (a quadratic in 784 pixels has 308k terms × 784) are read through `
 class Polynomial:
     """A multivariate polynomial with one coefficient row per output.
 
-    Built from dense ``exponents`` (terms, variables) or, for wide inputs, from sparse
-    ``monomials`` (terms, degree; see ``polyx.expansion.kernel.monomials``), which it keeps as ``indices``. Terms are put in graded order
+    Built from sparse ``monomials`` (terms, degree: polyx's one monomial structure, see
+    ``polyx.expansion.kernel.monomials``; every method hands over its kernel space's table), which
+    it keeps as ``indices``, or from dense ``exponents`` (terms, variables), converted once on the
+    way in (format /1 artifacts, user code). Terms are put in graded order
     on construction (coefficients follow), so every polynomial, whatever built it, lists its terms
     the same way. ``method``, ``provenance`` and ``diagnostics`` are plain JSON-ready dicts carried
     into the artifact: what produced the polynomial, from which file, and how good it is.
