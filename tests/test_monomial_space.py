@@ -42,6 +42,11 @@ def test_blocks_are_the_ascending_multisets(n: int, order: int, interaction: int
     assert np.array_equal(space.index(table[::-1]), np.arange(space.n_terms)[::-1])
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 64])
+def test_the_quadratic_table_is_the_order_2_space(n: int) -> None:
+    assert np.array_equal(sparse.quadratic_table(n), MonomialSpace(n, 2).monomials())
+
+
 def test_a_monomial_outside_the_space_has_no_index() -> None:
     """Rows with three distinct variables (limit 2) or above the order are -1; the others sit where
     itertools lists them, whatever the order of their indices."""

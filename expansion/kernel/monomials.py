@@ -264,7 +264,9 @@ def names(indices: np.ndarray, variables: Sequence[str], *, ascii: bool = False)
 
 
 def quadratic_table(n_vars: int) -> np.ndarray:
-    """Every monomial of degree ≤ 2 in graded order: [], [0]..[n-1], then [i, j] for i ≤ j."""
+    """Every monomial of degree ≤ 2 in graded order: [], [0]..[n-1], then [i, j] for i ≤ j; the same
+    table as ``MonomialSpace(n_vars, 2).monomials()``, made without the space's hash tables for the
+    matrix path of quadratics (``polyx.expansion.polynomials.quadratic``)."""
     upper_i, upper_j = np.triu_indices(n_vars)
     table = np.full((1 + n_vars + upper_i.size, 2), PAD, dtype=INDEX_DTYPE)
     table[1 : n_vars + 1, 0] = np.arange(n_vars)
