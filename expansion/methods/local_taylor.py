@@ -28,7 +28,7 @@ from polyx.expansion.methods.graph_taylor import graph_kinks, graph_taylor_all, 
 from polyx.expansion.diagnostics.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.engine.chain import NeuronSeries, Propagation, propagate
-from polyx.expansion.polynomials.quadratic import uses_quadratic_path
+from polyx.expansion.polynomials.quadratic import QuadraticParts, uses_quadratic_path
 from polyx.expansion.polynomials.quadratic_polynomial import taylor_terms
 from polyx.expansion.methods.softmax_series import softmax_of_series
 from polyx.expansion.diagnostics.convergence import convergence_warnings, derivative_ratios
@@ -101,7 +101,8 @@ def _expand_all(
     network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool,
     max_interaction: int | None, max_memory: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exponents and coefficients in powers of (x − x0) of the full (or interaction-limited) expansion."""
+    """Monomials (the space's sparse rows, marked for ``Polynomial``) and coefficients in powers of
+    (x − x0) of the full (or interaction-limited) expansion."""
     if isinstance(network, Graph):
         return graph_taylor_all(network, point, order, softmax, max_interaction, max_memory)
     plan = Propagation(
@@ -139,11 +140,12 @@ def _expand_diagonal(
 def _expand(
     network: Network, point: np.ndarray, order: int, terms: str, softmax: bool, centered: bool,
     max_interaction: int | None, max_memory: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None]:
-    """Exponents, coefficients (read-only, in the written form), f(x0), and a direct evaluator for the
-    diagonal form (None: ``Polynomial.evaluate`` serves)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None, QuadraticParts | None]:
+    """Monomials (sparse rows marked for ``Polynomial``), coefficients (read-only, in the written form),
+    f(x0), a direct evaluator for the diagonal form (None: ``Polynomial.evaluate`` serves), and the
+    matrices of a quadratic built on the matrix path (else None)."""
     expanded = [] if isinstance(network, Graph) else [layer.activation.name != "linear" for layer in network.layers]
-    evaluate = None
+    evaluate, parts = None, None
     if terms == "diagonal":
         value, axis_terms = _expand_diagonal(network, point, order, expanded, softmax, max_memory)
         constant = value
@@ -154,7 +156,7 @@ def _expand(
         evaluate = _diagonal_evaluator(constant, axis_terms, point if centered else np.zeros_like(point))
     elif (not softmax and max_interaction is None and not isinstance(network, Graph)
           and uses_quadratic_path(order, network.input_size)):
-        monomials, coefficients, value = taylor_terms(network, point, centered, max_memory)
+        monomials, coefficients, value, parts = taylor_terms(network, point, centered, max_memory)
     else:
         monomials, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
         value = coefficients[:, 0].copy()
@@ -162,7 +164,7 @@ def _expand(
             coefficients = centered_to_powers(monomials, coefficients, point)
     for fresh in (monomials, coefficients):
         fresh.setflags(write=False)
-    return monomials, coefficients, value, evaluate
+    return monomials, coefficients, value, evaluate, parts
 
 
 def _kinks(network: Network, point: np.ndarray) -> KinkDistance | None:
@@ -244,7 +246,7 @@ def expand_local(
     kinks = _kinks(network, point)
     has_softmax = network.output_activation is not None
     softmax = network.output_activation == "softmax" and not logits
-    monomials, coefficients, value, evaluate = _expand(
+    monomials, coefficients, value, evaluate, parts = _expand(
         network, point, order, terms, softmax, centered, max_interaction, max_memory
     )
     method: dict = {"name": "taylor", "order": order, "at": point.tolist(), "centered": centered, "terms": terms,
@@ -256,6 +258,8 @@ def expand_local(
     polynomial = Polynomial(
         network.variable_names, network.output_names, monomials, coefficients, point if centered else None, method
     )
+    if parts is not None:
+        polynomial.__dict__["quadratic"] = parts  # the matrices it was written from, in its own powers
     diagnostics: dict = {"value_at_reference": value.tolist(), "exact": _exactness(terms, max_interaction)}
     warnings = ["the network has no softmax output: --logits changes nothing"] if logits and not has_softmax else []
     if network.output_activation == "log_softmax" and not logits:

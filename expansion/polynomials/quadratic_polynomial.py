@@ -26,11 +26,22 @@ def polynomial_from_parts(
     parts: QuadraticParts, variables: Sequence[str], outputs: Sequence[str], center: np.ndarray | None = None,
     method: dict | None = None, diagnostics: dict | None = None,
 ) -> Polynomial:
-    """The Polynomial listing every monomial of degree ≤ 2 (zeros included, like the kernel's output)."""
+    """The Polynomial listing every monomial of degree ≤ 2 (zeros included, like the kernel's output).
+
+    The degree-2 coefficients, c(x_i x_j) = 2 G_ij for i < j and G_ii on the diagonal, are copied
+    row by row of G's upper triangle (contiguous slices, in the table's order), not gathered pair
+    by pair."""
     n = parts.beta.shape[1]
-    upper_i, upper_j = np.triu_indices(n)
-    quadratic = parts.gram[:, upper_i, upper_j] * np.where(upper_i == upper_j, 1.0, 2.0)
-    coefficients = np.concatenate([parts.alpha[:, None], parts.beta, quadratic], axis=1)
+    coefficients = np.empty((parts.alpha.size, 1 + n + n * (n + 1) // 2))
+    coefficients[:, 0] = parts.alpha
+    coefficients[:, 1 : n + 1] = parts.beta
+    quadratic = coefficients[:, n + 1 :]
+    stops = np.cumsum(np.arange(n, 0, -1))
+    starts = stops - np.arange(n, 0, -1)
+    for i, (start, stop) in enumerate(zip(starts.tolist(), stops.tolist())):
+        np.multiply(parts.gram[:, i, i:], 2.0, out=quadratic[:, start:stop])
+    diagonal = np.arange(n)
+    quadratic[:, starts] = parts.gram[:, diagonal, diagonal]
     table = sparse.quadratic_table(n)
     table.setflags(write=False)
     coefficients.setflags(write=False)
@@ -53,12 +64,13 @@ def multiplied_out(polynomial: Polynomial) -> Polynomial:
 
 
 def taylor_terms(network: "Network", point: np.ndarray, centered: bool, max_memory: int = DEFAULT_MAX_MEMORY
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sparse term table marked for ``Polynomial``, coefficients, f(x0)) of the degree-2 Taylor
-    polynomial, in powers of (x − x0) when ``centered`` and of x otherwise: ``local_taylor``'s form."""
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, QuadraticParts]:
+    """(sparse term table marked for ``Polynomial``, coefficients, f(x0), the parts themselves) of the
+    degree-2 Taylor polynomial, in powers of (x − x0) when ``centered`` and of x otherwise:
+    ``local_taylor``'s form. The parts let the Polynomial skip rebuilding its matrices."""
     parts = taylor_parts(network, point, max_memory)
     value = parts.alpha.copy()
     if not centered:
         parts = shifted(parts, point)
     polynomial = polynomial_from_parts(parts, network.variable_names, network.output_names)
-    return sparse.marked(polynomial.indices), np.array(polynomial.coefficients), value
+    return sparse.marked(polynomial.indices), np.array(polynomial.coefficients), value, parts
