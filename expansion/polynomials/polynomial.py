@@ -76,7 +76,7 @@ class Polynomial:
             indices = np.asarray(monomials)
             if indices.ndim != 2:
                 raise DataError("polynomial monomials must be a (terms, degree) table of variable indices padded with -1")
-            indices = indices.astype(sparse.INDEX_DTYPE)
+            indices = _owned(indices, sparse.INDEX_DTYPE)
             if indices.size and (indices.max() >= len(variables) or (indices < sparse.PAD).any()):
                 raise DataError(f"polynomial monomials must hold variable indices 0..{len(variables) - 1}")
             if indices.shape[1] > 1 and (np.diff(np.where(indices < 0, np.iinfo(np.int32).max, indices), axis=1) < 0).any():
@@ -297,7 +297,7 @@ class Polynomial:
 
 def _owned(values: object, dtype: type) -> np.ndarray:
     """A read-only array the caller cannot change under us: read-only input of the right dtype is
-    taken as it is (the kernel hands over 100 MB exponent tables this way), anything else is copied."""
+    taken as it is (the kernel hands over its coefficient and index tables this way), anything else is copied."""
     if isinstance(values, np.ndarray) and values.dtype == dtype and not values.flags.writeable:
         return values
     return np.array(values, dtype=dtype)
