@@ -14,6 +14,8 @@ from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.evaluation import plan_from_indices
 from polyx.expansion.kernel.space import MonomialSpace
 from polyx.expansion.kernel.unmixed import diagonal_monomials
+from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.polynomials.units import _powers
 
 SPACES = [(1, 6, None), (3, 4, None), (5, 4, 2), (4, 5, 1), (6, 3, 3), (12, 3, None), (2, 0, None)]
 
@@ -90,9 +92,6 @@ def test_plan_from_hashes_equals_the_general_plan(case: int) -> None:
 def test_unit_scaling_from_sparse_rows_equals_dense_powers() -> None:
     """Π_i σ_i^{e_i} per term, read from the sparse rows (``units._powers``), against numpy powers of
     the dense exponent table: equal to the last bit (both multiply σ_i^{e_i} in variable order)."""
-    from polyx.expansion.polynomials.polynomial import Polynomial
-    from polyx.expansion.polynomials.units import _powers
-
     rng = np.random.default_rng(3)
     for n, order in [(3, 7), (5, 5), (10, 4)]:
         table = MonomialSpace(n, order).monomials()

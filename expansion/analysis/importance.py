@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.analysis.input_models import InputModel
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.units import Standardization, raw_to_standardized
@@ -83,7 +84,6 @@ def term_shares(polynomial: Polynomial, model: InputModel) -> tuple[np.ndarray, 
 def _shifted_basis(exponents: np.ndarray, center: np.ndarray) -> np.ndarray:
     """Row t: the coefficients of x^e_t = (y + μ)^e_t in powers of y (terms × terms)."""
     from polyx.errors import DataError
-    from polyx.expansion.kernel import monomials as sparse
     from polyx.expansion.polynomials.translate import centered_to_powers
 
     try:
