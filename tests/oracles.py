@@ -10,7 +10,25 @@ from __future__ import annotations
 import numpy as np
 from click.testing import Result
 
-__all__ = ["explicit_values", "term_by_term", "one_error_line"]
+__all__ = ["explicit_values", "term_by_term", "one_error_line", "graded_order", "exponent_names"]
+
+
+def graded_order(exponents: np.ndarray) -> np.ndarray:
+    """The permutation putting dense exponent rows in graded order (total degree, then descending
+    lexicographic exponents), by Python's stable sort on tuples: the oracle for polyx's order."""
+    rows = np.asarray(exponents, dtype=np.int64).tolist()
+    return np.array(sorted(range(len(rows)), key=lambda t: (sum(rows[t]), [-e for e in rows[t]])), dtype=np.int64)
+
+
+def exponent_names(exponents: np.ndarray, variables: list[str], ascii: bool = False) -> list[str]:
+    """Term names spelled from dense exponent rows, one variable at a time (the oracle for polyx's names)."""
+    superscripts = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    names = []
+    for row in np.asarray(exponents, dtype=np.int64).tolist():
+        factors = [v if p == 1 else (f"{v}^{p}" if ascii else f"{v}{str(p).translate(superscripts)}")
+                   for v, p in zip(variables, row) if p]
+        names.append(("*" if ascii else "·").join(factors) or "1")
+    return names
 
 
 def _monomials(exponents: np.ndarray, x: np.ndarray) -> np.ndarray:

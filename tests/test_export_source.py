@@ -31,6 +31,7 @@ from oracles import one_error_line
 from polyx import save_polynomial
 from polyx.cli.main import cli
 from polyx.expansion.writers.codegen.export import export_source, source_code
+from polyx.expansion.kernel.monomials import from_exponents
 from polyx.expansion.writers.codegen.horner import horner_tree
 from polyx.expansion.writers.codegen.program import identifiers
 from polyx.expansion.polynomials.polynomial import Polynomial
@@ -236,11 +237,12 @@ def test_horner_tree_uses_one_product_per_term() -> None:
     """A full polynomial (every term present) costs exactly one product per non-constant term; a sparse one at most
     one per monomial of the full space up to its degree."""
     exponents = full_exponents(3, 4)
-    full = horner_tree(exponents, np.arange(1.0, len(exponents) + 1))
+    rows = from_exponents(exponents)
+    full = horner_tree(rows, np.arange(1.0, len(exponents) + 1))
     assert full.multiplications == len(exponents) - 1 and full.variables == {0, 1, 2}
-    sparse = horner_tree(exponents, np.where(exponents.sum(axis=1) == 4, 1.0, 0.0))
+    sparse = horner_tree(rows, np.where(exponents.sum(axis=1) == 4, 1.0, 0.0))
     assert 15 <= sparse.multiplications <= len(exponents) - 1
-    assert horner_tree(np.array([[2, 0]]), np.array([3.0])).multiplications == 2
+    assert horner_tree(np.array([[0, 0]]), np.array([3.0])).multiplications == 2
 
 
 def test_cli_default_name_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,8 +20,6 @@ PACKAGES = {"core": "polyx", "cli": "polyx.cli", "converters": "polyx.converters
 COMMANDS_LIBRARY = {f"polyx.{name}" for name in ("conversion", "verification", "prediction", "plots", "demo", "api",
                                                    "distributed", "reference", "junit", "gates")}
 KNOWN_CYCLES = [
-    {"polyx.expansion.writers.latex", "polyx.expansion.polynomials.notebook", "polyx.expansion.polynomials.polynomial",
-     "polyx.expansion.polynomials.quadratic"},
 ]
 
 

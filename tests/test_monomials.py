@@ -1,6 +1,6 @@
-"""Sparse monomials (expansion/kernel/monomials.py) against the dense exponent conventions of
-expansion/kernel/exponents.py, which the nn2poly anchors pin down: same order, same names, exact round
-trips; and Polynomial built either way is the same polynomial."""
+"""Sparse monomials (expansion/kernel/monomials.py) against dense exponent rows ordered and named by
+Python (tests/oracles.py: the conventions the nn2poly anchors pin down): same order, same names,
+exact round trips; and Polynomial built either way is the same polynomial."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyx.expansion.kernel import monomials as sparse
-from polyx.expansion.kernel.exponents import exponents_to_names, graded_order
 from polyx.expansion.polynomials.polynomial import Polynomial
+from oracles import exponent_names, graded_order
 
 tables = st.integers(1, 5).flatmap(
     lambda n: st.lists(st.lists(st.integers(0, 4), min_size=n, max_size=n), min_size=1, max_size=25, unique_by=tuple)
@@ -27,8 +27,9 @@ def test_sparse_table_follows_the_dense_conventions(rows: list[list[int]]) -> No
     assert np.array_equal(sparse.degrees(indices), exponents.sum(axis=1))
     assert np.array_equal(sparse.graded_order(indices), graded_order(exponents))
     names = [f"v{i}" for i in range(n)]
-    assert sparse.names(indices, names) == exponents_to_names(exponents, names)
-    assert sparse.names(indices, names, ascii=True) == exponents_to_names(exponents, names, ascii=True)
+    assert sparse.names(indices, names) == exponent_names(exponents, names)
+    assert sparse.names(indices, names, ascii=True) == exponent_names(exponents, names, ascii=True)
+    assert sparse.factors(indices) == [[(v, p) for v, p in enumerate(row) if p] for row in exponents.tolist()]
     ordered = indices[sparse.graded_order(indices)]
     assert sparse.is_strictly_graded(ordered) and (len(rows) < 2 or not sparse.is_strictly_graded(ordered[::-1]))
     assert np.array_equal(sparse.unique_rows(np.concatenate([indices, indices])), ordered)

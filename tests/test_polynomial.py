@@ -14,10 +14,12 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oracles import graded_order
 from polyx.errors import DataError
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.evaluation import MAX_CHUNK_ROWS
-from polyx.expansion.kernel.exponents import graded_order
-from polyx.expansion.polynomials.polynomial import Polynomial, exponents_to_labels, labels_to_exponents
+from polyx.expansion.kernel.exponents import exponents_to_labels, labels_to_exponents
+from polyx.expansion.polynomials.polynomial import Polynomial
 
 CASES = sorted((Path(__file__).parent / "data" / "polynomial").glob("case*.json"))
 
@@ -232,12 +234,10 @@ def test_pruned_high_powers_evaluate_exactly(power: int) -> None:
 
 
 @pytest.mark.parametrize("largest", [3, 300])
-def test_exponent_index_finds_rows_like_a_dictionary(largest: int) -> None:
+def test_row_index_finds_rows_like_a_dictionary(largest: int) -> None:
     """Against a Python dict of tuples: present rows give their first index, absent ones -1, for
-    exponents that fit a byte and for wider ones (two key paths); a query row above 255 in a
-    narrow table is absent."""
-    from polyx.expansion.kernel.exponents import ExponentIndex
-
+    small powers and for powers up to 300 (rows of degree up to 1,200), queries wider than the
+    table included."""
     rng = np.random.default_rng(largest)
     table = rng.integers(0, largest + 1, size=(200, 4))
     queries = np.vstack([table[rng.integers(0, 200, 50)], rng.integers(0, largest + 1, size=(50, 4)), [[256, 0, 0, 0]]])
@@ -245,4 +245,4 @@ def test_exponent_index_finds_rows_like_a_dictionary(largest: int) -> None:
     for row, key in enumerate(map(tuple, table.tolist())):
         first.setdefault(key, row)
     expected = [first.get(tuple(row), -1) for row in queries.tolist()]
-    assert ExponentIndex(table).find(queries).tolist() == expected
+    assert sparse.RowIndex(sparse.from_exponents(table)).find(sparse.from_exponents(queries)).tolist() == expected

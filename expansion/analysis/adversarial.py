@@ -66,15 +66,14 @@ def local_quadratic(polynomial: Polynomial, point: np.ndarray) -> tuple[np.ndarr
     coefficients = np.asarray(polynomial.coefficients)
     if np.any(shift != 0):
         try:
-            coefficients = centered_to_powers(polynomial.exponents, coefficients, -shift)
+            coefficients = centered_to_powers(polynomial.indices, coefficients, -shift)
         except ValueError:
             raise DataError("the polynomial's terms are pruned (not every lower term is listed), so it cannot be "
                             "re-expanded about the base point; use the full artifact from polyx convert") from None
-    about = Polynomial(polynomial.variables, polynomial.outputs, polynomial.exponents, coefficients)
-    degrees = about.exponents.sum(axis=1)
+    about = Polynomial(polynomial.variables, polynomial.outputs, None, coefficients, monomials=polynomial.indices)
     gradient = np.zeros((len(about.outputs), len(about.variables)))
-    for term in np.flatnonzero(degrees == 1):
-        gradient[:, int(np.argmax(about.exponents[term]))] = about.coefficients[:, term]
+    for term in np.flatnonzero(about.term_degrees() == 1):
+        gradient[:, int(about.indices[term, 0])] = about.coefficients[:, term]
     return gradient, quadratic_matrices(about)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.analysis.input_models import InputModel
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.units import Standardization, raw_to_standardized
@@ -86,7 +87,8 @@ def _shifted_basis(exponents: np.ndarray, center: np.ndarray) -> np.ndarray:
     from polyx.expansion.polynomials.translate import centered_to_powers
 
     try:
-        return centered_to_powers(exponents, np.eye(exponents.shape[0]), -np.asarray(center, dtype=np.float64))
+        return centered_to_powers(sparse.from_exponents(exponents), np.eye(exponents.shape[0]),
+                                  -np.asarray(center, dtype=np.float64))
     except ValueError:
         raise DataError("this polynomial's terms are not closed under division (it was pruned); importance needs the "
                         "unpruned artifact") from None

@@ -63,7 +63,7 @@ def agreement(local: Sequence[Polynomial], tolerance: float) -> dict[str, Any]:
     whether it is within ``tolerance``; and per degree whether every term agrees."""
     first = local[0]
     for other in local[1:]:
-        if other.exponents.shape != first.exponents.shape or not np.array_equal(other.exponents, first.exponents):
+        if other.indices.shape != first.indices.shape or not np.array_equal(other.indices, first.indices):
             raise MethodError("the local expansions list different terms; use the same `order` and `terms` at every point")
     stack = np.stack([p.coefficients for p in local])  # (points, outputs, terms)
     low, high = stack.min(axis=0), stack.max(axis=0)
@@ -73,7 +73,7 @@ def agreement(local: Sequence[Polynomial], tolerance: float) -> dict[str, Any]:
     scale = np.maximum(size, floor)
     relative = np.divide(spread, scale, out=np.zeros_like(spread), where=scale > 0)
     agrees = spread <= tolerance * scale
-    degrees = first.exponents.sum(axis=1)
+    degrees = first.term_degrees()
     names = first.term_names()
     outputs = {}
     for o, output in enumerate(first.outputs):
@@ -111,4 +111,5 @@ def combined(local: Sequence[Polynomial], tolerance: float, points: np.ndarray, 
     if warnings:
         diagnostics["warnings"] = warnings
     mean = np.mean([p.coefficients for p in local], axis=0)
-    return Polynomial(first.variables, first.outputs, first.exponents, mean, None, method, first.provenance, diagnostics)
+    return Polynomial(first.variables, first.outputs, None, mean, None, method, first.provenance, diagnostics,
+                      monomials=first.indices)

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from polyx.errors import DataError
 from polyx.expansion.methods.records import method_record
-from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.polynomials.polynomial import DENSE_EXPONENT_LIMIT, Polynomial
 from polyx.expansion.polynomials.translate import centered_to_powers
 
 __all__ = ["derivative_ratios", "convergence_warnings", "reference_point_of"]
@@ -36,15 +35,14 @@ def reference_point_of(polynomial: Polynomial) -> np.ndarray | None:
 
 
 def _centred_coefficients(polynomial: Polynomial, point: np.ndarray) -> np.ndarray | None:
-    """The coefficients in powers of (x − x0); None when re-centring would need the dense exponent
-    table of a polynomial too large for it (an image-size expansion written in powers of x)."""
+    """The coefficients in powers of (x − x0); None for a polynomial past DENSE_EXPONENT_LIMIT written in
+    powers of x (an image-size expansion), where the report has never been made, so that artifacts
+    stay as they were (re-centring itself works on the sparse terms at any size)."""
     if polynomial.center is not None:
         return np.asarray(polynomial.coefficients)
-    try:
-        exponents = polynomial.exponents
-    except DataError:
+    if polynomial.n_terms * len(polynomial.variables) > DENSE_EXPONENT_LIMIT:
         return None
-    return centered_to_powers(exponents, np.asarray(polynomial.coefficients), -point)
+    return centered_to_powers(polynomial.indices, np.asarray(polynomial.coefficients), -point)
 
 
 def _factorials(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

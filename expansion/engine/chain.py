@@ -87,15 +87,14 @@ def batch_to_polynomial(
     center: np.ndarray | None = None,
 ) -> Polynomial:
     """Wrap the output batch as a Polynomial listing every monomial up to ``degree``, zeros included."""
-    space = batch.space
-    exponents = space.all_exponents(degree)
+    monomials = batch.space.monomials(degree)
     coefficients = batch.to_dense(degree)
-    for fresh in (exponents, coefficients):
+    for fresh in (monomials, coefficients):
         fresh.setflags(write=False)
     return Polynomial(
         variables=network.variable_names,
         outputs=network.output_names,
-        exponents=exponents,
+        monomials=monomials,
         coefficients=coefficients,
         center=center,
         method=method,

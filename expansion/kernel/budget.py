@@ -92,12 +92,14 @@ def block_sizes(n_vars: int, order: int, max_interaction: int | None = None) -> 
 def expansion_bytes(n_vars: int, order: int, widths: list[int], max_interaction: int | None = None) -> int:
     """Peak bytes of a layer-by-layer expansion: about four coefficient arrays of the widest layer
     (previous layer, pre-activation, Horner accumulator, product) plus the product index tables,
-    plus the result's exponent table (terms × n_vars, int16 blocks and the int64 table built from them)."""
+    the space's "raise by one variable" tables (block d × n_vars slots for d < order: at most
+    (d + 1) entries per monomial of degree d + 1), and the monomials themselves as sparse index
+    rows (terms × order int32: the space's blocks, the padded table and the Polynomial's copy)."""
     sizes = block_sizes(n_vars, order, max_interaction)
     terms = sum(sizes)
     widest = max(widths) if widths else 1
     pairs = sum(sizes[a] * sizes[c - a] for c in range(2, order + 1) for a in range(1, c))
-    return 4 * 8 * terms * widest + 4 * 8 * pairs + 10 * terms * n_vars
+    return 4 * 8 * terms * widest + 4 * 8 * pairs + 8 * n_vars * sum(sizes[:-1]) + 12 * terms * order
 
 
 def check_expansion_memory(

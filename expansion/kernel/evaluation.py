@@ -26,8 +26,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from polyx.expansion.kernel import monomials as sparse
+from polyx.expansion.kernel.space import hash_weights, row_hashes
 
-__all__ = ["MonomialPlan", "plan_monomials", "BUFFER_BYTES"]
+__all__ = ["MonomialPlan", "plan_from_indices", "BUFFER_BYTES"]
 
 # The monomial buffer of one chunk (benchmarks/evaluate.py): it stays in L2 (1 MB per core here)
 # and below the size where OpenBLAS splits a matrix-vector product over threads, which on a busy
@@ -71,11 +72,6 @@ class MonomialPlan:
     def n_monomials(self) -> int:
         """Monomials in the closure, hidden parents included."""
         return int(self.closure.shape[0])
-
-    @property
-    def exponents(self) -> np.ndarray:
-        """The closure as dense exponent rows (for the ONNX writer, which names powers per variable)."""
-        return sparse.to_exponents(self.closure, self.n_vars)
 
     def evaluate(self, x: np.ndarray, center: np.ndarray | None, coefficients: np.ndarray) -> np.ndarray:
         """Σ_t coefficients[:, t] · monomial_t(x − center) for each row: (outputs, rows).
@@ -154,24 +150,26 @@ class MonomialPlan:
         ]
 
 
-def plan_monomials(exponents: np.ndarray) -> MonomialPlan:
-    """Plan the degree-by-degree build of the monomials ``exponents`` (dense rows, any order, no
-    duplicates)."""
-    exponents = np.asarray(exponents, dtype=np.int64)
-    return plan_from_indices(sparse.from_exponents(exponents), exponents.shape[1])
-
-
-def plan_from_indices(indices: np.ndarray, n_vars: int) -> MonomialPlan:
+def plan_from_indices(indices: np.ndarray, n_vars: int, graded: bool = False) -> MonomialPlan:
     """Plan the build of the monomials given as sparse index rows (any order, no duplicates):
-    memory and time grow with terms × degree, not with the number of variables."""
+    memory and time grow with terms × degree, not with the number of variables.
+
+    ``graded`` promises the rows are in strict graded order (``Polynomial`` guarantees it). Then a
+    table that is its own closure under parents, as every expansion's is, is planned from the
+    kernel's additive row hashes, without listing and sorting all the rows' ancestors.
+    """
     indices = np.asarray(indices, dtype=sparse.INDEX_DTYPE)
-    closure = _closure_under_parents(indices)
-    index = sparse.RowIndex(closure)
+    closed = _parents_in_closed_table(indices, n_vars) if graded else None
+    if closed is not None:
+        closure, listed = indices, np.arange(indices.shape[0], dtype=np.int64)
+    else:
+        closure = _closure_under_parents(indices)
+        index = sparse.RowIndex(closure)
+        listed = index.find(indices)
     first = closure[:, 0].astype(np.int64) if closure.shape[1] else np.full(closure.shape[0], -1, dtype=np.int64)
     used = first >= 0
     parent_index = np.zeros(closure.shape[0], dtype=np.int64)
-    parent_index[used] = index.find(sparse.parents(closure[used]))
-    listed = index.find(indices)
+    parent_index[used] = closed if closed is not None else index.find(sparse.parents(closure[used]))
     is_parent = np.zeros(closure.shape[0], dtype=bool)
     is_parent[parent_index[used]] = True
     degree = sparse.degrees(closure)
@@ -229,6 +227,32 @@ def _transpose_into(out: np.ndarray, x: np.ndarray, center: np.ndarray | None) -
         np.copyto(out, x.T)
     else:
         np.subtract(x.T, center[:, None], out=out)
+
+
+def _parents_in_closed_table(indices: np.ndarray, n_vars: int) -> np.ndarray | None:
+    """The row of each non-constant row's parent when the table holds every parent and starts with
+    the constant, else None (then the closure must be built). Parents are found by the kernel's
+    additive hash (``space.row_hashes``: the parent's hash is the row's minus its first
+    variable's weight), and every match is then compared index by index, so a hash collision can
+    only send the plan to the general path, never give a wrong parent."""
+    if indices.shape[0] < 2 or indices.shape[1] == 0 or (indices[0] >= 0).any():
+        return None
+    weights = hash_weights(n_vars)
+    hashes = row_hashes(indices, weights)
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        return None
+    rows = np.flatnonzero(indices[:, 0] >= 0)
+    with np.errstate(over="ignore"):
+        wanted = hashes[rows] - weights[indices[rows, 0]]
+    position = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
+    if np.any(ordered[position] != wanted):
+        return None
+    parent = order[position]
+    if not np.array_equal(indices[parent], sparse.parents(indices[rows])):
+        return None
+    return parent
 
 
 def _closure_under_parents(indices: np.ndarray) -> np.ndarray:

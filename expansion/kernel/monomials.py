@@ -1,13 +1,19 @@
-"""Sparse monomials: each term as its sorted 0-based variable indices, one per power.
+"""Sparse monomials, polyx's one monomial structure: each term its sorted 0-based variable indices.
 
 x1²·x3 in variables x1..xn is ``[0, 0, 2]``; the constant is ``[]``. A table of T terms of
 degree ≤ D is one int32 array (T, D), each row padded on the right with -1, so its memory grows
 with terms × degree and never with terms × variables (784 pixel inputs cost nothing extra).
+The kernel's ``MonomialSpace`` (``polyx.expansion.kernel.space``) builds its degree blocks as
+such rows, ``Polynomial`` stores them, the evaluation plan (``polyx.expansion.kernel.evaluation``)
+and the ONNX export build monomials from them, artifact format /2 writes them. Dense exponent
+rows exist only as conversions at the edges (``from_exponents``/``to_exponents`` here, nn2poly
+labels in ``polyx.expansion.kernel.exponents``).
 
 Graded order (total degree, then descending lexicographic exponents: 1, x1, x2, x1², x1x2, …)
 is, in this code, degree first and then ascending index rows, which is what nn2poly lists. The
 first index of a row is the monomial's first used variable, and dropping it gives its parent in
-the evaluation plan (``polyx.expansion.kernel.evaluation``): x1²x3 = x1 · (x1x3).
+the evaluation plan: x1²x3 = x1 · (x1x3). This module holds the one graded order, duplicate
+and unique rows, row lookup (``RowIndex``) and term names of polyx.
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from typing import Sequence
 
 import numpy as np
 
+from polyx.errors import DataError
+
 __all__ = [
     "PAD",
     "from_exponents",
     "to_exponents",
     "from_lists",
     "to_lists",
+    "from_labels",
+    "to_labels",
     "degrees",
     "graded_order",
     "is_strictly_graded",
@@ -30,6 +40,7 @@ __all__ = [
     "row_keys",
     "RowIndex",
     "names",
+    "factors",
     "parents",
     "quadratic_table",
 ]
@@ -96,6 +107,29 @@ def to_lists(indices: np.ndarray) -> list[list[int]]:
     if (degree == indices.shape[1]).all():
         return indices.tolist()
     return [row[:d] for row, d in zip(indices.tolist(), degree.tolist())]
+
+
+def from_labels(labels: Sequence[Sequence[int]], n_vars: int) -> np.ndarray:
+    """nn2poly multiset labels (1-based variable indices, ``[0]`` for the intercept) to the table."""
+    terms = []
+    for row, label in enumerate(labels):
+        indices = [int(index) for index in label]
+        if indices == [0]:
+            terms.append([])
+            continue
+        bad = [index for index in indices if not 1 <= index <= n_vars]
+        if bad or not indices:
+            raise DataError(
+                f"label {list(label)} (term {row + 1}) is not an nn2poly label for {n_vars} variables: "
+                "use [0] for the intercept and 1-based variable indices otherwise"
+            )
+        terms.append([index - 1 for index in indices])
+    return from_lists(terms)
+
+
+def to_labels(indices: np.ndarray) -> list[list[int]]:
+    """The table as nn2poly multiset labels (1-based, ``[0]`` for the intercept)."""
+    return [[index + 1 for index in term] or [0] for term in to_lists(indices)]
 
 
 def row_keys(indices: np.ndarray) -> np.ndarray:
@@ -201,26 +235,38 @@ class RowIndex:
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def names(indices: np.ndarray, variables: Sequence[str], *, ascii: bool = False) -> list[str]:
-    """Readable term names (``x1²·x3``, ``x1^2*x3`` with ``ascii``, ``1`` for the constant)."""
-    power = (lambda p: f"^{p}") if ascii else (lambda p: str(p).translate(_SUPERSCRIPTS))
-    joiner = "*" if ascii else "·"
+def factors(indices: np.ndarray) -> list[list[tuple[int, int]]]:
+    """Each term as its (variable, power) pairs in ascending variable order (x1²x3 -> [(0, 2), (2, 1)]):
+    what writers that spell a monomial factor by factor (names, LaTeX, SymPy) read."""
     out = []
     for term in to_lists(indices):
-        factors, position = [], 0
-        while position < len(term):
-            variable = term[position]
-            count = 1
-            while position + count < len(term) and term[position + count] == variable:
-                count += 1
-            factors.append(variables[variable] if count == 1 else f"{variables[variable]}{power(count)}")
-            position += count
-        out.append(joiner.join(factors) or "1")
+        pairs: list[tuple[int, int]] = []
+        for variable in term:
+            if pairs and pairs[-1][0] == variable:
+                pairs[-1] = (variable, pairs[-1][1] + 1)
+            else:
+                pairs.append((variable, 1))
+        out.append(pairs)
     return out
 
 
+def names(indices: np.ndarray, variables: Sequence[str], *, ascii: bool = False) -> list[str]:
+    """Readable term names (``x1²·x3``, ``x1^2*x3`` with ``ascii``, ``1`` for the constant).
+
+    The unicode form is for tables people read; the ASCII form for CSV headers that other tools
+    parse. Both list variables in their own order, so names are unique when terms are."""
+    power = (lambda p: f"^{p}") if ascii else (lambda p: str(p).translate(_SUPERSCRIPTS))
+    joiner = "*" if ascii else "·"
+    return [
+        joiner.join(variables[v] if p == 1 else f"{variables[v]}{power(p)}" for v, p in term) or "1"
+        for term in factors(indices)
+    ]
+
+
 def quadratic_table(n_vars: int) -> np.ndarray:
-    """Every monomial of degree ≤ 2 in graded order: [], [0]..[n-1], then [i, j] for i ≤ j."""
+    """Every monomial of degree ≤ 2 in graded order: [], [0]..[n-1], then [i, j] for i ≤ j; the same
+    table as ``MonomialSpace(n_vars, 2).monomials()``, made without the space's hash tables for the
+    matrix path of quadratics (``polyx.expansion.polynomials.quadratic``)."""
     upper_i, upper_j = np.triu_indices(n_vars)
     table = np.full((1 + n_vars + upper_i.size, 2), PAD, dtype=INDEX_DTYPE)
     table[1 : n_vars + 1, 0] = np.arange(n_vars)

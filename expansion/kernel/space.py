@@ -1,26 +1,32 @@
 """The monomials of a truncated polynomial space, and the index tables that multiply them.
 
-Monomials in n variables of total degree ≤ Q are kept in homogeneous-degree blocks (the
-TaylorSeries.jl layout): block d lists the exponent vectors of degree d in descending
-lexicographic order, so the concatenated blocks give nn2poly's order (1, x1, x2, x1², x1x2, …).
+This is polyx's one monomial structure. Monomials in n variables of total degree ≤ Q are kept in
+homogeneous-degree blocks (the TaylorSeries.jl layout): block d is a (size_d, d) table of sparse
+index rows (``polyx.expansion.kernel.monomials``: each monomial its ascending 0-based variable
+indices, one per power, x1²x3 -> [0, 0, 2]), in ascending row order, so the concatenated blocks
+give nn2poly's order (1, x1, x2, x1², x1x2, …) and memory grows with terms × degree, never with
+terms × variables. ``monomials()`` is the padded table ``Polynomial`` stores, ``parents()`` the
+lower monomial and variable that evaluation (``polyx.expansion.kernel.evaluation``) and the ONNX
+export build each monomial from.
 
 Multiplying a degree-a block by a degree-b block sends every coefficient pair (i, j) to one
 slot of block a+b. That map is precomputed once per (a, b) as a dense slot table. Slots are
-found with an additive hash: h(e) = Σ e_i r_i (mod 2⁶⁴) with fixed random r, so
-h(e + f) = h(e) + h(f) and a monomial's slot is a binary search in the sorted hashes of its block.
+found with an additive hash: h(m) = Σ r_i over the row's indices (mod 2⁶⁴) with fixed random r,
+so h(m·m') = h(m) + h(m') and a monomial's slot is a binary search in the sorted hashes of its
+block.
 """
 
 from __future__ import annotations
 
 import functools
-
 import math
 from typing import Iterator
 
 import numpy as np
 from polyx.errors import OrderTooLargeError
+from polyx.expansion.kernel.monomials import INDEX_DTYPE, PAD, to_exponents
 
-__all__ = ["MonomialSpace", "count_terms", "hash_weights"]
+__all__ = ["MonomialSpace", "count_terms", "hash_weights", "row_hashes"]
 
 _HASH_SEED = 20240917
 
@@ -40,36 +46,44 @@ def hash_weights(n_vars: int) -> np.ndarray:
     return weights
 
 
+def row_hashes(monomials: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each index row's hash: Σ weight over its indices (padding -1 adds nothing), mod 2⁶⁴."""
+    monomials = np.asarray(monomials)
+    with np.errstate(over="ignore"):
+        terms = np.where(monomials >= 0, weights[np.maximum(monomials, 0)], np.uint64(0))
+        return terms.sum(axis=1, dtype=np.uint64)
+
+
 def _next_block(
     previous: np.ndarray, hashes: np.ndarray, weights: np.ndarray, max_interaction: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Degree d+1 from degree d, both in descending-lexicographic order.
+    """Degree d+1 from degree d, both as ascending index rows (nn2poly's multiset labels).
 
-    In nn2poly's multiset labels (i1 ≤ i2 ≤ …) this order is ascending, and the labels that start
-    with variable i are i followed by the degree-d labels whose smallest index is ≥ i: a suffix of
-    the previous block. So the block is n slices of the previous one, each with one variable raised.
-    With ``max_interaction`` K, a suffix row is kept only if raising x_i leaves at most K distinct
-    variables (one more unless x_i is already its first), so no discarded row is ever built.
-    Returns the exponents, their additive hashes, and for each monomial its parent (the slot in
-    block d of the monomial without its first variable) and that first variable.
+    The rows that start with variable i are i followed by the degree-d rows whose first index is
+    ≥ i: a suffix of the previous block, since its first column is non-decreasing. So the block is
+    n suffixes of the previous one, each with one index put in front, made by one gather (no loop
+    over variables and no row wider than its degree). With ``max_interaction`` K, a suffix row is
+    kept only if the new index leaves at most K distinct variables (one more unless it equals the
+    row's first), so no discarded row is ever built. Returns the index rows, their additive
+    hashes, and for each monomial its parent (the slot in block d of the row without its first
+    index) and that first index.
     """
-    n_vars = previous.shape[1]
-    nonzero = previous != 0
-    first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), n_vars)
-    distinct = nonzero.sum(axis=1)
-    parts, part_hashes, parents, variables = [], [], [], []
-    for variable in range(n_vars):
-        rows = np.arange(int(np.searchsorted(first, variable)), previous.shape[0])
-        if max_interaction is not None:
-            rows = rows[distinct[rows] + (first[rows] != variable) <= max_interaction]
-        part = previous[rows]
-        part[:, variable] += 1
-        parts.append(part)
-        with np.errstate(over="ignore"):
-            part_hashes.append(hashes[rows] + weights[variable])
-        parents.append(rows)
-        variables.append(np.full(rows.size, variable))
-    return np.vstack(parts), np.concatenate(part_hashes), np.concatenate(parents), np.concatenate(variables)
+    n_vars, size, degree = weights.size, previous.shape[0], previous.shape[1]
+    first = previous[:, 0] if degree else np.full(size, n_vars, dtype=previous.dtype)
+    starts = np.searchsorted(first, np.arange(n_vars))
+    counts = size - starts
+    variable = np.repeat(np.arange(n_vars, dtype=previous.dtype), counts)
+    parent = np.arange(variable.size) - np.repeat(np.cumsum(counts) - counts - starts, counts)
+    if max_interaction is not None:
+        distinct = 1 + (np.diff(previous, axis=1) != 0).sum(axis=1) if degree else np.zeros(size, dtype=np.int64)
+        keep = distinct[parent] + (first[parent] != variable) <= max_interaction
+        parent, variable = parent[keep], variable[keep]
+    block = np.empty((parent.size, degree + 1), dtype=previous.dtype)
+    block[:, 0] = variable
+    block[:, 1:] = previous[parent]
+    with np.errstate(over="ignore"):
+        block_hashes = hashes[parent] + weights[variable]
+    return block, block_hashes, parent, variable
 
 
 class MonomialSpace:
@@ -88,19 +102,19 @@ class MonomialSpace:
         self.max_interaction = max_interaction
         self._hash_weights = hash_weights(self.n_vars)
         self._blocks: list[np.ndarray] = []
+        self._hashes: list[np.ndarray] = []
         self._sorted_hashes: list[np.ndarray] = []
         self._slot_of_sorted: list[np.ndarray] = []
         self._parents: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        exponents = np.zeros((1, self.n_vars), dtype=np.int16)
+        rows = np.zeros((1, 0), dtype=INDEX_DTYPE)
         hashes = np.zeros(1, dtype=np.uint64)
         for degree in range(self.order + 1):
             if degree > 0:
-                exponents, hashes, parent, variable = _next_block(
-                    exponents, hashes, self._hash_weights, max_interaction
-                )
+                rows, hashes, parent, variable = _next_block(rows, hashes, self._hash_weights, max_interaction)
                 self._parents[degree] = (parent, variable)
-            exponents.setflags(write=False)
-            self._blocks.append(exponents)
+            rows.setflags(write=False)
+            self._blocks.append(rows)
+            self._hashes.append(hashes)
             order_ = np.argsort(hashes, kind="stable")
             if np.any(np.diff(hashes[order_]) == 0):
                 raise RuntimeError("monomial hash collision; change _HASH_SEED")
@@ -111,7 +125,6 @@ class MonomialSpace:
         self._products: dict[tuple[int, int], np.ndarray] = {}
         self._interior: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self._raise_tables: dict[int, np.ndarray] = {}
-        self._labels: dict[int, np.ndarray] = {0: np.zeros((1, 0), dtype=np.intp)}
         self._multinomials: dict[int, np.ndarray] = {}
 
     def __repr__(self) -> str:
@@ -122,18 +135,30 @@ class MonomialSpace:
         """Total number of monomials (all blocks)."""
         return int(self.offsets[-1])
 
-    def exponents(self, degree: int) -> np.ndarray:
-        """Exponent vectors of block ``degree``, shape (size(degree), n_vars)."""
+    def labels(self, degree: int) -> np.ndarray:
+        """Block ``degree`` as ascending 0-based variable indices (x1²x3 -> [0, 0, 2]), shape (size, degree):
+        the space's own rows, read-only."""
         return self._blocks[degree]
 
-    def all_exponents(self, max_degree: int | None = None) -> np.ndarray:
-        """Every monomial up to ``max_degree`` (default: the order) in graded order, shape (terms, n_vars)."""
+    def monomials(self, max_degree: int | None = None) -> np.ndarray:
+        """Every monomial up to ``max_degree`` (default: the order) in graded order as one index table
+        (terms, max_degree), rows padded with -1 (``polyx.expansion.kernel.monomials``): what
+        ``Polynomial`` stores."""
         top = self.order if max_degree is None else max_degree
-        return np.vstack(self._blocks[: top + 1]).astype(np.int64)
+        table = np.full((int(self.offsets[top + 1]), top), PAD, dtype=INDEX_DTYPE)
+        for degree in range(1, top + 1):
+            table[self.offsets[degree] : self.offsets[degree + 1], :degree] = self._blocks[degree]
+        return table
 
-    def _hash(self, exponents: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return (exponents.astype(np.uint64) * self._hash_weights).sum(axis=1, dtype=np.uint64)
+    def exponents(self, degree: int) -> np.ndarray:
+        """Block ``degree`` as dense exponent rows (size(degree), n_vars): a conversion for small spaces
+        and tests, never used by the kernel itself."""
+        return to_exponents(self._blocks[degree], self.n_vars)
+
+    def all_exponents(self, max_degree: int | None = None) -> np.ndarray:
+        """Every monomial up to ``max_degree`` as dense exponent rows (terms, n_vars): a conversion for
+        small spaces and tests (``monomials`` is the space's own form)."""
+        return to_exponents(self.monomials(max_degree), self.n_vars)
 
     def _slots(self, degree: int, hashes: np.ndarray) -> np.ndarray:
         """Slot of each hash within block ``degree``, or -1 for monomials the space does not keep."""
@@ -142,34 +167,27 @@ class MonomialSpace:
         found = table[position] == hashes
         return np.where(found, self._slot_of_sorted[degree][position], -1)
 
-    def index(self, exponents: np.ndarray) -> np.ndarray:
-        """Flat graded index of each exponent row, -1 where it lies outside the space."""
-        exponents = np.asarray(exponents)
-        degrees = exponents.sum(axis=1)
-        result = np.full(exponents.shape[0], -1, dtype=np.int64)
+    def index(self, monomials: np.ndarray) -> np.ndarray:
+        """Flat graded index of each monomial (index rows padded with -1, any order within a row),
+        -1 where it lies outside the space."""
+        monomials = np.asarray(monomials, dtype=np.int64)
+        monomials = monomials.reshape(monomials.shape[0], -1)
+        degrees = (monomials >= 0).sum(axis=1)
+        result = np.full(monomials.shape[0], -1, dtype=np.int64)
         for degree in np.unique(degrees):
             if 0 <= degree <= self.order:
                 rows = degrees == degree
-                slots = self._slots(int(degree), self._hash(exponents[rows]))
+                slots = self._slots(int(degree), row_hashes(monomials[rows], self._hash_weights))
                 result[rows] = np.where(slots >= 0, slots + self.offsets[degree], -1)
         return result
 
     def raise_table(self, degree: int) -> np.ndarray:
         """Slot in block degree+1 of (monomial i of block ``degree``) × x_v, shape (size, n_vars); -1 if not kept."""
         if degree not in self._raise_tables:
-            block = self._blocks[degree]
-            hashes = self._hash(block)
             with np.errstate(over="ignore"):
-                raised = hashes[:, None] + self._hash_weights[None, :]
+                raised = self._hashes[degree][:, None] + self._hash_weights[None, :]
             self._raise_tables[degree] = self._slots(degree + 1, raised.ravel()).reshape(raised.shape)
         return self._raise_tables[degree]
-
-    def labels(self, degree: int) -> np.ndarray:
-        """Block ``degree`` as sorted 0-based variable indices (x1²x3 -> [0, 0, 2]), shape (size, degree)."""
-        if degree not in self._labels:
-            parent, first = self.parents(degree)
-            self._labels[degree] = np.hstack([first[:, None], self.labels(degree - 1)[parent]])
-        return self._labels[degree]
 
     def parents(self, degree: int) -> tuple[np.ndarray, np.ndarray]:
         """For block ``degree`` ≥ 1: each monomial's slot in block degree−1 once its first (lowest-index)
@@ -198,8 +216,9 @@ class MonomialSpace:
             if degree == 0:
                 values = np.ones(1)
             else:
-                parent, first = self.parents(degree)
-                powers = self._blocks[degree][np.arange(parent.size), first]
+                parent, _ = self.parents(degree)
+                block = self._blocks[degree]
+                powers = (block == block[:, :1]).sum(axis=1)
                 values = self.multinomials(degree - 1)[parent] * degree / powers
             self._multinomials[degree] = values
         return self._multinomials[degree]

@@ -25,9 +25,10 @@ from polyx.converters.ir.graph import is_structured
 from polyx.converters.ir.chain import Network
 from polyx.expansion.engine.chain import NeuronSeries
 from polyx.expansion.activations.series import shift_series
+from polyx.expansion.kernel import monomials as sparse
 from polyx.progress import report
 
-__all__ = ["UnivariateBatch", "propagate_unmixed", "unmixed_to_powers", "diagonal_exponents"]
+__all__ = ["UnivariateBatch", "propagate_unmixed", "unmixed_to_powers", "diagonal_monomials"]
 
 CHUNK_BYTES = 4 * 2**20
 
@@ -216,10 +217,12 @@ def unmixed_to_powers(constant: np.ndarray, terms: np.ndarray, point: np.ndarray
     return constant + shifted[:, :, 0].sum(axis=1), shifted[:, :, 1:]
 
 
-def diagonal_exponents(n_vars: int, order: int) -> np.ndarray:
-    """The constant and every pure power x_i^k, k ≤ order, in graded order: (1 + n·Q, n)."""
-    exponents = np.zeros((1 + n_vars * order, n_vars), dtype=np.int64)
-    rows = np.arange(n_vars)
+def diagonal_monomials(n_vars: int, order: int) -> np.ndarray:
+    """The constant and every pure power x_i^k, k ≤ order, in graded order, as the sparse index table
+    (1 + n·Q, Q) marked for ``Polynomial``: x_i^k is i repeated k times, so 784 inputs at order 10
+    take 7,841 × 10 indices, not 7,841 × 784 exponents."""
+    table = np.full((1 + n_vars * order, order), sparse.PAD, dtype=sparse.INDEX_DTYPE)
+    rows = np.arange(n_vars, dtype=sparse.INDEX_DTYPE)
     for k in range(1, order + 1):
-        exponents[1 + (k - 1) * n_vars + rows, rows] = k
-    return exponents
+        table[1 + (k - 1) * n_vars : 1 + k * n_vars, :k] = rows[:, None]
+    return sparse.marked(table)

@@ -37,6 +37,7 @@ import numpy as np
 from polyx.converters.ir.chain import Activation
 from polyx.errors import DataError
 from polyx.expansion.activations.registry import activation_function
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.batch import PolyBatch
 from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY, check_expansion_memory
 from polyx.expansion.methods.gated_covariance import gated_covariance, gated_explained_variance
@@ -85,7 +86,8 @@ def _added(left: PolyBatch, right: PolyBatch) -> PolyBatch:
 
 def gated_projection(units: GatedUnits, w2: np.ndarray, b2: np.ndarray, order: int, max_memory: int
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """(exponents, coefficients (o, terms)) of W2 P_n(y) + b2 in powers of (x − μ), graded order."""
+    """(monomials marked for ``Polynomial``, coefficients (o, terms)) of W2 P_n(y) + b2 in powers of
+    (x − μ), graded order."""
     hidden, n_vars = units.gate_form.shape
     check_expansion_memory(n_vars, order, [hidden, w2.shape[0]], max_memory)
     a, b, _ = gated_hermite_coefficients(units, order)
@@ -98,7 +100,7 @@ def gated_projection(units: GatedUnits, w2: np.ndarray, b2: np.ndarray, order: i
         residual = PolyBatch.affine_inputs(space, units.residual_form, zeros).without_constant()
         out = _added(out, factor.contracted_product(residual, w2, order))
     out.blocks[0] = (np.zeros((1, w2.shape[0])) if out.blocks[0] is None else out.blocks[0]) + b2[None, :]
-    return space.all_exponents(order), out.to_dense(order)
+    return sparse.marked(space.monomials(order)), out.to_dense(order)
 
 
 def gated_lsq(

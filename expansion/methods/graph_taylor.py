@@ -18,6 +18,7 @@ import numpy as np
 from polyx.converters.ir.graph import Concat, Elementwise, Graph, Input, Linear, MaxPool
 from polyx.errors import MethodError
 from polyx.expansion.activations.registry import activation_function, taylor_coefficients
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.batch import PolyBatch
 from polyx.expansion.kernel.budget import check_expansion_memory
 from polyx.expansion.engine.graph import GraphRules, propagate_graph
@@ -72,13 +73,14 @@ def _finish(outputs, softmax: bool):
 
 def graph_taylor_all(graph: Graph, point: np.ndarray, order: int, softmax: bool, max_interaction: int | None,
                      max_memory: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exponents and coefficients (outputs, terms) in powers of (x − x0), every monomial up to the order."""
+    """Monomials (the space's index table, marked for ``Polynomial``) and coefficients (outputs, terms)
+    in powers of (x − x0), every monomial up to the order."""
     widths = [node.size for node in graph.nodes]
     check_expansion_memory(graph.input_size, order, widths, max_memory, max_interaction)
     space = MonomialSpace(graph.input_size, order, max_interaction)
     start = PolyBatch.affine_inputs(space, np.eye(graph.input_size), point)
     outputs = _finish(propagate_graph(graph, start, taylor_rules(order)), softmax)
-    return outputs.space.all_exponents(), outputs.to_dense()
+    return sparse.marked(outputs.space.monomials()), outputs.to_dense()
 
 
 def graph_taylor_diagonal(graph: Graph, point: np.ndarray, order: int, softmax: bool) -> tuple[np.ndarray, np.ndarray]:

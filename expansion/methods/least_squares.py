@@ -39,8 +39,9 @@ from polyx.expansion.methods.gaussian_input import GaussianInput, gaussian_input
 from polyx.expansion.activations.gaussian_moments import hermite_coefficients
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.engine.chain import Propagation, batch_to_polynomial, propagate
-from polyx.expansion.polynomials.quadratic import lsq_parts, polynomial_from_parts, uses_quadratic_path
-from polyx.expansion.polynomials.quadratic import multiplied_out as quadratic_multiplied_out
+from polyx.expansion.polynomials.quadratic import lsq_parts, uses_quadratic_path
+from polyx.expansion.polynomials.quadratic_polynomial import multiplied_out as quadratic_multiplied_out
+from polyx.expansion.polynomials.quadratic_polynomial import polynomial_from_parts
 from polyx.expansion.activations.series import shift_series
 from polyx.expansion.polynomials.translate import centered_to_powers
 
@@ -186,7 +187,7 @@ def _multiplied_out(polynomial: Polynomial) -> Polynomial:
         return quadratic_multiplied_out(polynomial)
     coefficients = polynomial.coefficients
     if np.any(polynomial.center):
-        coefficients = centered_to_powers(polynomial.exponents, coefficients, polynomial.center)
+        coefficients = centered_to_powers(polynomial.indices, coefficients, polynomial.center)
     return Polynomial(polynomial.variables, polynomial.outputs, None, coefficients,
                       method=polynomial.method, diagnostics=polynomial.diagnostics, monomials=polynomial.indices)
 

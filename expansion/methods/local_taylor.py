@@ -22,16 +22,18 @@ from polyx.converters.ir.graph import Graph
 from polyx.converters.ir.chain import DenseLayer, Network
 from polyx.errors import DataError, MethodError, OrderTooLargeError
 from polyx.expansion.activations.registry import activation_function, taylor_coefficients
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY, format_bytes
 from polyx.expansion.methods.graph_taylor import graph_kinks, graph_taylor_all, graph_taylor_diagonal
 from polyx.expansion.diagnostics.kinks import KinkDistance, nearest_kink, preactivations_at, refuse_kinks
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.engine.chain import NeuronSeries, Propagation, propagate
-from polyx.expansion.polynomials.quadratic import taylor_terms, uses_quadratic_path
+from polyx.expansion.polynomials.quadratic import QuadraticParts, uses_quadratic_path
+from polyx.expansion.polynomials.quadratic_polynomial import taylor_terms
 from polyx.expansion.methods.softmax_series import softmax_of_series
 from polyx.expansion.diagnostics.convergence import convergence_warnings, derivative_ratios
 from polyx.expansion.polynomials.translate import centered_to_powers
-from polyx.expansion.kernel.unmixed import diagonal_exponents, propagate_unmixed, unmixed_to_powers
+from polyx.expansion.kernel.unmixed import diagonal_monomials, propagate_unmixed, unmixed_to_powers
 from polyx.expansion.diagnostics.validity import (
     DEFAULT_VALIDITY_SAMPLES,
     DEFAULT_VALIDITY_TOLERANCE,
@@ -98,7 +100,8 @@ def _expand_all(
     network: Network, point: np.ndarray, order: int, expanded: list[bool], softmax: bool,
     max_interaction: int | None, max_memory: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exponents and coefficients in powers of (x − x0) of the full (or interaction-limited) expansion."""
+    """Monomials (the space's sparse rows, marked for ``Polynomial``) and coefficients in powers of
+    (x − x0) of the full (or interaction-limited) expansion."""
     if isinstance(network, Graph):
         return graph_taylor_all(network, point, order, softmax, max_interaction, max_memory)
     plan = Propagation(
@@ -113,7 +116,7 @@ def _expand_all(
         raise OrderTooLargeError(f"{error}; `terms` diagonal keeps only the pure powers (1 + n·Q terms)") from None
     if softmax:
         outputs = softmax_of_series(outputs)
-    return outputs.space.all_exponents(), outputs.to_dense()
+    return sparse.marked(outputs.space.monomials()), outputs.to_dense()
 
 
 def _expand_diagonal(
@@ -136,30 +139,31 @@ def _expand_diagonal(
 def _expand(
     network: Network, point: np.ndarray, order: int, terms: str, softmax: bool, centered: bool,
     max_interaction: int | None, max_memory: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None]:
-    """Exponents, coefficients (read-only, in the written form), f(x0), and a direct evaluator for the
-    diagonal form (None: ``Polynomial.evaluate`` serves)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Evaluate | None, QuadraticParts | None]:
+    """Monomials (sparse rows marked for ``Polynomial``), coefficients (read-only, in the written form),
+    f(x0), a direct evaluator for the diagonal form (None: ``Polynomial.evaluate`` serves), and the
+    matrices of a quadratic built on the matrix path (else None)."""
     expanded = [] if isinstance(network, Graph) else [not activation_function(layer.activation).identity for layer in network.layers]
-    evaluate = None
+    evaluate, parts = None, None
     if terms == "diagonal":
         value, axis_terms = _expand_diagonal(network, point, order, expanded, softmax, max_memory)
         constant = value
         if not centered:
             constant, axis_terms = unmixed_to_powers(value, axis_terms, point)
         coefficients = np.hstack([constant[:, None], axis_terms.transpose(0, 2, 1).reshape(constant.size, -1)])
-        exponents = diagonal_exponents(network.input_size, order)
+        monomials = diagonal_monomials(network.input_size, order)
         evaluate = _diagonal_evaluator(constant, axis_terms, point if centered else np.zeros_like(point))
     elif (not softmax and max_interaction is None and not isinstance(network, Graph)
           and uses_quadratic_path(order, network.input_size)):
-        exponents, coefficients, value = taylor_terms(network, point, centered, max_memory)
+        monomials, coefficients, value, parts = taylor_terms(network, point, centered, max_memory)
     else:
-        exponents, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
+        monomials, coefficients = _expand_all(network, point, order, expanded, softmax, max_interaction, max_memory)
         value = coefficients[:, 0].copy()
         if not centered:
-            coefficients = centered_to_powers(exponents, coefficients, point)
-    for fresh in (exponents, coefficients):
+            coefficients = centered_to_powers(monomials, coefficients, point)
+    for fresh in (monomials, coefficients):
         fresh.setflags(write=False)
-    return exponents, coefficients, value, evaluate
+    return monomials, coefficients, value, evaluate, parts
 
 
 def _kinks(network: Network, point: np.ndarray) -> KinkDistance | None:
@@ -241,7 +245,7 @@ def expand_local(
     kinks = _kinks(network, point)
     has_softmax = network.output_activation is not None
     softmax = network.output_activation == "softmax" and not logits
-    exponents, coefficients, value, evaluate = _expand(
+    monomials, coefficients, value, evaluate, parts = _expand(
         network, point, order, terms, softmax, centered, max_interaction, max_memory
     )
     method: dict = {"name": "taylor", "order": order, "at": point.tolist(), "centered": centered, "terms": terms,
@@ -251,8 +255,10 @@ def expand_local(
     if has_softmax:
         method["output_space"] = "probabilities" if softmax else "logits"
     polynomial = Polynomial(
-        network.variable_names, network.output_names, exponents, coefficients, point if centered else None, method
+        network.variable_names, network.output_names, monomials, coefficients, point if centered else None, method
     )
+    if parts is not None:
+        polynomial.__dict__["quadratic"] = parts  # the matrices it was written from, in its own powers
     diagnostics: dict = {"value_at_reference": value.tolist(), "exact": _exactness(terms, max_interaction)}
     warnings = ["the network has no softmax output: `logits` changes nothing"] if logits and not has_softmax else []
     if network.output_activation == "log_softmax" and not logits:

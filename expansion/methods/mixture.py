@@ -27,6 +27,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from polyx.errors import DataError
+from polyx.expansion.kernel import monomials as sparse
+from polyx.expansion.kernel.space import MonomialSpace
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.translate import centered_to_powers
 
@@ -164,13 +166,10 @@ def sample_mixture(mixture: GaussianMixture, rows: int, rng: np.random.Generator
 
 
 def _full_exponents(n: int, degree: int) -> np.ndarray:
-    """Every exponent row of total degree ≤ ``degree`` in n variables, graded."""
-    rows: list[tuple[int, ...]] = [(0,) * n]
-    frontier = rows[:]
-    for _ in range(degree):
-        frontier = sorted({row[:i] + (row[i] + 1,) + row[i + 1:] for row in frontier for i in range(n)}, reverse=True)
-        rows += frontier
-    return np.array(rows, dtype=np.int64).reshape(-1, n)
+    """Every exponent row of total degree ≤ ``degree`` in n variables, graded: the kernel's space as
+    dense rows, which the moment recursion keys by tuple (n is small here: the Gram matrix is
+    terms × terms)."""
+    return MonomialSpace(n, degree).all_exponents()
 
 
 def gaussian_monomial_moments(mean: np.ndarray, cov: np.ndarray, degree: int) -> dict[tuple[int, ...], float]:
@@ -196,12 +195,10 @@ def _gram(exponents: np.ndarray, moments: dict[tuple[int, ...], float]) -> np.nd
     return np.array([moments[key] for key in keys]).reshape(len(exponents), len(exponents))
 
 
-def _coefficients_on(poly: Polynomial, exponents: np.ndarray) -> np.ndarray:
-    """The polynomial's coefficients placed on ``exponents`` rows (a term it lacks is 0)."""
-    index = {row: t for t, row in enumerate(map(tuple, exponents.tolist()))}
-    out = np.zeros((len(poly.outputs), len(exponents)))
-    for t, row in enumerate(map(tuple, poly.exponents.tolist())):
-        out[:, index[row]] = poly.coefficients[:, t]
+def _coefficients_on(poly: Polynomial, terms: np.ndarray) -> np.ndarray:
+    """The polynomial's coefficients placed on the sparse rows ``terms`` (a term it lacks is 0)."""
+    out = np.zeros((len(poly.outputs), terms.shape[0]))
+    out[:, sparse.RowIndex(terms).find(poly.indices)] = poly.coefficients
     return out
 
 
@@ -234,6 +231,7 @@ def expand_lsq_mixture(
     scale = np.sqrt(np.maximum(np.diag(mixture.cov), 0.0))
     scale = np.where(scale > 0, scale, 1.0)
     exponents = _full_exponents(n, order)
+    terms = sparse.from_exponents(exponents)
     scaling = np.prod(scale[None, :] ** exponents, axis=1)  # y^β = (x − μ̄)^β / s^β
     outputs = network.output_size
     gram = np.zeros((len(exponents), len(exponents)))
@@ -245,7 +243,7 @@ def expand_lsq_mixture(
     for weight, mean, cov in zip(mixture.weights, mixture.means, mixture.covs):
         component = component_fit(mean, cov)
         own_center = component.center if component.center is not None else np.zeros(n)
-        shifted = centered_to_powers(exponents, _coefficients_on(component, exponents), own_center - center)
+        shifted = centered_to_powers(terms, _coefficients_on(component, terms), own_center - center)
         in_y = shifted * scaling  # coefficients of powers of y
         component_moments = gaussian_monomial_moments((mean - center) / scale, cov / np.outer(scale, scale), 2 * order)
         gram_c = _gram(exponents, component_moments)
@@ -273,7 +271,8 @@ def expand_lsq_mixture(
     if warnings:
         diagnostics["warnings"] = warnings
     coefficients = solution.T / scaling
-    poly = Polynomial(tuple(network.variable_names), tuple(network.output_names), exponents, coefficients, center=center)
+    poly = Polynomial(tuple(network.variable_names), tuple(network.output_names), None, coefficients, center=center,
+                      monomials=terms)
     return poly, diagnostics
 
 

@@ -103,18 +103,18 @@ def skip_lsq(skip: np.ndarray, w1: np.ndarray, b1: np.ndarray, spec: Activation,
     total = np.asarray(diagnostics["output_variance"]) + added
     explained = np.asarray(diagnostics["explained_variance"]) + (added if order >= 1 else 0.0)
     coefficients = np.array(hidden_part.coefficients)
-    exponents = hidden_part.exponents
-    degree = exponents.sum(axis=1)
+    monomials = hidden_part.indices
+    degree = hidden_part.term_degrees()
     coefficients[:, degree == 0] += (skip @ model.mean + shift)[:, None]
     if order >= 1:
         linear = np.flatnonzero(degree == 1)
-        coefficients[:, linear] += skip[:, exponents[linear].argmax(axis=1)]
+        coefficients[:, linear] += skip[:, monomials[linear, 0]]
     diagnostics.update(r2=_r_squared(explained, total), output_variance=total.tolist(),
                        explained_variance=explained.tolist())
     method = {**hidden_part.method, "stage": "residual"}
     digits = diagnostics["centering"]["digits_at_risk"]
     centred = digits > CENTERING_DIGITS if centered is None else bool(centered)
     method["centered"] = centred
-    polynomial = Polynomial(variables, outputs, exponents, coefficients, center=model.mean, method=method,
+    polynomial = Polynomial(variables, outputs, None, coefficients, center=model.mean, method=method, monomials=monomials,
                             diagnostics=diagnostics)
     return polynomial if centred else _multiplied_out(polynomial)

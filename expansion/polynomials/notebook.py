@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from polyx.errors import DataError
-from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.writers.latex import render_latex
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = ["polynomial_html", "polynomial_latex", "polynomial_frame", "predict_frame", "DISPLAY_TERMS"]
 
@@ -32,17 +34,17 @@ def _pandas() -> Any:
     return pandas
 
 
-def _summary(poly: Polynomial) -> str:
+def _summary(poly: "Polynomial") -> str:
     method = poly.method.get("name", "polynomial")
     order = f", order {poly.method['order']}" if "order" in poly.method else ""
     return (f"{method}{order}: {len(poly.variables)} variables → {len(poly.outputs)} outputs, "
             f"{poly.n_terms} terms, degree {poly.degree}")
 
 
-def polynomial_html(poly: Polynomial, top: int = DISPLAY_TERMS) -> str:
+def polynomial_html(poly: "Polynomial", top: int = DISPLAY_TERMS) -> str:
     """A compact HTML table per output: its ``top`` largest terms with degree and coefficient."""
     names = poly.term_names()
-    degrees = poly.exponents.sum(axis=1)
+    degrees = poly.term_degrees()
     parts = [f"<div class='polyx-polynomial'><p><b>Polynomial</b> {html.escape(_summary(poly))}</p>"]
     for k, output in enumerate(poly.outputs):
         shown = poly.top_terms(top, k)
@@ -57,10 +59,8 @@ def polynomial_html(poly: Polynomial, top: int = DISPLAY_TERMS) -> str:
     return "".join(parts) + "</div>"
 
 
-def polynomial_latex(poly: Polynomial, top: int = DISPLAY_TERMS) -> str:
+def polynomial_latex(poly: "Polynomial", top: int = DISPLAY_TERMS) -> str:
     """The equations with each output's ``top`` largest terms (in graded order), ``+ \\dots`` when cut."""
-    from polyx.expansion.writers.latex import render_latex
-
     shown = poly.pruned(top=top)
     body = render_latex(shown, digits=4).strip()
     if shown.n_terms < poly.n_terms:
@@ -68,10 +68,10 @@ def polynomial_latex(poly: Polynomial, top: int = DISPLAY_TERMS) -> str:
     return f"$${body}$$"
 
 
-def polynomial_frame(poly: Polynomial) -> "pd.DataFrame":
+def polynomial_frame(poly: "Polynomial") -> "pd.DataFrame":
     """One row per term (graded order): its name, its degree, and one coefficient column per output."""
     pandas = _pandas()
-    columns: dict[str, Any] = {"term": poly.term_names(ascii=True), "degree": poly.exponents.sum(axis=1)}
+    columns: dict[str, Any] = {"term": poly.term_names(ascii=True), "degree": poly.term_degrees()}
     for k, output in enumerate(poly.outputs):
         if output in columns:
             raise DataError(f"output name '{output}' clashes with the frame's '{output}' column; rename the output")
@@ -79,7 +79,7 @@ def polynomial_frame(poly: Polynomial) -> "pd.DataFrame":
     return pandas.DataFrame(columns)
 
 
-def predict_frame(poly: Polynomial, frame: Any) -> Any:
+def predict_frame(poly: "Polynomial", frame: Any) -> Any:
     """The polynomial on a DataFrame's rows, its columns matched to the variables by name.
 
     A DataFrame gives a DataFrame (one column per output, the same index); an array or anything

@@ -1,7 +1,8 @@
 """The polynomial every method produces: named variables, named outputs, explicit terms.
 
 Terms are sparse monomials (``polyx.expansion.kernel.monomials``: each term its sorted 0-based variable
-indices, one per power) in graded order (total degree, then descending lexicographic exponents
+indices, one per power; the same rows the kernel's ``MonomialSpace`` builds and the evaluation
+plan and the ONNX export read) in graded order (total degree, then descending lexicographic exponents
 within a degree: 1, x1, x2, x1², x1x2, x2², … as nn2poly lists them), so memory grows with
 terms × degree and never with terms × variables. Coefficients are float64, one row per output.
 When ``center`` is set the polynomial is written in powers of (x − center).
@@ -18,20 +19,13 @@ import numpy as np
 from polyx.errors import DataError
 from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.evaluation import MonomialPlan, plan_from_indices
-from polyx.expansion.kernel.exponents import (
-    exponents_to_labels,
-    exponents_to_names,
-    graded_order,
-    labels_to_exponents,
-)
+from polyx.expansion.polynomials.notebook import polynomial_frame, polynomial_html, polynomial_latex, predict_frame
+from polyx.expansion.polynomials.quadratic import QuadraticParts, evaluate_quadratic, quadratic_parts, uses_quadratic_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from polyx.expansion.polynomials.quadratic import QuadraticParts
-
-__all__ = ["Polynomial", "graded_order", "labels_to_exponents", "exponents_to_labels", "exponents_to_names",
-           "DENSE_EXPONENT_LIMIT"]
+__all__ = ["Polynomial", "DENSE_EXPONENT_LIMIT"]
 
 DENSE_EXPONENT_LIMIT = 64 * 2**20
 """Entries (terms × variables) up to which ``Polynomial.exponents`` builds the dense table; larger
@@ -41,8 +35,10 @@ polynomials (a quadratic in 784 pixels has 308k terms × 784) are read through `
 class Polynomial:
     """A multivariate polynomial with one coefficient row per output.
 
-    Built from dense ``exponents`` (terms, variables) or, for wide inputs, from sparse
-    ``monomials`` (terms, degree; see ``polyx.expansion.kernel.monomials``), which it keeps as ``indices``. Terms are put in graded order
+    Built from sparse ``monomials`` (terms, degree: polyx's one monomial structure, see
+    ``polyx.expansion.kernel.monomials``; every method hands over its kernel space's table), which
+    it keeps as ``indices``, or from dense ``exponents`` (terms, variables), converted once on the
+    way in (format /1 artifacts, user code). Terms are put in graded order
     on construction (coefficients follow), so every polynomial, whatever built it, lists its terms
     the same way. ``method``, ``provenance`` and ``diagnostics`` are plain JSON-ready dicts carried
     into the artifact: what produced the polynomial, from which file, and how good it is.
@@ -80,7 +76,7 @@ class Polynomial:
             indices = np.asarray(monomials)
             if indices.ndim != 2:
                 raise DataError("polynomial monomials must be a (terms, degree) table of variable indices padded with -1")
-            indices = indices.astype(sparse.INDEX_DTYPE)
+            indices = _owned(indices, sparse.INDEX_DTYPE)
             if indices.size and (indices.max() >= len(variables) or (indices < sparse.PAD).any()):
                 raise DataError(f"polynomial monomials must hold variable indices 0..{len(variables) - 1}")
             if indices.shape[1] > 1 and (np.diff(np.where(indices < 0, np.iinfo(np.int32).max, indices), axis=1) < 0).any():
@@ -156,7 +152,8 @@ class Polynomial:
         n_vars = len(variables) if variables is not None else max([max(label) for label in labels] + [0])
         variables = variables if variables is not None else [f"x{i + 1}" for i in range(n_vars)]
         outputs = outputs if outputs is not None else [f"y{k + 1}" for k in range(values.shape[0])]
-        return cls(tuple(variables), tuple(outputs), labels_to_exponents(labels, len(variables)), values, **metadata)
+        return cls(tuple(variables), tuple(outputs), None, values, monomials=sparse.from_labels(labels, len(variables)),
+                   **metadata)
 
     def relabelled(self, **fields: object) -> "Polynomial":
         """The same terms and coefficients with other names or metadata (variables, outputs, method,
@@ -194,13 +191,11 @@ class Polynomial:
 
     @cached_property
     def _plan(self) -> MonomialPlan:
-        return plan_from_indices(self.indices, len(self.variables))
+        return plan_from_indices(self.indices, len(self.variables), graded=True)
 
     @cached_property
-    def quadratic(self) -> "QuadraticParts | None":
+    def quadratic(self) -> QuadraticParts | None:
         """(α, β, G) of a polynomial of degree ≤ 2 (``polyx.expansion.polynomials.quadratic``), else None."""
-        from polyx.expansion.polynomials.quadratic import quadratic_parts
-
         return quadratic_parts(self) if self.degree <= 2 else None
 
     def _points(self, x: np.ndarray) -> np.ndarray:
@@ -224,8 +219,6 @@ class Polynomial:
         (``polyx.expansion.kernel.evaluation``).
         """
         x = self._points(x)
-        from polyx.expansion.polynomials.quadratic import evaluate_quadratic, uses_quadratic_path
-
         if uses_quadratic_path(self.degree, len(self.variables)):
             return evaluate_quadratic(self.quadratic, x, self.center)
         return np.ascontiguousarray(self._plan.evaluate(x, self.center, self.coefficients).T)
@@ -273,7 +266,7 @@ class Polynomial:
 
     def labels(self) -> list[list[int]]:
         """The terms as nn2poly multiset labels (1-based, ``[0]`` for the intercept)."""
-        return [[index + 1 for index in term] or [0] for term in sparse.to_lists(self.indices)]
+        return sparse.to_labels(self.indices)
 
     def first_nonfinite(self) -> tuple[int, int] | None:
         """(output, term) of the first NaN or infinite coefficient, or None: an expansion that overflowed
@@ -287,32 +280,24 @@ class Polynomial:
 
     def to_frame(self) -> "pd.DataFrame":
         """The terms as a pandas table: term, degree, one coefficient column per output (needs pandas)."""
-        from polyx.expansion.polynomials.notebook import polynomial_frame
-
         return polynomial_frame(self)
 
     def predict(self, frame: "pd.DataFrame | np.ndarray") -> "pd.DataFrame | np.ndarray":
         """The outputs on a DataFrame's rows, columns matched to the variables by name (arrays: by position)."""
-        from polyx.expansion.polynomials.notebook import predict_frame
-
         return predict_frame(self, frame)
 
     def _repr_html_(self) -> str:
         """Jupyter's display: a summary and each output's largest terms."""
-        from polyx.expansion.polynomials.notebook import polynomial_html
-
         return polynomial_html(self)
 
     def _repr_latex_(self) -> str:
         """Jupyter's LaTeX display: each output's largest terms as an equation."""
-        from polyx.expansion.polynomials.notebook import polynomial_latex
-
         return polynomial_latex(self)
 
 
 def _owned(values: object, dtype: type) -> np.ndarray:
     """A read-only array the caller cannot change under us: read-only input of the right dtype is
-    taken as it is (the kernel hands over 100 MB exponent tables this way), anything else is copied."""
+    taken as it is (the kernel hands over its coefficient and index tables this way), anything else is copied."""
     if isinstance(values, np.ndarray) and values.dtype == dtype and not values.flags.writeable:
         return values
     return np.array(values, dtype=dtype)

@@ -13,6 +13,9 @@ matrix products. This module holds those products:
 - ``evaluate_quadratic``: rows through the block upper triangle of G (symmetry halves the
   products), a few matrix products per chunk.
 
+The ``Polynomial`` made from such parts is built in ``quadratic_polynomial``; this module only
+reads polynomials, so ``Polynomial`` can use it without an import cycle.
+
 ``QuadraticParts`` always holds the form in powers of (x − center) when the polynomial has a
 center, and in powers of x otherwise, like the polynomial it came from.
 """
@@ -37,8 +40,7 @@ __all__ = [
     "quadratic_parts",
     "gram_matrices",
     "evaluate_quadratic",
-    "polynomial_from_parts",
-    "multiplied_out",
+    "shifted",
     "lsq_parts",
     "taylor_parts",
     "uses_quadratic_path",
@@ -140,45 +142,11 @@ def evaluate_quadratic(parts: QuadraticParts, x: np.ndarray, center: np.ndarray 
     return out
 
 
-def polynomial_from_parts(
-    parts: QuadraticParts, variables: Sequence[str], outputs: Sequence[str], center: np.ndarray | None = None,
-    method: dict | None = None, diagnostics: dict | None = None,
-) -> "Polynomial":
-    """The Polynomial listing every monomial of degree ≤ 2 (zeros included, like the kernel's output)."""
-    from polyx.expansion.polynomials.polynomial import Polynomial
-
-    n = parts.beta.shape[1]
-    upper_i, upper_j = np.triu_indices(n)
-    quadratic = parts.gram[:, upper_i, upper_j] * np.where(upper_i == upper_j, 1.0, 2.0)
-    coefficients = np.concatenate([parts.alpha[:, None], parts.beta, quadratic], axis=1)
-    table = sparse.quadratic_table(n)
-    table.setflags(write=False)
-    coefficients.setflags(write=False)
-    polynomial = Polynomial(variables, outputs, None, coefficients, center, method, None, diagnostics, monomials=table)
-    polynomial.__dict__["quadratic"] = parts
-    return polynomial
-
-
 def shifted(parts: QuadraticParts, center: np.ndarray) -> QuadraticParts:
     """The form in powers of x of α + βᵀ(x − c) + (x − c)ᵀG(x − c)."""
     gc = parts.gram @ center
     alpha = parts.alpha - parts.beta @ center + gc @ center
     return QuadraticParts(alpha, parts.beta - 2.0 * gc, parts.gram)
-
-
-def multiplied_out(polynomial: "Polynomial") -> "Polynomial":
-    """A centred quadratic polynomial rewritten in powers of x (center None), by the matrix identity
-    above instead of the binomial expansion of every term."""
-    from polyx.expansion.polynomials.polynomial import Polynomial
-
-    if polynomial.center is None or not np.any(polynomial.center):
-        same = Polynomial(polynomial.variables, polynomial.outputs, None, polynomial.coefficients, None, polynomial.method,
-                          None, polynomial.diagnostics, monomials=polynomial.indices)
-        same.__dict__["quadratic"] = polynomial.quadratic
-        return same
-    parts = shifted(polynomial.quadratic, polynomial.center)
-    return polynomial_from_parts(parts, polynomial.variables, polynomial.outputs, None, polynomial.method,
-                                 polynomial.diagnostics)
 
 
 def lsq_parts(weight: np.ndarray, series: np.ndarray, output: "DenseLayer", max_memory: int = DEFAULT_MAX_MEMORY
@@ -242,15 +210,3 @@ def _symmetrize(matrix: np.ndarray) -> None:
     """Make a matrix that is symmetric up to rounding exactly symmetric, in place."""
     matrix += matrix.T.copy()
     matrix *= 0.5
-
-
-def taylor_terms(network: "Network", point: np.ndarray, centered: bool, max_memory: int = DEFAULT_MAX_MEMORY
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sparse term table marked for ``Polynomial``, coefficients, f(x0)) of the degree-2 Taylor
-    polynomial, in powers of (x − x0) when ``centered`` and of x otherwise: ``local_taylor``'s form."""
-    parts = taylor_parts(network, point, max_memory)
-    value = parts.alpha.copy()
-    if not centered:
-        parts = shifted(parts, point)
-    polynomial = polynomial_from_parts(parts, network.variable_names, network.output_names)
-    return sparse.marked(polynomial.indices), np.array(polynomial.coefficients), value

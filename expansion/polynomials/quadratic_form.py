@@ -14,6 +14,7 @@ import numpy as np
 
 from polyx.errors import DataError
 from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.polynomials.quadratic import gram_matrices
 
 __all__ = ["QuadraticForm", "quadratic_matrices", "quadratic_forms", "quadratic_form", "direction_text", "quadratic_forms_to_json"]
 
@@ -38,8 +39,6 @@ def quadratic_matrices(polynomial: Polynomial) -> np.ndarray:
     """G per output, shape (outputs, n, n): the degree-2 part of the polynomial equals xᵀGx
     (in powers of x − center when the polynomial has a center). Read from the sparse terms in one
     scatter, so a 784-input quadratic takes a fraction of a second."""
-    from polyx.expansion.polynomials.quadratic import gram_matrices
-
     if not (polynomial.term_degrees() == 2).any():
         raise DataError(
             f"the polynomial has no degree-2 terms (degree {polynomial.degree}); `eig` needs a polynomial of order ≥ 2"

@@ -106,9 +106,18 @@ def standardized_network(model: Model, standardization: Standardization) -> Mode
     return replace(model, nodes=tuple(nodes))
 
 
-def _powers(exponents: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Π_i scale_i^{e_i} for every term: how a term's coefficient changes when x_i is scaled."""
-    return np.prod(scale[None, :] ** exponents, axis=1)
+def _powers(polynomial: Polynomial, scale: np.ndarray) -> np.ndarray:
+    """Π_i scale_i^{e_i} for every term: how a term's coefficient changes when x_i is scaled. Read
+    from the sparse terms one variable's run at a time (``scale_i ** e_i``, then the product in
+    variable order), so no terms × variables table is made."""
+    indices = polynomial.indices
+    out = np.ones(indices.shape[0])
+    for column in range(indices.shape[1]):
+        index = indices[:, column]
+        starts = (index >= 0) & ((index != indices[:, column - 1]) if column else True)
+        run = (indices[:, column:] == index[:, None]).sum(axis=1)
+        out = np.where(starts, out * scale[np.maximum(index, 0)] ** run, out)
+    return out
 
 
 def _in_raw_powers(polynomial: Polynomial) -> np.ndarray:
@@ -120,7 +129,7 @@ def _in_raw_powers(polynomial: Polynomial) -> np.ndarray:
 
 def _shifted(polynomial: Polynomial, shift: np.ndarray, coefficients: np.ndarray | None = None) -> np.ndarray:
     try:
-        return centered_to_powers(polynomial.exponents, polynomial.coefficients if coefficients is None else coefficients,
+        return centered_to_powers(polynomial.indices, polynomial.coefficients if coefficients is None else coefficients,
                                   shift)
     except ValueError:
         raise DataError(
@@ -131,7 +140,7 @@ def _shifted(polynomial: Polynomial, shift: np.ndarray, coefficients: np.ndarray
 
 def standardized_to_raw(polynomial: Polynomial, standardization: Standardization) -> Polynomial:
     """p(x) = q((x − μ)/σ) for q in powers of z: coefficients / σ^e give powers of (x − μ), the shift gives powers of x."""
-    coefficients = _in_raw_powers(polynomial) / _powers(polynomial.exponents, standardization.scale)
+    coefficients = _in_raw_powers(polynomial) / _powers(polynomial, standardization.scale)
     raw = _shifted(polynomial, standardization.center, coefficients)
     return _with_coefficients(polynomial, raw)
 
@@ -139,15 +148,15 @@ def standardized_to_raw(polynomial: Polynomial, standardization: Standardization
 def raw_to_standardized(polynomial: Polynomial, standardization: Standardization) -> Polynomial:
     """q(z) = p(μ + σ z): the shift by −μ gives powers of (x − μ), then × σ^e gives powers of z."""
     coefficients = _shifted(polynomial, -standardization.center, _in_raw_powers(polynomial))
-    coefficients = coefficients * _powers(polynomial.exponents, standardization.scale)
+    coefficients = coefficients * _powers(polynomial, standardization.scale)
     return _with_coefficients(polynomial, coefficients)
 
 
 def _with_coefficients(polynomial: Polynomial, coefficients: np.ndarray) -> Polynomial:
     """The same terms and metadata with new coefficients in powers of the variables (public constructor only)."""
-    return Polynomial(polynomial.variables, polynomial.outputs, np.asarray(polynomial.exponents), coefficients,
-                      method=dict(polynomial.method), provenance=dict(polynomial.provenance),
-                      diagnostics=dict(polynomial.diagnostics))
+    return Polynomial(polynomial.variables, polynomial.outputs, None, coefficients, method=dict(polynomial.method),
+                      provenance=dict(polynomial.provenance), diagnostics=dict(polynomial.diagnostics),
+                      monomials=polynomial.indices)
 
 
 def artifact_in_raw_units(polynomial: Polynomial) -> Polynomial:

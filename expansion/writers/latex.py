@@ -8,13 +8,16 @@ significant digits and terms smaller than ``threshold`` are left out.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from polyx.errors import DataError
-from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.kernel import monomials as sparse
 from polyx.names import printable
+
+if TYPE_CHECKING:
+    from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = ["render_latex", "latex_name", "latex_number"]
 
@@ -35,7 +38,7 @@ _SPECIAL = {
 
 
 def render_latex(
-    poly: Polynomial,
+    poly: "Polynomial",
     digits: int = 6,
     threshold: float = 0.0,
     variable_names: Sequence[str] | None = None,
@@ -50,7 +53,7 @@ def render_latex(
     if len(names) != len(poly.variables):
         raise DataError(f"{len(names)} variable names given for a polynomial in {len(poly.variables)} variables")
     bases = [_base(latex_name(name), None if poly.center is None else poly.center[i], digits) for i, name in enumerate(names)]
-    monomials = [_monomial(row, bases) for row in poly.exponents.tolist()]
+    monomials = [_monomial(term, bases) for term in sparse.factors(poly.indices)]
     lines = []
     for output, coefficients in zip(poly.outputs, poly.coefficients):
         keep = (np.abs(coefficients) >= threshold) & (coefficients != 0)
@@ -91,12 +94,9 @@ def _base(symbol: str, center: float | None, digits: int) -> str:
     return f"\\left({symbol} {sign} {latex_number(abs(center), digits)}\\right)"
 
 
-def _monomial(row: list[int], bases: list[str]) -> str:
-    factors = []
-    for symbol, power in zip(bases, row):
-        if power:
-            factors.append(symbol if power == 1 else f"{symbol}^{{{power}}}")
-    return " ".join(factors)
+def _monomial(term: list[tuple[int, int]], bases: list[str]) -> str:
+    """A term's (variable, power) pairs as LaTeX factors: ``x_{1}^{2} x_{3}``."""
+    return " ".join(bases[v] if p == 1 else f"{bases[v]}^{{{p}}}" for v, p in term)
 
 
 def _kept(coefficients: np.ndarray, keep: np.ndarray) -> list[tuple[int, float]]:

@@ -26,7 +26,8 @@ import numpy as np
 
 from polyx import __version__
 from polyx.errors import ArtifactError, DataError
-from polyx.expansion.kernel.evaluation import plan_monomials
+from polyx.expansion.kernel import monomials as sparse
+from polyx.expansion.kernel.evaluation import plan_from_indices
 from polyx.expansion.writers.onnx_quadratic import quadratic_nodes
 from polyx.expansion.polynomials.quadratic import uses_quadratic_path
 from polyx.expansion.polynomials.polynomial import Polynomial
@@ -152,23 +153,23 @@ class _Graph:
         return output
 
 
-def _degree_blocks(exponents: np.ndarray) -> list["Block"]:
-    """Per degree d ≥ 1 of the closure under parents: (closure rows, parent position in degree d − 1, variable).
+def _degree_blocks(closure: np.ndarray) -> list["Block"]:
+    """Per degree d ≥ 1 of the closure under parents (sparse index rows in graded order, as the
+    evaluation plan holds them): (closure rows, parent position in degree d − 1, variable).
 
-    Position, not row: a degree's monomials are one tensor, so parents are indexed within it.
+    Position, not row: a degree's monomials are one tensor, so parents are indexed within it. In
+    graded order a degree's rows are contiguous, so a position is the parent's row minus the first
+    row of its degree; the parent is the row without its first index, the variable that index.
     """
-    degrees = exponents.sum(axis=1)
+    degrees = sparse.degrees(closure)
+    starts = np.searchsorted(degrees, np.arange(int(degrees.max(initial=0)) + 1))
+    index = sparse.RowIndex(closure)
     blocks = []
-    previous: dict[tuple[int, ...], int] = {(0,) * exponents.shape[1]: 0}
-    for degree in range(1, int(degrees.max(initial=0)) + 1):
+    for degree in range(1, starts.size):
         rows = np.flatnonzero(degrees == degree)
-        block = exponents[rows]
-        variables = np.argmax(block > 0, axis=1)
-        parents = block.copy()
-        parents[np.arange(rows.size), variables] -= 1
-        positions = np.array([previous[tuple(row)] for row in parents.tolist()], dtype=np.int64)
+        variables = closure[rows, 0].astype(np.int64)
+        positions = index.find(sparse.parents(closure[rows])) - starts[degree - 1]
         blocks.append((rows, positions, variables))
-        previous = {tuple(row): i for i, row in enumerate(block.tolist())}
     return blocks
 
 
@@ -237,7 +238,7 @@ def _polynomial_nodes(graph: _Graph, poly: Polynomial, input_name: str, shape: t
     """
     if uses_quadratic_path(poly.degree, len(poly.variables)):
         return quadratic_nodes(graph, poly, input_name, shape, result)
-    plan = plan_monomials(poly.exponents)
+    plan = plan_from_indices(poly.indices, len(poly.variables), graded=True)
     weights = np.zeros((plan.n_monomials, len(poly.outputs)))
     weights[plan.listed] = poly.coefficients.T
     if poly.degree == 0:
@@ -247,7 +248,7 @@ def _polynomial_nodes(graph: _Graph, poly: Polynomial, input_name: str, shape: t
     if poly.center is not None:
         x = graph.node("Sub", [x, graph.constant("center", poly.center)], "centered")
     xt = graph.node("Transpose", [x], "variables", perm=[1, 0])
-    blocks = _degree_blocks(plan.exponents)
+    blocks = _degree_blocks(plan.closure)
     fold = _folds_top_degree(blocks, len(poly.outputs))
     built = blocks[:-1] if fold else blocks
     tensors = _monomials(graph, xt, built, len(poly.variables))

@@ -19,6 +19,7 @@ import numpy as np
 
 from polyx import __version__
 from polyx.errors import ArtifactError
+from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.methods.records import method_record
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.names import printable
@@ -42,7 +43,7 @@ def render_sympy_module(poly: Polynomial) -> str:
     variables = [_identifier(name, taken) for name in poly.variables]
     outputs = [_identifier(name, taken) for name in poly.outputs]
     bases = [_python_base(ident, None if poly.center is None else poly.center[i]) for i, ident in enumerate(variables)]
-    monomials = [_python_monomial(row, bases) for row in poly.exponents.tolist()]
+    monomials = [_python_monomial(term, bases) for term in sparse.factors(poly.indices)]
     method = method_record(poly).name or "unknown"
     origin = f" from {poly.provenance['source']}" if poly.provenance.get("source") else ""
     lines = [
@@ -77,7 +78,7 @@ def polynomial_to_sympy(poly: Polynomial) -> list["sympy.Expr"]:
     symbols = [sympy.Symbol(name) for name in poly.variables]
     if poly.center is not None:
         symbols = [s - sympy.Float(float(c)) if c else s for s, c in zip(symbols, poly.center)]
-    monomials = [sympy.Mul(*[s**p for s, p in zip(symbols, row) if p]) for row in poly.exponents.tolist()]
+    monomials = [sympy.Mul(*[symbols[v] ** p for v, p in term]) for term in sparse.factors(poly.indices)]
     return [
         sympy.Add(*[_sympy_term(sympy.Float(c), monomials[t]) for t, c in enumerate(row.tolist()) if c != 0])
         for row in poly.coefficients
@@ -167,8 +168,8 @@ def _python_base(ident: str, center: float | None) -> str:
     return f"({ident} - {float(center)!r})" if center > 0 else f"({ident} + {-float(center)!r})"
 
 
-def _python_monomial(row: list[int], bases: list[str]) -> list[str]:
-    return [base if power == 1 else f"{base}**{power}" for base, power in zip(bases, row) if power]
+def _python_monomial(term: list[tuple[int, int]], bases: list[str]) -> list[str]:
+    return [bases[v] if p == 1 else f"{bases[v]}**{p}" for v, p in term]
 
 
 def _python_term(value: float, factors: list[str]) -> str:

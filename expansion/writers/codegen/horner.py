@@ -2,7 +2,8 @@
 
 A polynomial p is written p = c + x_1·q_1 + x_2·q_2 + …, where c is its constant term and q_v
 holds the terms whose first variable (lowest index with a positive exponent) is x_v, that
-exponent lowered by one; each q_v is written the same way. In one variable this is Horner's rule
+exponent lowered by one: in the kernel's sparse rows, the row without its first index (its
+parent); each q_v is written the same way. In one variable this is Horner's rule
 c0 + x·(c1 + x·(c2 + …)); in several it costs one multiplication per term (plus one per missing
 prefix of a term, e.g. x1·x2 on the way to x1·x2·x3 when x1·x2 itself is absent) and never raises a
 power (no pow, no repeated products). Every target
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from polyx.expansion.kernel import monomials as sparse
 
 __all__ = ["Horner", "horner_tree", "render"]
 
@@ -38,31 +41,30 @@ class Horner:
         return {variable for variable, _ in self.branches}.union(*(tree.variables for _, tree in self.branches))
 
 
-def horner_tree(exponents: np.ndarray, coefficients: np.ndarray) -> Horner:
-    """The Horner tree of Σ_t coefficients[t]·Π x^exponents[t] (exact zero coefficients dropped).
+def horner_tree(monomials: np.ndarray, coefficients: np.ndarray) -> Horner:
+    """The Horner tree of Σ_t coefficients[t]·monomial_t (exact zero coefficients dropped), the terms
+    given as the kernel's sparse index rows (``polyx.expansion.kernel.monomials``).
 
     Why a tree and not a sum of monomials: it needs no powers and fewer products, and the code
     written from it is short enough to read and fast without any library.
     """
-    exponents = np.asarray(exponents, dtype=np.int64)
+    monomials = np.asarray(monomials, dtype=sparse.INDEX_DTYPE)
+    monomials = monomials.reshape(monomials.shape[0], -1)
     coefficients = np.asarray(coefficients, dtype=np.float64)
     keep = coefficients != 0.0
-    return _build(exponents[keep], coefficients[keep])
+    return _build(monomials[keep], coefficients[keep])
 
 
-def _build(exponents: np.ndarray, coefficients: np.ndarray) -> Horner:
-    if exponents.shape[0] == 0:
+def _build(monomials: np.ndarray, coefficients: np.ndarray) -> Horner:
+    if monomials.shape[0] == 0:
         return Horner(0.0, ())
-    positive = exponents > 0
-    constant_rows = ~positive.any(axis=1)
+    first = monomials[:, 0] if monomials.shape[1] else np.full(monomials.shape[0], sparse.PAD)
+    constant_rows = first < 0
     constant = float(coefficients[constant_rows].sum()) if constant_rows.any() else None
-    first = np.where(positive.any(axis=1), np.argmax(positive, axis=1), -1)
     branches = []
     for variable in np.unique(first[first >= 0]):
         rows = np.flatnonzero(first == variable)
-        lowered = exponents[rows].copy()
-        lowered[:, variable] -= 1
-        branches.append((int(variable), _build(lowered, coefficients[rows])))
+        branches.append((int(variable), _build(sparse.parents(monomials[rows]), coefficients[rows])))
     return Horner(constant, tuple(branches))
 
 
