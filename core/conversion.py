@@ -303,7 +303,7 @@ def convert(request: ConversionRequest) -> Conversion:
     """Load the model, expand it with the chosen method, and write the JSON (and LaTeX/SymPy) artifacts."""
     from polyx.converters.load import load_network
     from polyx.expansion.writers.artifact import artifact_text
-    from polyx.expansion.writers.latex import render_latex
+    from polyx.expansion.polynomials.latex import render_latex
     from polyx.expansion.writers.sympy_io import render_sympy_module
     from polyx.files import write_all_atomic
     from polyx.paths import check_paths

@@ -1,7 +1,7 @@
 """``polyx predict``'s library side: a polynomial artifact evaluated on every row of a data file.
 
 The rows are matched to the polynomial's variables like every other data option (by name, else by
-position, which the result reports), then streamed to the output by ``polyx.expansion.polynomials.prediction``
+position, which the result reports), then streamed to the output by ``polyx.expansion.writers.predictions``
 (CSV, Parquet or Arrow by the output's extension). With ``engine="dask"`` every Parquet partition
 is evaluated on a Dask worker, which writes its own part of a partitioned Parquet output folder.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from polyx.errors import DataError
 from polyx.expansion.polynomials.polynomial import Polynomial
-from polyx.expansion.polynomials.prediction import PredictionResult
+from polyx.expansion.writers.predictions import PredictionResult
 from polyx.tabular import DataTable
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def predict(
     """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
     from polyx.expansion.writers.artifact import load_polynomial
     from polyx.expansion.polynomials.units import artifact_in_raw_units
-    from polyx.expansion.polynomials.prediction import write_predictions
+    from polyx.expansion.writers.predictions import write_predictions
     from polyx.paths import check_paths
     from polyx.tabular import open_table
 
@@ -111,7 +111,7 @@ def predict_partition(polynomial: Polynomial, table: DataTable, target: str, con
 
     Returns (rows written, invalid rows skipped).
     """
-    from polyx.expansion.polynomials.prediction import write_predictions
+    from polyx.expansion.writers.predictions import write_predictions
 
     result = write_predictions(polynomial, table, Path(target), contributions=contributions)
     return result.rows, result.invalid_rows
@@ -122,7 +122,7 @@ def _predict_on_dask(polynomial: Polynomial, table: DataTable, output: Path, con
     """part-NNNNN.parquet per input partition, written into a temporary folder renamed into place at the end,
     so a failed run leaves nothing behind. The folder must be on storage every worker writes to."""
     from polyx.distributed import map_partitions
-    from polyx.expansion.polynomials.prediction import prediction_header
+    from polyx.expansion.writers.predictions import prediction_header
     from polyx.verification import _partitions
 
     parts = _partitions(table, "predict")

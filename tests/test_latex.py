@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyx.errors import DataError
-from polyx.expansion.writers.latex import latex_name, latex_number, render_latex
+from polyx.expansion.polynomials.latex import latex_name, latex_number, render_latex
 from polyx.expansion.polynomials.polynomial import Polynomial
 
 

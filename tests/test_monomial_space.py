@@ -13,7 +13,7 @@ import pytest
 from polyx.expansion.kernel import monomials as sparse
 from polyx.expansion.kernel.evaluation import plan_from_indices
 from polyx.expansion.kernel.space import MonomialSpace
-from polyx.expansion.kernel.unmixed import diagonal_monomials
+from polyx.expansion.engine.unmixed import diagonal_monomials
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.units import _powers
 

@@ -30,7 +30,7 @@ from polyx.cli.main import cli
 from polyx.cli.terminal import PlainTable, Terminal
 from polyx.errors import ArtifactError
 from polyx.expansion.writers.artifact import polynomial_from_json, polynomial_schema, polynomial_to_json, save_polynomial
-from polyx.expansion.writers.latex import latex_name, render_latex
+from polyx.expansion.polynomials.latex import latex_name, render_latex
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.writers.sympy_io import render_sympy_module
 from polyx.names import printable, unsafe_characters

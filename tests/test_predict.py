@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from polyx.cli.main import cli
 from polyx.errors import DataError
-from polyx.expansion.polynomials import prediction
+from polyx.expansion.writers import predictions as prediction
 from polyx.expansion.writers.artifact import save_polynomial
 from polyx.expansion.polynomials.polynomial import Polynomial
-from polyx.expansion.polynomials.prediction import write_predictions
+from polyx.expansion.writers.predictions import write_predictions
 from polyx.tabular import open_table
 
 EXPONENTS = [[0, 0, 0], [1, 0, 0], [1, 0, 1], [0, 2, 0], [0, 1, 2]]  # graded order

@@ -13,7 +13,7 @@ from polyx.cli.options import DIGITS, MAX_COORDINATE, TOP, FiniteFloat
 
 if TYPE_CHECKING:
     from polyx.expansion.polynomials.polynomial import Polynomial
-    from polyx.expansion.polynomials.presentation import PolynomialSummary
+    from polyx.expansion.analysis.presentation import PolynomialSummary
 
 __all__ = ["show"]
 
@@ -178,7 +178,7 @@ def show(app: App, poly: Path, fmt: str, top: int | None, threshold: float, digi
          input_model: str) -> None:
     """Show a polynomial artifact: its largest terms, or the polynomial as LaTeX, SymPy or JSON."""
     from polyx.expansion.writers.artifact import load_polynomial
-    from polyx.expansion.polynomials.presentation import render_polynomial, summarize_polynomial
+    from polyx.expansion.analysis.presentation import render_polynomial, summarize_polynomial
 
     if eig and fmt not in ("table", "json"):
         raise click.UsageError("--eig prints a table or JSON; use --format table or --format json")

@@ -25,7 +25,7 @@ from polyx.expansion.engine.graph import GraphRules, propagate_graph
 from polyx.expansion.diagnostics.kinks import KinkDistance
 from polyx.expansion.methods.softmax_series import softmax_of_series
 from polyx.expansion.kernel.space import MonomialSpace
-from polyx.expansion.kernel.unmixed import UnivariateBatch
+from polyx.expansion.engine.unmixed import UnivariateBatch
 
 __all__ = ["taylor_rules", "graph_taylor_all", "graph_taylor_diagonal", "graph_kinks"]
 

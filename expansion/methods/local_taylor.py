@@ -33,7 +33,7 @@ from polyx.expansion.polynomials.quadratic_polynomial import taylor_terms
 from polyx.expansion.methods.softmax_series import softmax_of_series
 from polyx.expansion.diagnostics.convergence import convergence_warnings, derivative_ratios
 from polyx.expansion.polynomials.translate import centered_to_powers
-from polyx.expansion.kernel.unmixed import diagonal_monomials, propagate_unmixed, unmixed_to_powers
+from polyx.expansion.engine.unmixed import diagonal_monomials, propagate_unmixed, unmixed_to_powers
 from polyx.expansion.diagnostics.validity import (
     DEFAULT_VALIDITY_SAMPLES,
     DEFAULT_VALIDITY_TOLERANCE,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from polyx.errors import DataError
-from polyx.expansion.writers.latex import render_latex
+from polyx.expansion.polynomials.latex import render_latex
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,7 +13,7 @@ import numpy as np
 from polyx.errors import DataError
 from polyx.expansion.writers.artifact import polynomial_to_json
 from polyx.expansion.kernel.monomials import names as monomial_names
-from polyx.expansion.writers.latex import render_latex
+from polyx.expansion.polynomials.latex import render_latex
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.writers.sympy_io import render_sympy_module
 
