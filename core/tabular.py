@@ -213,7 +213,7 @@ class DataTable:
         (and gives the same last bit) for every format.
         """
         parts = list(self.chunks())
-        inputs = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
+        inputs = np.ascontiguousarray(parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts]))
         target = np.concatenate([p[1] for p in parts]) if self.target_column is not None else None
         return inputs, target
 
@@ -256,7 +256,9 @@ class CsvTable(DataTable):
                 line_number += len(lines)
                 if numbers:
                     data = [line for line in lines if line.strip()] if len(numbers) < len(lines) else lines
-                    block = self._parse(data, numbers)[:, self.used_columns]
+                    block = self._parse(data, numbers)
+                    if self.used_columns != list(range(block.shape[1])):
+                        block = block[:, self.used_columns]  # a copy: only when some columns are left out or reordered
                     yield self._split(block, np.asarray(numbers, dtype=np.int64))
         self._check_not_empty()
 
