@@ -16,6 +16,9 @@ from polyx.errors import ModelLoadError
 __all__ = ["OnnxRunner", "require_onnx"]
 
 DEFAULT_BATCH_ROWS = 65_536
+RUN_THREADS = 2
+"""onnxruntime threads; they do not spin between runs, so they never take a core from the BLAS
+products of the polynomial that run after them."""
 _NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16}
 
 
@@ -55,7 +58,8 @@ class OnnxRunner:
         self._onnxruntime = onnxruntime
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = RUN_THREADS
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = onnxruntime.InferenceSession(
                 str(self.path), sess_options=options, providers=["CPUExecutionProvider"]

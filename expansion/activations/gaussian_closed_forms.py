@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erfcx, ndtr
+from polyx.expansion.activations.special import erfcx, ndtr
 
 from polyx.expansion.activations.series import hermite_values
 

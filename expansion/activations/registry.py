@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit, ndtr
+from polyx.expansion.activations.special import expit, ndtr
 
 from polyx.errors import MethodError
 from polyx.expansion.activations import gaussian_closed_forms as gaussian

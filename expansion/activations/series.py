@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit
+from polyx.expansion.activations.special import expit, ndtr
 
 __all__ = [
     "cauchy_product",
@@ -116,7 +116,6 @@ def normal_cdf_series(center: np.ndarray, order: int) -> np.ndarray:
     :math:`Φ^{(k)} = φ^{(k-1)}` and :math:`φ^{(m)}(c) = (-1)^m He_m(c) φ(c)`, so
     :math:`y_k = (-1)^{k-1} He_{k-1}(c) φ(c) / k!`.
     """
-    from scipy.special import ndtr
 
     center = np.asarray(center, dtype=np.float64)
     out = np.zeros(center.shape + (order + 1,), dtype=np.float64)
