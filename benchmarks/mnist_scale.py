@@ -35,7 +35,11 @@ import polyx
 
 from _common import tanh_mlp_onnx
 
-TARGETS = {"lsq": (2.0, 1536), "taylor": (3.0, 2048), "verify": (2.0, None), "show": (2.0, None)}
+TARGETS = {"lsq": (2.0, 1536, 60), "json": (None, None, 150), "taylor": (3.0, 2048, None), "verify": (2.0, None, None),
+           "show": (2.0, None, None)}
+"""(seconds, peak MB, file MB) per job, from the issue: the closed-form quadratic takes ≤ 2 s and
+≤ 1.5 GB with an npz ≤ 60 MB; its JSON is ≤ 150 MB (a size goal: writing 3.08 million shortest
+round-trip decimals takes Python's float repr about 2.5 s alone, which is what the npz is for)."""
 
 
 def mlp(sizes: list[int], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -196,10 +200,13 @@ def main() -> None:
 
     def row(job: str, kind: str, wall: float, peak: float | None, size: float | None, numpy_s: float | None,
             delta: float | None) -> None:
-        limit_s, limit_mb = TARGETS[kind]
-        ok = wall <= limit_s and (limit_mb is None or peak is None or peak <= limit_mb)
+        limit_s, limit_mb, limit_file = TARGETS[kind]
+        ok = ((limit_s is None or wall <= limit_s) and (limit_mb is None or peak is None or peak <= limit_mb)
+              and (limit_file is None or size is None or size <= limit_file))
+        goals = ([f"≤ {limit_s:g} s"] if limit_s else []) + ([f"≤ {limit_mb} MB"] if limit_mb else [])
+        goals += [f"file ≤ {limit_file} MB"] if limit_file else []
         rows.append({"job": job, "polyx_s": wall, "peak_mb": peak, "file_mb": size, "numpy_s": numpy_s,
-                     "max_rel_diff": delta, "target": f"≤ {limit_s:g} s" + (f", ≤ {limit_mb} MB" if limit_mb else ""),
+                     "max_rel_diff": delta, "target": ", ".join(goals),
                      "met": ok})
 
     for label, extra in (("N(0, I)", []), ("fitted to data", ["--data", str(folder / "images.csv")])):
@@ -217,7 +224,7 @@ def main() -> None:
             difference(written[:3], reference))
     out_json = folder / "lsq.poly.json"
     wall, peak, _ = run(["convert", str(folder / "wide.onnx"), "-m", "lsq", "-q", "2", "-o", str(out_json)])
-    row("convert -m lsq -q 2, 784-512-10, N(0, I) (.json)", "lsq", wall, peak, out_json.stat().st_size / 1e6, None, None)
+    row("convert -m lsq -q 2, 784-512-10, N(0, I) (.json)", "json", wall, peak, out_json.stat().st_size / 1e6, None, None)
 
     x0 = np.loadtxt(folder / "rows.csv", delimiter=",", skiprows=1, max_rows=1)
     write_csv(folder / "x0.csv", x0[None])

@@ -13,11 +13,14 @@ import codecs
 import dataclasses
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from polyx.converters.ir.graph import Graph
-from polyx.converters.ir.chain import Network
 from polyx.native_files import NATIVE, refusal
 from polyx.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from polyx.converters.ir.chain import Network
+    from polyx.converters.ir.graph import Graph
 
 __all__ = ["load_network", "detect_format"]
 

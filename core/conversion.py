@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from polyx.expansion.kernel.budget import DEFAULT_MAX_MEMORY
 from polyx.expansion.methods.catalog import MAX_TAYLOR_ORDER, METHOD_SPECS
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.tabular import read_table
+
+if TYPE_CHECKING:
+    from polyx.expansion.polynomials.units import Standardization
 
 __all__ = [
     "ConversionRequest",
@@ -401,7 +404,8 @@ def _expand_in_units(network: Network, method: str, request: ConversionRequest, 
     themselves), so they are expanded as they are and only converted for ``--units standardized``.
     """
     from polyx.expansion.methods.expand import expand
-    from polyx.expansion.polynomials.units import raw_to_standardized, standardized_network, standardized_to_raw
+    from polyx.expansion.methods.standardized_input import standardized_network
+    from polyx.expansion.polynomials.units import raw_to_standardized, standardized_to_raw
 
     if request.units == "standardized" and standardization is None:
         raise DataError("`units` standardized needs the inputs' centre and scale: give `data`, `center`/`scale` "

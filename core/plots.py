@@ -18,7 +18,6 @@ global backend state, nothing shown on screen. They are rendered to bytes and wr
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence

@@ -52,7 +52,6 @@ def predict(
     layer: str | None = None,
 ) -> Prediction:
     """Load the artifact, choose the data's input columns for its variables, and write the predictions."""
-    from polyx.expansion.writers.artifact import load_polynomial
     from polyx.expansion.polynomials.units import artifact_in_raw_units
     from polyx.expansion.writers.predictions import write_predictions
     from polyx.paths import check_paths

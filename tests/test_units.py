@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from polyx.cli.main import cli
 from polyx.converters.load import load_network
 from polyx.expansion.polynomials.polynomial import Polynomial
+from polyx.expansion.methods.standardized_input import standardized_network
 from polyx.expansion.polynomials.units import (
-    Standardization, artifact_in_raw_units, raw_to_standardized, standardized_network, standardized_to_raw,
+    Standardization, artifact_in_raw_units, raw_to_standardized, standardized_to_raw,
 )
 from standardized_models import (
     MEAN, SCALE, save_rows, save_standardized_model, standardized_forward, standardized_rows, standardized_weights,

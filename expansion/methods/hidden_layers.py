@@ -18,7 +18,7 @@ from typing import Callable
 from polyx.converters.ir.graph import Elementwise, Graph, MaxPool, Product
 from polyx.converters.onnx.graph_loader import prune
 from polyx.converters.ir.chain import Network
-from polyx.errors import ArtifactError, DataError, MethodError
+from polyx.errors import ArtifactError, DataError
 from polyx.expansion.polynomials.polynomial import Polynomial
 
 __all__ = ["LAYERS_FORMAT", "prefix_networks", "layers_path", "layers_text", "load_layer"]

@@ -8,26 +8,22 @@ puts the truncation where the data is. The result is then written back in powers
 x ↦ (x − μ)/σ is affine, so a degree-Q polynomial in z is a degree-Q polynomial in x and no
 term is lost (the scaling divides each coefficient by σ^e, the shift is
 ``translate.centered_to_powers``). The reverse map gives the artifact in standardised units.
+The network side, N(μ + σ z), is ``polyx.expansion.methods.standardized_input``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Union
+from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sparse
 
-from polyx.converters.ir.graph import Concat, Elementwise, Graph, Input, Linear, MaxPool, Product
-from polyx.converters.ir.chain import DenseLayer, Network
 from polyx.errors import DataError
 from polyx.expansion.polynomials.polynomial import Polynomial
 from polyx.expansion.polynomials.translate import centered_to_powers
 
-__all__ = ["Standardization", "from_rows", "standardized_network", "standardized_to_raw", "raw_to_standardized",
+__all__ = ["Standardization", "from_rows", "standardized_to_raw", "raw_to_standardized",
            "artifact_in_raw_units", "origin_distance"]
 
-Model = Union[Network, Graph]
 
 
 @dataclass(frozen=True)
@@ -78,32 +74,6 @@ def expand_to(values: np.ndarray | float | list, size: int, option: str) -> np.n
     if array.size != size:
         raise DataError(f"`{option}` lists {array.size} values for a model with {size} inputs; give one, or one per input")
     return array
-
-
-def standardized_network(model: Model, standardization: Standardization) -> Model:
-    """The same model as a function of z: N(μ + σ z). A chain folds it into its first layer; a graph
-    gets one diagonal Linear node after its input (every later node index moves up by one)."""
-    mu, sigma = standardization.center, standardization.scale
-    if mu.size != model.input_size:
-        raise DataError(f"the standardisation has {mu.size} values for a model with {model.input_size} inputs")
-    if isinstance(model, Network):
-        first = model.layers[0]
-        layer = DenseLayer(first.weight * sigma, first.weight @ mu + first.bias, first.activation)
-        return replace(model, layers=(layer, *model.layers[1:]))
-    diagonal = Linear(0, sparse.diags(sigma, format="csr"), mu, label="standardisation")
-
-    def moved(node: object) -> object:
-        if isinstance(node, (Linear, Elementwise, MaxPool)):
-            return replace(node, source=node.source + 1)
-        if isinstance(node, Product):
-            return replace(node, left=node.left + 1, right=node.right + 1)
-        if isinstance(node, Concat):
-            return replace(node, sources=tuple(source + 1 for source in node.sources))
-        raise TypeError(f"unknown graph node {node!r}")
-
-    nodes = [model.nodes[0], diagonal, *(moved(node) for node in model.nodes[1:])]
-    assert isinstance(model.nodes[0], Input)
-    return replace(model, nodes=tuple(nodes))
 
 
 def _powers(polynomial: Polynomial, scale: np.ndarray) -> np.ndarray:
