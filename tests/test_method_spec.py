@@ -63,8 +63,8 @@ def test_every_described_method_has_an_implementation_and_aliases_resolve() -> N
 @pytest.mark.parametrize(
     ("method", "parameters", "message"),
     [
-        ("taylor", {"at": [0, 0, 0], "colour": 1}, "the taylor method has no parameter 'colour'; its parameters are order, `at`, "),
-        ("nn2poly", {"at": [0, 0, 0]}, "the nn2poly method has no parameter 'at'; its parameters are order, `taylor_orders`"),
+        ("taylor", {"at": [0, 0, 0], "colour": 1}, "the taylor method has no parameter 'colour'; its parameters are `order`, `at`, "),
+        ("nn2poly", {"at": [0, 0, 0]}, "the nn2poly method has no parameter 'at'; its parameters are `order`, `taylor_orders`"),
         ("taylor", {"at": [0, 0, 0], "terms": 3}, "`terms` of the taylor method must be one of all, diagonal, got 3"),
         ("taylor", {"at": [0, 0, 0], "centered": "yes"}, "`centered` of the taylor method must be True or False, got 'yes'"),
         ("taylor", {"at": "0,0,0"}, "`at` of the taylor method must be a sequence of numbers (one per input), got '0,0,0'"),

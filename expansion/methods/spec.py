@@ -198,7 +198,7 @@ class MethodSpec:
         unknown = [name for name in given if name not in self._by_name]
         if unknown:
             known = ", ".join(f"`{name}`" for name in self.option_names)
-            raise MethodError(f"the {self.name} method has no parameter '{unknown[0]}'; its parameters are order, {known}",
+            raise MethodError(f"the {self.name} method has no parameter '{unknown[0]}'; its parameters are `order`, {known}",
                               option=unknown[0])
         filled = {option.name: option.default for option in self.options}
         for name, value in given.items():
